@@ -1,0 +1,38 @@
+/** The platform-neutral public API, re-exported by the browser and Node entry points. */
+export {
+  Stylizer,
+  AbortError,
+  setDefaultEnvironment,
+  type StyleSpec,
+  type StageTimings,
+  type StylizerEnvironment,
+} from './pipeline/stylizer.js';
+export {
+  DEFAULT_OPTIONS,
+  OptionsError,
+  resolveOptions,
+  effectiveLevels,
+  normaliseWeights,
+  type StylizerOptions,
+  type TransformMethod,
+  type BackendName,
+} from './pipeline/options.js';
+export { InputError, toImageBatch, toPixels, type StylizerInput, type PixelsLike, type BrowserImageSource } from './pipeline/input.js';
+export { LoadedModel, fetchByteSource, type ByteSource, type LevelNets } from './weights/model-loader.js';
+export {
+  MODEL_FAMILIES,
+  MODEL_IDS,
+  isModelId,
+  ArchitectureError,
+  type ModelId,
+  type LayerSpec,
+  type ModelFamily,
+} from './weights/architectures.js';
+export { ModelFormatError, type ModelManifest } from './weights/model-format.js';
+export { readTorchCheckpoint, CheckpointError, type NamedTensor } from './weights/torch-checkpoint.js';
+export { runNetwork, convMacs } from './nets/network.js';
+export { wct, applyWct, wctStyleStats, blendWctStats, wctMatrix, type WctStyleStats } from './transforms/wct.js';
+export { adain, adainStyleStats, blendAdainStats, type AdaInStyleStats } from './transforms/adain.js';
+export { featureMoments, type FeatureMoments, type StatisticsPrecision } from './transforms/moments.js';
+export { preserveContentColour } from './transforms/colour.js';
+export { symmetricEigen, spectralFunction } from './transforms/eigen.js';

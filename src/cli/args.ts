@@ -1,0 +1,46 @@
+/** Pure parsers for CLI values; each throws an Error whose message is shown to the user as is. */
+import { existsSync } from 'node:fs';
+
+export interface StyleArg {
+  readonly file: string;
+  readonly weight: number;
+}
+
+/**
+ * `file` or `file@weight`. A name that exists as a file is taken whole (so `a@b.png` still works);
+ * otherwise the text after the last `@` must be a finite number >= 0.
+ */
+export function parseStyleArg(value: string, fileExists: (f: string) => boolean = existsSync): StyleArg {
+  if (value === '') throw new Error('--style needs a file name');
+  const at = value.lastIndexOf('@');
+  if (at < 0 || fileExists(value)) return { file: value, weight: 1 };
+  const file = value.slice(0, at);
+  const weightText = value.slice(at + 1);
+  const weight = Number(weightText);
+  if (file === '' || weightText.trim() === '' || !Number.isFinite(weight) || weight < 0) {
+    throw new Error(`bad style weight in "${value}": expected <file>@<number >= 0>, e.g. starry.jpg@0.7`);
+  }
+  return { file, weight };
+}
+
+/** "5,4,3" → [5, 4, 3]; integers 1..5, no repeats (the model checks availability). */
+export function parseLevels(value: string): number[] {
+  const parts = value.split(',').map((s) => s.trim());
+  const levels = parts.map(Number);
+  if (parts.some((p) => !/^[1-5]$/.test(p)))
+    throw new Error(`bad --levels "${value}": expected a comma-separated list of levels 1..5, e.g. 5,4,3,2,1`);
+  if (new Set(levels).size !== levels.length) throw new Error(`bad --levels "${value}": a level is repeated`);
+  return levels;
+}
+
+export function parseUnitInterval(value: string): number {
+  const v = Number(value);
+  if (value.trim() === '' || !Number.isFinite(v) || v < 0 || v > 1) throw new Error(`"${value}" is not a number in [0, 1]`);
+  return v;
+}
+
+export function parseNonNegativeInt(value: string, max: number): number {
+  const v = Number(value);
+  if (!/^\d+$/.test(value.trim()) || v > max) throw new Error(`"${value}" is not an integer in [0, ${max}]`);
+  return v;
+}

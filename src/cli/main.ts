@@ -1,0 +1,197 @@
+#!/usr/bin/env node
+/**
+ * `livestyle` command line: `stylize` and `models`. Usage errors and failures print one line on
+ * stderr and exit non-zero; outputs are written atomically.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  Stylizer,
+  readImageFile,
+  writePngFile,
+  convertModel,
+  modelsDir,
+  PACKAGE_ROOT,
+  MODEL_IDS,
+  isModelId,
+  type ModelId,
+} from '../node.js';
+import { createProgress } from './progress.js';
+import { parseStyleArg, parseLevels, parseUnitInterval, parseNonNegativeInt, type StyleArg } from './args.js';
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+interface StylizeFlags {
+  style: StyleArg[];
+  method: 'wct' | 'adain';
+  model: ModelId;
+  levels?: number[];
+  alpha: number;
+  size: number;
+  styleSize: number;
+  preserveColor: boolean;
+  out?: string;
+  decoder: string[];
+  backend: 'wasm' | 'cpu';
+  quiet: boolean;
+}
+
+async function stylizeCommand(contentPath: string, flags: StylizeFlags): Promise<void> {
+  if (flags.style.length === 0) throw new UsageError('at least one --style <file>[@weight] is required');
+  const out = flags.out ?? `${path.basename(contentPath, path.extname(contentPath))}.stylized.png`;
+  if (path.extname(out).toLowerCase() !== '.png') throw new UsageError(`--out must end in .png (got ${out})`);
+  if (!existsSync(path.dirname(path.resolve(out)))) throw new UsageError(`--out folder ${path.dirname(out)} does not exist`);
+  const levels = flags.levels ?? null;
+  const steps = 2 + flags.style.length + (levels?.length ?? 5);
+  const progress = createProgress(steps, flags.quiet);
+  try {
+    progress.step('reading images');
+    const content = await readImageFile(contentPath, flags.size);
+    const styles = [];
+    for (const s of flags.style) styles.push({ image: await readImageFile(s.file), weight: s.weight });
+    const decoderCheckpoints = await Promise.all(flags.decoder.map(async (d) => new Uint8Array(await readFile(d))));
+    progress.step('loading model');
+    const stylizer = await Stylizer.create({
+      model: flags.model,
+      method: flags.method,
+      levels,
+      alpha: flags.alpha,
+      preserveColor: flags.preserveColor,
+      styleMaxSizePx: flags.styleSize,
+      backend: flags.backend,
+      decoderCheckpoints,
+    });
+    try {
+      progress.step('encoding styles');
+      await stylizer.setStyles(styles);
+      progress.step(`stylising ${content.width}x${content.height}`);
+      const result = await stylizer.stylize(content);
+      try {
+        await writePngFile(out, result);
+      } finally {
+        result.dispose();
+      }
+      progress.done(`${out} (${stylizer.backend}, ${Math.round(stylizer.lastTimings?.totalMs ?? 0)} ms)`);
+    } finally {
+      stylizer.dispose();
+    }
+  } catch (e) {
+    progress.stop();
+    throw e;
+  }
+}
+
+async function modelsCommand(flags: { src?: string; out: string; model?: string; float16: boolean; quiet: boolean }): Promise<void> {
+  const src = flags.src ?? process.env.LIVESTYLE_MODELS_SRC ?? path.resolve(PACKAGE_ROOT, '..', 'shared', 'models', 'raw');
+  const ids: ModelId[] = flags.model ? [flags.model as ModelId] : [...MODEL_IDS];
+  if (flags.model && !isModelId(flags.model)) throw new UsageError(`--model must be one of ${MODEL_IDS.join(', ')}`);
+  for (const id of ids) {
+    const raw = path.join(src, id);
+    if (!existsSync(raw)) throw new UsageError(`raw checkpoints for ${id} not found at ${raw} (set --src or LIVESTYLE_MODELS_SRC)`);
+    const manifest = await convertModel(id, raw, path.join(flags.out, id), { float16: flags.float16 });
+    const bytes = Object.values(manifest.groups).reduce((a, g) => a + g.byteLength, 0);
+    if (!flags.quiet)
+      process.stderr.write(
+        `converted ${id}: levels ${Object.keys(manifest.levels).join(',')}, ${(bytes / 1e6).toFixed(2)} MB -> ${path.join(flags.out, id)}\n`,
+      );
+  }
+}
+
+function collect<T>(parse: (v: string) => T) {
+  return (value: string, previous: T[] = []): T[] => {
+    try {
+      return [...previous, parse(value)];
+    } catch (e) {
+      throw new InvalidArgumentError((e as Error).message);
+    }
+  };
+}
+
+function wrap<T>(parse: (v: string) => T) {
+  return (value: string): T => {
+    try {
+      return parse(value);
+    } catch (e) {
+      throw new InvalidArgumentError((e as Error).message);
+    }
+  };
+}
+
+export function buildProgram(): Command {
+  const program = new Command('livestyle')
+    .description('Arbitrary neural style transfer (VGG encoders, learned decoders, AdaIN/WCT) on TensorFlow.js')
+    .exitOverride()
+    .configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, 'livestyle: error: ')) });
+
+  program
+    .command('stylize')
+    .description('stylise one image with one or more (weighted) styles; writes a PNG')
+    .argument('<content>', 'content image (jpg, png, webp, ...)')
+    .addOption(
+      new Option('-s, --style <file[@weight]>', 'style image, optionally weighted; repeat to blend')
+        .argParser(collect(parseStyleArg))
+        .default([]),
+    )
+    .addOption(new Option('-m, --method <method>', 'feature transform').choices(['wct', 'adain']).default('wct'))
+    .addOption(new Option('--model <id>', 'model family').choices([...MODEL_IDS]).default('cd16x'))
+    .addOption(
+      new Option('--levels <list>', 'levels, coarse to fine (default: 5,4,3,2,1 for cd16x, 3,2,1 for vgg19)').argParser(wrap(parseLevels)),
+    )
+    .addOption(new Option('-a, --alpha <0..1>', 'style strength').argParser(wrap(parseUnitInterval)).default(1))
+    .addOption(
+      new Option('--size <px>', "resize the content's short side to this many px; 0 keeps the input pixels")
+        .argParser(wrap((v) => parseNonNegativeInt(v, 8192)))
+        .default(512),
+    )
+    .addOption(
+      new Option('--style-size <px>', 'scale style images down to this longest side; 0 keeps them native')
+        .argParser(wrap((v) => parseNonNegativeInt(v, 8192)))
+        .default(0),
+    )
+    .option('--preserve-color', "keep the content's colours (luminance-only transfer)", false)
+    .option('-o, --out <file.png>', 'output PNG (default: <content>.stylized.png)')
+    .addOption(
+      new Option('--decoder <file.pth>', 'use your own decoder checkpoint (its level is detected); repeatable')
+        .argParser(collect((v) => v))
+        .default([]),
+    )
+    .addOption(new Option('--backend <name>', 'tfjs backend').choices(['wasm', 'cpu']).default('wasm'))
+    .option('-q, --quiet', 'no progress output', false)
+    .action(async (content: string, flags: StylizeFlags) => stylizeCommand(content, flags));
+
+  program
+    .command('models')
+    .description('convert the raw PyTorch checkpoints into the web format under models/')
+    .option('--src <dir>', 'folder holding <model>/ raw checkpoints (default: $LIVESTYLE_MODELS_SRC or ../shared/models/raw)')
+    .option('--out <dir>', 'output folder', modelsDir())
+    .option('--model <id>', `only this model (${MODEL_IDS.join(', ')})`)
+    .option('--float16', 'store weights as float16', false)
+    .option('-q, --quiet', 'no output', false)
+    .action(async (flags: { src?: string; out: string; model?: string; float16: boolean; quiet: boolean }) => modelsCommand(flags));
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // commander has already printed its message (help and version exit 0)
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    const err = e as Error;
+    process.stderr.write(`livestyle: error: ${err.message}\n`);
+    return err instanceof UsageError ? 2 : 1;
+  }
+}
+
+const invokedDirectly = process.argv[1] !== undefined && /[\\/]cli[\\/]main\.[jt]s$/.test(process.argv[1]);
+if (invokedDirectly) {
+  process.exitCode = await main(process.argv.slice(2));
+}

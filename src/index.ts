@@ -1,0 +1,11 @@
+/**
+ * Browser entry point: registers the GPU backends (WebGPU first, then WebGL) with WASM and CPU
+ * fallbacks, and exports the public API. Models are fetched from `options.modelBaseUrl`.
+ */
+import '@tensorflow/tfjs-backend-webgpu';
+import '@tensorflow/tfjs-backend-webgl';
+import '@tensorflow/tfjs-backend-wasm';
+import '@tensorflow/tfjs-backend-cpu';
+
+export * from './api.js';
+export { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';

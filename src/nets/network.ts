@@ -1,0 +1,65 @@
+/**
+ * Runs an encoder or decoder described by a layer list.
+ * ref: ../shared/README.md — 3x3 convs with reflection padding 1 then ReLU, 2x2/2 max-pool (floor),
+ * nearest-neighbour x2 upsampling; the 1x1 input conv has no padding and no ReLU.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { LayerSpec } from '../weights/architectures.js';
+
+const REFLECT_1: Array<[number, number]> = [
+  [0, 0],
+  [1, 1],
+  [1, 1],
+  [0, 0],
+];
+
+/**
+ * @param x NHWC batch; not disposed.
+ * @returns a new tensor (caller owns; dispose).
+ */
+export function runNetwork(x: tf.Tensor4D, layers: readonly LayerSpec[], weights: tf.NamedTensorMap): tf.Tensor4D {
+  return tf.tidy(() => {
+    let y = x;
+    for (const l of layers) {
+      if (l.op === 'pool') {
+        y = tf.maxPool(y, 2, 2, 'valid');
+      } else if (l.op === 'upsample') {
+        const [, h, w] = y.shape;
+        y = tf.image.resizeNearestNeighbor(y, [h * 2, w * 2], false, false);
+      } else {
+        const input = l.kernel === 3 ? tf.mirrorPad(y, REFLECT_1, 'reflect') : y;
+        y = tf.fused.conv2d({
+          x: input,
+          filter: weights[`${l.name}.filter`] as tf.Tensor4D,
+          bias: weights[`${l.name}.bias`],
+          strides: 1,
+          pad: 'valid',
+          activation: l.relu ? 'relu' : 'linear',
+        });
+      }
+    }
+    return y;
+  });
+}
+
+/** Number of 2x poolings in a layer list: the input must be divisible into 2^n blocks of >= 2 px. */
+export function poolCount(layers: readonly LayerSpec[]): number {
+  return layers.filter((l) => l.op === 'pool').length;
+}
+
+/** Multiply–accumulate count of a layer list at an input size, for benchmarks (FLOPs = 2 x MACs). */
+export function convMacs(layers: readonly LayerSpec[], height: number, width: number): number {
+  let h = height;
+  let w = width;
+  let macs = 0;
+  for (const l of layers) {
+    if (l.op === 'pool') {
+      h = Math.floor(h / 2);
+      w = Math.floor(w / 2);
+    } else if (l.op === 'upsample') {
+      h *= 2;
+      w *= 2;
+    } else macs += h * w * l.kernel * l.kernel * l.inChannels * l.outChannels;
+  }
+  return macs;
+}

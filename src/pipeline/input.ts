@@ -1,0 +1,79 @@
+/** Converting the accepted image kinds to a float RGB tensor in [0, 1]. */
+import * as tf from '@tensorflow/tfjs-core';
+
+/** Raw pixels, as `ImageData` or a decoded file: RGBA (4 bytes/px) or RGB (3 bytes/px). */
+export interface PixelsLike {
+  readonly width: number;
+  readonly height: number;
+  readonly data: Uint8Array | Uint8ClampedArray;
+}
+
+/** Browser image sources tfjs can read directly. */
+export type BrowserImageSource = HTMLImageElement | HTMLVideoElement | HTMLCanvasElement | ImageBitmap | OffscreenCanvas;
+
+/**
+ * What the stylizer accepts. A `tf.Tensor3D` is `[height, width, 3]`: float32 in [0, 1], or int32
+ * in [0, 255]. It is never disposed by the stylizer.
+ */
+export type StylizerInput = tf.Tensor3D | PixelsLike | BrowserImageSource;
+
+export class InputError extends Error {
+  override name = 'InputError';
+}
+
+function isPixelsLike(v: unknown): v is PixelsLike {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    'data' in v &&
+    'width' in v &&
+    'height' in v &&
+    (v.data instanceof Uint8Array || v.data instanceof Uint8ClampedArray)
+  );
+}
+
+/**
+ * @returns `[1, H, W, 3]` float32 in [0, 1] (caller owns; dispose). The input is not disposed.
+ */
+export function toImageBatch(input: StylizerInput, what = 'image'): tf.Tensor4D {
+  if (input instanceof tf.Tensor) {
+    if (input.rank !== 3 || input.shape[2] !== 3)
+      throw new InputError(`${what}: tensor must be [height, width, 3], got [${input.shape.join(', ')}]`);
+    if (input.isDisposed) throw new InputError(`${what}: tensor is disposed`);
+    return tf.tidy(() => {
+      const f = input.dtype === 'float32' ? input : tf.div(tf.cast(input, 'float32'), 255);
+      return tf.expandDims<tf.Tensor4D>(f, 0);
+    });
+  }
+  if (isPixelsLike(input)) {
+    const { width, height, data } = input;
+    if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
+      throw new InputError(`${what}: bad size ${String(width)}x${String(height)}`);
+    }
+    const channels = data.length / (width * height);
+    if (channels !== 3 && channels !== 4) throw new InputError(`${what}: ${data.length} bytes do not fit ${width}x${height} RGB or RGBA`);
+    return tf.tidy(() => {
+      const t = tf.tensor4d(Uint8Array.from(data), [1, height, width, channels], 'int32');
+      const rgb = channels === 4 ? tf.slice(t, [0, 0, 0, 0], [1, height, width, 3]) : t;
+      return tf.div<tf.Tensor4D>(tf.cast(rgb, 'float32'), 255);
+    });
+  }
+  if (typeof globalThis.document !== 'undefined' || typeof (globalThis as { OffscreenCanvas?: unknown }).OffscreenCanvas !== 'undefined') {
+    return tf.tidy(() => tf.div<tf.Tensor4D>(tf.expandDims(tf.browser.fromPixels(input as HTMLImageElement), 0), 255));
+  }
+  throw new InputError(`${what}: unsupported input (expected a tf.Tensor3D, ImageData-like pixels, or a browser image source)`);
+}
+
+/** `[H, W, 3]` float in [0,1] → RGBA bytes (rounded), e.g. for a canvas or a PNG encoder. */
+export async function toPixels(image: tf.Tensor3D): Promise<{ width: number; height: number; data: Uint8ClampedArray }> {
+  const [height, width] = image.shape;
+  const rgba = tf.tidy(() => {
+    const bytes = tf.round(tf.mul(tf.clipByValue(image, 0, 1), 255));
+    return tf.cast(tf.concat([bytes, tf.fill([height, width, 1], 255)], 2), 'int32');
+  });
+  try {
+    return { width, height, data: Uint8ClampedArray.from(await rgba.data()) };
+  } finally {
+    rgba.dispose();
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * Stylizer options: one object, documented defaults, one validator. Every error names the option,
+ * the bad value and what is allowed.
+ */
+import { MODEL_FAMILIES, isModelId, type ModelId } from '../weights/architectures.js';
+import type { ByteSource } from '../weights/model-loader.js';
+import type { StatisticsPrecision } from '../transforms/moments.js';
+
+export type TransformMethod = 'wct' | 'adain';
+export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+
+export interface StylizerOptions {
+  /** Model family. Default `'cd16x'` (distilled VGG-19, ~16x cheaper, levels 1–5). `'vgg19'` has levels 1–3. */
+  readonly model: ModelId;
+  /** Feature transform. Default `'wct'`. */
+  readonly method: TransformMethod;
+  /** Levels to run coarse to fine. Default `null`: the model's full cascade (cd16x 5,4,3,2,1; vgg19 3,2,1). */
+  readonly levels: readonly number[] | null;
+  /** Style strength in [0, 1]: 1 = fully stylised features, 0 = the content's own. Default 1. */
+  readonly alpha: number;
+  /** Keep the content's colours (luminance-only transfer). Default false. */
+  readonly preserveColor: boolean;
+  /** Longest side (px) a style image is scaled down to before encoding; 0 keeps it native. Default 0. */
+  readonly styleMaxSizePx: number;
+  /**
+   * Precision of the per-frame channel statistics: `'float64'` (CPU, matches the reference exactly)
+   * or `'float32'` (on the backend, less readback; for video). Style statistics are always float64.
+   * Default `'float64'`.
+   */
+  readonly statisticsPrecision: StatisticsPrecision;
+  /** Backend preference. Default `'auto'`: webgpu → webgl → wasm → cpu, first that initialises. */
+  readonly backend: BackendName | 'auto';
+  /** Where converted models live: `<modelBaseUrl>/<model>/manifest.json`. Default `'./models/'` (browser). */
+  readonly modelBaseUrl: string;
+  /** Overrides how model files are read (Node uses the file system). Default: derived from modelBaseUrl. */
+  readonly modelSource: ((model: ModelId) => ByteSource) | null;
+  /** User decoder checkpoints (PyTorch .pth bytes); each replaces the decoder of the level it fits. */
+  readonly decoderCheckpoints: readonly Uint8Array[];
+}
+
+export const DEFAULT_OPTIONS: StylizerOptions = {
+  model: 'cd16x',
+  method: 'wct',
+  levels: null,
+  alpha: 1,
+  preserveColor: false,
+  styleMaxSizePx: 0,
+  statisticsPrecision: 'float64',
+  backend: 'auto',
+  modelBaseUrl: './models/',
+  modelSource: null,
+  decoderCheckpoints: [],
+};
+
+export class OptionsError extends Error {
+  override name = 'OptionsError';
+}
+
+const BACKENDS = ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'];
+
+/** Merges `partial` over `base` and validates the result. */
+export function resolveOptions(partial: Partial<StylizerOptions> = {}, base: StylizerOptions = DEFAULT_OPTIONS): StylizerOptions {
+  if (typeof partial !== 'object' || partial === null) throw new OptionsError('options must be an object');
+  const known = new Set(Object.keys(DEFAULT_OPTIONS));
+  for (const k of Object.keys(partial)) if (!known.has(k)) throw new OptionsError(`unknown option "${k}"`);
+  const o: StylizerOptions = { ...base, ...partial };
+  if (!isModelId(o.model)) throw new OptionsError(`model must be one of cd16x, vgg19 (got ${JSON.stringify(o.model)})`);
+  if (o.method !== 'wct' && o.method !== 'adain')
+    throw new OptionsError(`method must be "wct" or "adain" (got ${JSON.stringify(o.method)})`);
+  if (typeof o.alpha !== 'number' || !(o.alpha >= 0 && o.alpha <= 1))
+    throw new OptionsError(`alpha must be a number in [0, 1] (got ${String(o.alpha)})`);
+  if (typeof o.preserveColor !== 'boolean') throw new OptionsError('preserveColor must be a boolean');
+  if (!Number.isInteger(o.styleMaxSizePx) || o.styleMaxSizePx < 0 || o.styleMaxSizePx > 8192) {
+    throw new OptionsError(`styleMaxSizePx must be an integer in [0, 8192] (got ${String(o.styleMaxSizePx)})`);
+  }
+  if (o.statisticsPrecision !== 'float64' && o.statisticsPrecision !== 'float32') {
+    throw new OptionsError(`statisticsPrecision must be "float64" or "float32" (got ${JSON.stringify(o.statisticsPrecision)})`);
+  }
+  if (!BACKENDS.includes(o.backend))
+    throw new OptionsError(`backend must be one of ${BACKENDS.join(', ')} (got ${JSON.stringify(o.backend)})`);
+  if (o.levels !== null) validateLevels(o.levels, o.model);
+  if (!Array.isArray(o.decoderCheckpoints)) throw new OptionsError('decoderCheckpoints must be an array of Uint8Array');
+  return o;
+}
+
+export function validateLevels(levels: readonly number[], model: ModelId): void {
+  const available = [...MODEL_FAMILIES[model].levels.keys()];
+  if (!Array.isArray(levels) || levels.length === 0) throw new OptionsError('levels must be a non-empty array');
+  const seen = new Set<number>();
+  for (const l of levels as readonly unknown[]) {
+    if (typeof l !== 'number') throw new OptionsError(`levels must be numbers (got ${JSON.stringify(l)})`);
+    if (!available.includes(l)) throw new OptionsError(`level ${String(l)} is not available in ${model} (levels ${available.join(', ')})`);
+    if (seen.has(l)) throw new OptionsError(`level ${l} is listed twice`);
+    seen.add(l);
+  }
+}
+
+/** The levels actually run: the option, or the model's default cascade. */
+export function effectiveLevels(o: StylizerOptions): readonly number[] {
+  return o.levels ?? MODEL_FAMILIES[o.model].defaultLevels;
+}
+
+/** Parses "a.png@0.3"-style weights: returns normalised weights, or throws naming the bad entry. */
+export function normaliseWeights(weights: readonly number[]): number[] {
+  weights.forEach((w, i) => {
+    if (typeof w !== 'number' || !Number.isFinite(w) || w < 0)
+      throw new OptionsError(`style ${i + 1}: weight must be a finite number >= 0 (got ${String(w)})`);
+  });
+  const sum = weights.reduce((a, b) => a + b, 0);
+  if (!(sum > 0)) throw new OptionsError('style weights must not all be zero');
+  return weights.map((w) => w / sum);
+}

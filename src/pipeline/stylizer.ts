@@ -1,0 +1,399 @@
+/**
+ * The Stylizer: arbitrary style transfer with a multi-level encoder → transform → decoder cascade.
+ * ref: Li et al., "Universal Style Transfer via Feature Transforms", NeurIPS 2017, §3.2 (multi-level
+ * coarse-to-fine stylisation); Huang & Belongie, ICCV 2017 (AdaIN).
+ *
+ * Shaped like MediaPipe tasks: `await Stylizer.create(options)`, `setOptions(partial)`,
+ * `setStyles(...)`, image mode `stylize(image)`, video mode `stylizeVideoFrame(frame, timestampMs)`,
+ * `reset()`, idempotent `dispose()`.
+ *
+ * Tensor ownership: results are caller-owned; inputs are never disposed. Long-lived tensors are the
+ * model weights (owned by the loaded model) and the style images kept to recompute statistics when
+ * the model or levels change; all are freed on replacement and on dispose.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { ModelId } from '../weights/architectures.js';
+import { LoadedModel, fetchByteSource, type ByteSource } from '../weights/model-loader.js';
+import { runNetwork } from '../nets/network.js';
+import { featureMoments, type FeatureMoments } from '../transforms/moments.js';
+import { applyWct, blendWctStats, colouringFromMoments, type WctStyleStats } from '../transforms/wct.js';
+import { ADAIN_EPSILON, adain, blendAdainStats, type AdaInStyleStats } from '../transforms/adain.js';
+import { preserveContentColour } from '../transforms/colour.js';
+import {
+  DEFAULT_OPTIONS,
+  OptionsError,
+  effectiveLevels,
+  normaliseWeights,
+  resolveOptions,
+  type BackendName,
+  type StylizerOptions,
+} from './options.js';
+import { InputError, toImageBatch, type StylizerInput } from './input.js';
+
+export interface StyleSpec {
+  readonly image: StylizerInput;
+  /** Relative weight (>= 0); weights are normalised to sum to 1. Default 1. */
+  readonly weight?: number;
+}
+
+/** Per-stage wall-clock of the last call, in milliseconds (for stats overlays and benchmarks). */
+export interface StageTimings {
+  encodeMs: number;
+  transformMs: number;
+  decodeMs: number;
+  totalMs: number;
+  perLevel: Array<{ level: number; encodeMs: number; transformMs: number; decodeMs: number }>;
+}
+
+/** How the entry point (browser or Node) initialises a backend and reads models. */
+export interface StylizerEnvironment {
+  initBackend(preference: BackendName | 'auto'): Promise<string>;
+  defaultModelSource(model: ModelId, options: StylizerOptions): ByteSource;
+}
+
+let defaultEnvironment: StylizerEnvironment = {
+  async initBackend(preference) {
+    const order: BackendName[] = preference === 'auto' ? ['webgpu', 'webgl', 'wasm', 'cpu'] : [preference];
+    for (const name of order) {
+      if (!tf.findBackendFactory(name)) continue;
+      try {
+        if (await tf.setBackend(name)) {
+          await tf.ready();
+          return name;
+        }
+      } catch {
+        // try the next backend
+      }
+    }
+    throw new OptionsError(`no usable tfjs backend among ${order.join(', ')} (is the backend package imported?)`);
+  },
+  defaultModelSource: (model, options) => fetchByteSource(`${options.modelBaseUrl.replace(/\/?$/, '/')}${model}/`),
+};
+
+/** Used by the package entry points; not needed by applications. */
+export function setDefaultEnvironment(env: StylizerEnvironment): void {
+  defaultEnvironment = env;
+}
+
+export class AbortError extends Error {
+  override name = 'AbortError';
+}
+
+interface StyleLevelStats {
+  readonly wct: WctStyleStats;
+  readonly adain: AdaInStyleStats;
+}
+
+interface StyleSet {
+  /** Style images `[1, H, W, 3]`, kept to recompute statistics for other models/levels. Owned here. */
+  readonly images: tf.Tensor4D[];
+  readonly weights: number[];
+  /** stats[model][level][styleIndex] */
+  readonly stats: Map<string, Map<number, StyleLevelStats[]>>;
+}
+
+/** Content-side statistics derived from one readback of the channel moments. */
+function adainFromMoments(m: FeatureMoments): AdaInStyleStats {
+  const std = new Float64Array(m.channels);
+  for (let k = 0; k < m.channels; k++) std[k] = Math.sqrt((m.covariance[k * m.channels + k] as number) + ADAIN_EPSILON);
+  return { channels: m.channels, mean: m.mean, std };
+}
+
+export class Stylizer {
+  private options: StylizerOptions;
+  private model: LoadedModel | null = null;
+  private modelLoad: { id: number; controller: AbortController } | null = null;
+  private styles: StyleSet | null = null;
+  private styleGeneration = 0;
+  private lastTimestampMs: number | null = null;
+  private disposed = false;
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private loadCounter = 0;
+  /** Timings of the most recent stylize call. */
+  lastTimings: StageTimings | null = null;
+
+  private constructor(
+    options: StylizerOptions,
+    /** The tfjs backend in use (e.g. "webgpu", "wasm"). */
+    readonly backend: string,
+    private readonly env: StylizerEnvironment,
+  ) {
+    this.options = options;
+  }
+
+  /** Initialises the backend and loads the model manifest (weights load lazily, per level). */
+  static async create(options: Partial<StylizerOptions> = {}, env: StylizerEnvironment = defaultEnvironment): Promise<Stylizer> {
+    const resolved = resolveOptions(options);
+    const backend = await env.initBackend(resolved.backend);
+    const s = new Stylizer(resolved, backend, env);
+    await s.loadModel(resolved);
+    return s;
+  }
+
+  /** Current options (a frozen copy). */
+  getOptions(): StylizerOptions {
+    return Object.freeze({ ...this.options });
+  }
+
+  /**
+   * Changes options. Model, decoder or level changes load what is missing (latest call wins: a
+   * superseded load is aborted and its tensors freed); alpha, method and colour changes apply to
+   * the next frame without any loading.
+   */
+  async setOptions(partial: Partial<StylizerOptions>): Promise<void> {
+    this.assertLive();
+    const next = resolveOptions(partial, this.options);
+    if (next.backend !== this.options.backend) throw new OptionsError('backend cannot change after create(); create a new Stylizer');
+    const modelChanged =
+      next.model !== this.options.model ||
+      next.decoderCheckpoints !== this.options.decoderCheckpoints ||
+      next.modelBaseUrl !== this.options.modelBaseUrl ||
+      next.modelSource !== this.options.modelSource;
+    if (modelChanged) {
+      await this.loadModel(next);
+    }
+    this.options = next;
+    if (this.styles && this.model) await this.ensureStyleStats(this.styles, this.model, effectiveLevels(next), this.styleGeneration);
+  }
+
+  /**
+   * Sets the styles to blend (weights normalised to sum 1). Each style's statistics are computed
+   * once per level here; later calls to {@link stylize} only encode the content. Latest call wins:
+   * a call superseded by a newer one rejects with an AbortError and frees what it computed.
+   */
+  async setStyles(styles: readonly StyleSpec[]): Promise<void> {
+    this.assertLive();
+    if (!Array.isArray(styles) || styles.length === 0) throw new OptionsError('setStyles needs at least one style');
+    const specs: readonly StyleSpec[] = styles;
+    const weights = normaliseWeights(specs.map((s) => s.weight ?? 1));
+    const generation = ++this.styleGeneration;
+    const images: tf.Tensor4D[] = [];
+    const set: StyleSet = { images, weights, stats: new Map() };
+    try {
+      specs.forEach((s, i) => images.push(this.prepareStyleImage(s.image, `style ${i + 1}`)));
+      const model = this.model;
+      if (!model) throw new OptionsError('model not loaded');
+      await this.ensureStyleStats(set, model, effectiveLevels(this.options), generation);
+    } catch (e) {
+      tf.dispose(images);
+      throw e;
+    }
+    const old = this.styles;
+    this.styles = set;
+    if (old) tf.dispose(old.images);
+  }
+
+  /** Changes only the blend weights of the current styles: no re-encoding, applies to the next frame. */
+  setStyleWeights(weights: readonly number[]): void {
+    this.assertLive();
+    const styles = this.styles;
+    if (!styles) throw new OptionsError('no styles set');
+    if (weights.length !== styles.images.length) throw new OptionsError(`expected ${styles.images.length} weights, got ${weights.length}`);
+    const normalised = normaliseWeights(weights);
+    styles.weights.splice(0, styles.weights.length, ...normalised);
+  }
+
+  /**
+   * Stylises one image with the current styles.
+   * @returns `[H', W', 3]` float32 in [0, 1], where H', W' are H, W rounded down to a multiple of
+   * 2^(deepest level - 1) (the encoders pool by flooring). Caller owns; dispose.
+   */
+  stylize(image: StylizerInput): Promise<tf.Tensor3D> {
+    this.assertLive();
+    const p = this.run(image);
+    this.inFlight.add(p);
+    const done = (): void => void this.inFlight.delete(p);
+    p.then(done, done);
+    return p;
+  }
+
+  /**
+   * Video mode: stylises a frame at a timestamp. Timestamps must not go backwards without a
+   * {@link reset}; a backwards jump (seek) resets the video state. Caller owns the result.
+   */
+  stylizeVideoFrame(frame: StylizerInput, timestampMs: number): Promise<tf.Tensor3D> {
+    this.assertLive();
+    if (typeof timestampMs !== 'number' || !Number.isFinite(timestampMs)) {
+      return Promise.reject(new InputError(`timestampMs must be a finite number (got ${String(timestampMs)})`));
+    }
+    if (this.lastTimestampMs !== null && timestampMs < this.lastTimestampMs) this.reset();
+    this.lastTimestampMs = timestampMs;
+    return this.stylize(frame);
+  }
+
+  /** Forgets video state (the last timestamp); styles and model stay. */
+  reset(): void {
+    this.lastTimestampMs = null;
+  }
+
+  /** Frees every tensor this stylizer owns. Idempotent; in-flight calls finish first. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.modelLoad?.controller.abort();
+    const model = this.model;
+    const styles = this.styles;
+    this.model = null;
+    this.styles = null;
+    const free = (): void => {
+      model?.dispose();
+      if (styles) tf.dispose(styles.images);
+    };
+    if (this.inFlight.size === 0) free();
+    else void Promise.allSettled([...this.inFlight]).then(free);
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  private assertLive(): void {
+    if (this.disposed) throw new OptionsError('Stylizer is disposed');
+  }
+
+  private prepareStyleImage(image: StylizerInput, what: string): tf.Tensor4D {
+    const batch = toImageBatch(image, what);
+    const max = this.options.styleMaxSizePx;
+    const [, h, w] = batch.shape;
+    if (max > 0 && Math.max(h, w) > max) {
+      const scale = max / Math.max(h, w);
+      const resized = tf.tidy(() =>
+        tf.image.resizeBilinear(batch, [Math.max(1, Math.round(h * scale)), Math.max(1, Math.round(w * scale))], false, true),
+      );
+      batch.dispose();
+      return resized;
+    }
+    return batch;
+  }
+
+  private async loadModel(options: StylizerOptions): Promise<void> {
+    this.modelLoad?.controller.abort();
+    const id = ++this.loadCounter;
+    const controller = new AbortController();
+    this.modelLoad = { id, controller };
+    const source = options.modelSource ? options.modelSource(options.model) : this.env.defaultModelSource(options.model, options);
+    const model = await LoadedModel.open(source, options.model, controller.signal);
+    const superseded = (): boolean => this.modelLoad?.id !== id || this.disposed;
+    try {
+      if (superseded()) throw new AbortError('model load superseded by a newer call');
+      options.decoderCheckpoints.forEach((bytes, i) => model.useDecoderCheckpoint(bytes, `decoder checkpoint ${i + 1}`));
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+    const old = this.model;
+    this.model = model;
+    this.modelLoad = null;
+    if (old) {
+      const inflight = [...this.inFlight];
+      if (inflight.length === 0) old.dispose();
+      else void Promise.allSettled(inflight).then(() => old.dispose());
+    }
+  }
+
+  /** Computes each style's statistics at every level that lacks them (for the given model). */
+  private async ensureStyleStats(set: StyleSet, model: LoadedModel, levels: readonly number[], generation: number): Promise<void> {
+    let byLevel = set.stats.get(model.id);
+    if (!byLevel) {
+      byLevel = new Map();
+      set.stats.set(model.id, byLevel);
+    }
+    for (const level of levels) {
+      if (byLevel.has(level)) continue;
+      const nets = await model.level(level);
+      const perStyle: StyleLevelStats[] = [];
+      for (const image of set.images) {
+        if (generation !== this.styleGeneration || this.disposed) throw new AbortError('setStyles superseded by a newer call');
+        const features = runNetwork(image, nets.encoderLayers, nets.encoderWeights);
+        let moments: FeatureMoments;
+        try {
+          moments = await featureMoments(features, 'float64');
+        } finally {
+          features.dispose();
+        }
+        perStyle.push({ wct: colouringFromMoments(moments), adain: adainFromMoments(moments) });
+      }
+      if (generation !== this.styleGeneration || this.disposed) throw new AbortError('setStyles superseded by a newer call');
+      byLevel.set(level, perStyle);
+    }
+  }
+
+  private async run(input: StylizerInput): Promise<tf.Tensor3D> {
+    const options = this.options;
+    const model = this.model;
+    const styles = this.styles;
+    if (!model) throw new OptionsError('model not loaded');
+    if (!styles) throw new OptionsError('no styles set: call setStyles() first');
+    const levels = effectiveLevels(options);
+    const deepest = Math.max(...levels);
+    const content = toImageBatch(input, 'content');
+    const [, h, w] = content.shape;
+    const minSide = 2 ** deepest;
+    if (h < minSide || w < minSide) {
+      content.dispose();
+      throw new InputError(`content is ${w}x${h}: level ${deepest} needs at least ${minSide}x${minSide} pixels`);
+    }
+    await this.ensureStyleStats(styles, model, levels, this.styleGeneration).catch((e: unknown) => {
+      content.dispose();
+      throw e;
+    });
+    const timings: StageTimings = { encodeMs: 0, transformMs: 0, decodeMs: 0, totalMs: 0, perLevel: [] };
+    const t0 = now();
+    let image: tf.Tensor4D = content;
+    try {
+      for (const level of levels) {
+        const nets = await model.level(level);
+        const perStyle = styles.stats.get(model.id)?.get(level);
+        if (!perStyle) throw new Error(`internal: no style statistics for level ${level}`);
+        const tEnc = now();
+        const features = runNetwork(image, nets.encoderLayers, nets.encoderWeights);
+        const tTr = now();
+        let transformed: tf.Tensor4D;
+        try {
+          if (options.method === 'wct') {
+            const moments = await featureMoments(features, options.statisticsPrecision);
+            const blended = blendWctStats(
+              perStyle.map((s) => s.wct),
+              styles.weights,
+            );
+            transformed = applyWct(features, moments, blended, options.alpha);
+          } else {
+            const blended = blendAdainStats(
+              perStyle.map((s) => s.adain),
+              styles.weights,
+            );
+            transformed = adain(features, blended, options.alpha);
+          }
+        } finally {
+          features.dispose();
+        }
+        const tDec = now();
+        const decoded = runNetwork(transformed, nets.decoderLayers, nets.decoderWeights);
+        transformed.dispose();
+        if (image !== content) image.dispose();
+        image = decoded;
+        const tEnd = now();
+        timings.perLevel.push({ level, encodeMs: tTr - tEnc, transformMs: tDec - tTr, decodeMs: tEnd - tDec });
+      }
+      const result = tf.tidy(() => {
+        const rgb = options.preserveColor ? preserveContentColour(image, content) : image;
+        return tf.squeeze<tf.Tensor3D>(tf.clipByValue(rgb, 0, 1), [0]);
+      });
+      for (const l of timings.perLevel) {
+        timings.encodeMs += l.encodeMs;
+        timings.transformMs += l.transformMs;
+        timings.decodeMs += l.decodeMs;
+      }
+      timings.totalMs = now() - t0;
+      this.lastTimings = timings;
+      return result;
+    } finally {
+      if (image !== content) image.dispose();
+      content.dispose();
+    }
+  }
+}
+
+const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
+export { DEFAULT_OPTIONS };

@@ -1,0 +1,77 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/** Channel mean and covariance of NHWC features (batch 1), read back to float64. */
+export interface FeatureMoments {
+  readonly channels: number;
+  /** Number of spatial positions N. */
+  readonly count: number;
+  readonly mean: Float64Array;
+  /** C x C row-major, unbiased: Xc Xc^T / (N - 1). */
+  readonly covariance: Float64Array;
+}
+
+/**
+ * Where channel statistics are computed:
+ * - `'float64'`: features are read back and reduced in float64 on the CPU, as the reference does.
+ *   Needed for exact parity: covariance eigenvalues span many decades (dead channels, and
+ *   rank-deficient deep levels on small images), and float32 round-off in the covariance is
+ *   amplified by the whitening's e^-1/2.
+ * - `'float32'`: reduced on the backend; only C + C^2 numbers are read back. Faster, for video.
+ */
+export type StatisticsPrecision = 'float64' | 'float32';
+
+/**
+ * Channel moments of NHWC features (batch 1).
+ * ref: Li et al. 2017 (WCT), eqs. 1–2: covariance of the mean-centred C x N feature matrix.
+ */
+export async function featureMoments(features: tf.Tensor4D, precision: StatisticsPrecision = 'float32'): Promise<FeatureMoments> {
+  return precision === 'float64' ? featureMoments64(features) : featureMoments32(features);
+}
+
+async function featureMoments64(features: tf.Tensor4D): Promise<FeatureMoments> {
+  const [, h, w, c] = features.shape;
+  const count = h * w;
+  if (count < 2) throw new Error(`feature map ${h}x${w} is too small for a covariance (need >= 2 positions)`);
+  const x = await features.data();
+  const mean = new Float64Array(c);
+  for (let i = 0; i < count; i++) for (let k = 0; k < c; k++) mean[k] = (mean[k] as number) + (x[i * c + k] as number);
+  for (let k = 0; k < c; k++) mean[k] = (mean[k] as number) / count;
+  // Upper triangle, accumulated row by row over positions.
+  const cov = new Float64Array(c * c);
+  const row = new Float64Array(c);
+  for (let i = 0; i < count; i++) {
+    for (let k = 0; k < c; k++) row[k] = (x[i * c + k] as number) - (mean[k] as number);
+    for (let a = 0; a < c; a++) {
+      const xa = row[a] as number;
+      if (xa === 0) continue;
+      const base = a * c;
+      for (let b = a; b < c; b++) cov[base + b] = (cov[base + b] as number) + xa * (row[b] as number);
+    }
+  }
+  for (let a = 0; a < c; a++)
+    for (let b = a; b < c; b++) {
+      const v = (cov[a * c + b] as number) / (count - 1);
+      cov[a * c + b] = v;
+      cov[b * c + a] = v;
+    }
+  return { channels: c, count, mean, covariance: cov };
+}
+
+async function featureMoments32(features: tf.Tensor4D): Promise<FeatureMoments> {
+  const [, h, w, c] = features.shape;
+  const count = h * w;
+  if (count < 2) throw new Error(`feature map ${h}x${w} is too small for a covariance (need >= 2 positions)`);
+  const [meanT, covT] = tf.tidy(() => {
+    const x = tf.reshape(features, [count, c]);
+    const mean = tf.mean(x, 0);
+    const xc = tf.sub(x, mean);
+    const cov = tf.div(tf.matMul(xc, xc, true, false), count - 1);
+    return [mean, cov];
+  });
+  try {
+    const [mean, cov] = await Promise.all([meanT.data(), covT.data()]);
+    return { channels: c, count, mean: Float64Array.from(mean), covariance: Float64Array.from(cov) };
+  } finally {
+    tf.dispose([meanT, covT]);
+  }
+}

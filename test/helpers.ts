@@ -1,0 +1,27 @@
+import { readFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import { readNpy } from '../src/io/npy.js';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const SHARED = process.env.LIVESTYLE_SHARED_DIR ?? path.resolve(REPO_ROOT, '..', 'shared');
+export const FIXTURES = path.join(SHARED, 'fixtures');
+export const RAW_MODELS = path.join(SHARED, 'models', 'raw');
+
+if (!existsSync(FIXTURES)) throw new Error(`shared data not found at ${SHARED} (set LIVESTYLE_SHARED_DIR)`);
+
+/** A fixture (.npy, CHW) as an NHWC batch tensor. Caller owns; dispose. */
+export function fixtureBatch(name: string): tf.Tensor4D {
+  const a = readNpy(new Uint8Array(readFileSync(path.join(FIXTURES, `${name}.npy`))), name);
+  const [c = 0, h = 0, w = 0] = a.shape;
+  return tf.tidy(() => tf.expandDims<tf.Tensor4D>(tf.transpose(tf.tensor3d(a.data, [c, h, w]), [1, 2, 0]), 0));
+}
+
+/** Max |a - b| and the reference's value range. */
+export function maxAbsError(actual: tf.Tensor, expected: tf.Tensor): { maxAbs: number; range: number } {
+  return tf.tidy(() => ({
+    maxAbs: tf.max(tf.abs(tf.sub(actual, expected))).dataSync()[0] ?? NaN,
+    range: (tf.max(expected).dataSync()[0] ?? NaN) - (tf.min(expected).dataSync()[0] ?? NaN),
+  }));
+}
