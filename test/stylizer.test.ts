@@ -1,0 +1,186 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { initNodeWasm, Stylizer, AbortError, OptionsError, InputError, readTorchCheckpoint, resolveOptions } from '../src/node.js';
+import { RAW_MODELS, fixtureBatch } from './helpers.js';
+import { writeTorchZip } from './torch-zip.js';
+
+let content: tf.Tensor3D;
+let styleA: tf.Tensor3D;
+let styleB: tf.Tensor3D;
+
+beforeAll(async () => {
+  await initNodeWasm();
+  const c = fixtureBatch('content_96x128');
+  const s = fixtureBatch('style_96x128');
+  content = tf.squeeze<tf.Tensor3D>(c, [0]);
+  styleA = tf.squeeze<tf.Tensor3D>(s, [0]);
+  // A second style: the content photo upside down, a clearly different set of statistics.
+  styleB = tf.reverse(content, 0);
+  tf.dispose([c, s]);
+});
+afterAll(() => tf.dispose([content, styleA, styleB]));
+
+const mse = (a: tf.Tensor, b: tf.Tensor): number => tf.tidy(() => tf.mean(tf.squaredDifference(a, b)).dataSync()[0] ?? NaN);
+
+async function styled(options: Parameters<typeof Stylizer.create>[0], styles: Parameters<Stylizer['setStyles']>[0]): Promise<tf.Tensor3D> {
+  const s = await Stylizer.create({ backend: 'wasm', ...options });
+  await s.setStyles(styles);
+  const out = await s.stylize(content);
+  s.dispose();
+  return out;
+}
+
+describe('Stylizer API', () => {
+  it('create → setStyles → stylize → dispose leaves no tensor behind', async () => {
+    await Stylizer.create({ backend: 'wasm' }).then((s) => s.dispose()); // backend warm-up
+    const before = tf.memory().numTensors;
+    const s = await Stylizer.create({ backend: 'wasm', levels: [3, 1] });
+    expect(s.backend).toBe('wasm');
+    await s.setStyles([{ image: styleA }]);
+    await s.setStyles([{ image: styleA, weight: 2 }, { image: styleB }]); // replaces: frees the old style images
+    const out = await s.stylize(content);
+    expect(out.shape).toEqual([96, 128, 3]);
+    const min = tf.tidy(() => tf.min(out).dataSync()[0]!);
+    const max = tf.tidy(() => tf.max(out).dataSync()[0]!);
+    expect(min).toBeGreaterThanOrEqual(0);
+    expect(max).toBeLessThanOrEqual(1);
+    out.dispose();
+    await s.setOptions({ method: 'adain', alpha: 0.5, preserveColor: true, levels: [2] });
+    (await s.stylizeVideoFrame(content, 0)).dispose();
+    (await s.stylizeVideoFrame(content, 33)).dispose();
+    s.reset();
+    s.dispose();
+    s.dispose(); // idempotent
+    expect(tf.memory().numTensors).toBe(before);
+    expect(content.isDisposed).toBe(false); // never disposes the caller's input
+  });
+
+  it('blend weights: [1, 0] equals the first style alone, and setStyleWeights needs no re-encoding', async () => {
+    const only = await styled({ levels: [4, 2] }, [{ image: styleA }]);
+    const s = await Stylizer.create({ backend: 'wasm', levels: [4, 2] });
+    await s.setStyles([
+      { image: styleA, weight: 1 },
+      { image: styleB, weight: 0 },
+    ]);
+    const blended = await s.stylize(content);
+    expect(mse(only, blended)).toBeLessThan(1e-10);
+    const before = tf.memory().numTensors;
+    s.setStyleWeights([0.5, 0.5]);
+    const half = await s.stylize(content);
+    expect(mse(half, only)).toBeGreaterThan(1e-4);
+    half.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([only, blended]);
+    s.dispose();
+  });
+
+  it('alpha 0 keeps the content far closer than alpha 1', async () => {
+    const a0 = await styled({ levels: [3], alpha: 0 }, [{ image: styleA }]);
+    const a1 = await styled({ levels: [3], alpha: 1 }, [{ image: styleA }]);
+    expect(mse(a0, content)).toBeLessThan(mse(a1, content) / 4);
+    tf.dispose([a0, a1]);
+  });
+
+  it("preserveColor keeps the content's chrominance (YIQ I and Q)", async () => {
+    const plain = await styled({ levels: [3, 1] }, [{ image: styleA }]);
+    const kept = await styled({ levels: [3, 1], preserveColor: true }, [{ image: styleA }]);
+    const iq = (x: tf.Tensor3D): tf.Tensor =>
+      tf.matMul(
+        tf.reshape(x, [-1, 3]),
+        tf.tensor2d([
+          [0.595716, -0.274453, -0.321263],
+          [0.211456, -0.522591, 0.311135],
+        ]),
+        false,
+        true,
+      );
+    const ePlain = tf.tidy(() => mse(iq(plain), iq(content)));
+    const eKept = tf.tidy(() => mse(iq(kept), iq(content)));
+    expect(eKept).toBeLessThan(1e-3);
+    expect(eKept).toBeLessThan(ePlain / 5);
+    tf.dispose([plain, kept]);
+  });
+
+  it('runs AdaIN and the vgg19 model', async () => {
+    const a = await styled({ method: 'adain', levels: [5, 4, 3, 2, 1] }, [{ image: styleA }]);
+    const v = await styled({ model: 'vgg19' }, [{ image: styleA }]);
+    expect(a.shape).toEqual([96, 128, 3]);
+    expect(v.shape).toEqual([96, 128, 3]);
+    expect(mse(a, content)).toBeGreaterThan(1e-3);
+    expect(mse(v, content)).toBeGreaterThan(1e-3);
+    tf.dispose([a, v]);
+  });
+
+  it('latest setStyles call wins; the superseded one rejects and frees its tensors', async () => {
+    const s = await Stylizer.create({ backend: 'wasm', levels: [2, 1] });
+    await s.setStyles([{ image: styleB }]);
+    const before = tf.memory().numTensors;
+    const first = s.setStyles([{ image: styleB }, { image: styleB }]);
+    const second = s.setStyles([{ image: styleA }]);
+    await expect(first).rejects.toBeInstanceOf(AbortError);
+    await second;
+    expect(tf.memory().numTensors).toBe(before); // one style image, as before
+    const out = await s.stylize(content);
+    const expected = await styled({ levels: [2, 1] }, [{ image: styleA }]);
+    expect(mse(out, expected)).toBeLessThan(1e-10);
+    tf.dispose([out, expected]);
+    s.dispose();
+  });
+
+  it('a user decoder checkpoint (zip format) replaces the decoder of the level it fits', async () => {
+    const legacy = readTorchCheckpoint(new Uint8Array(readFileSync(path.join(RAW_MODELS, 'cd16x', '2SD.pth'))));
+    const builtIn = await styled({ levels: [2] }, [{ image: styleA }]);
+    const same = await styled({ levels: [2], decoderCheckpoints: [writeTorchZip(legacy)] }, [{ image: styleA }]);
+    expect(mse(builtIn, same)).toBeLessThan(1e-12);
+    // A decoder whose weights are halved must change the output: the override really is used.
+    const halved = new Map([...legacy].map(([k, v]) => [k, { shape: v.shape, data: v.data.map((x) => x / 2) }]));
+    const other = await styled({ levels: [2], decoderCheckpoints: [writeTorchZip(halved)] }, [{ image: styleA }]);
+    expect(mse(builtIn, other)).toBeGreaterThan(1e-4);
+    tf.dispose([builtIn, same, other]);
+    await expect(Stylizer.create({ backend: 'wasm', decoderCheckpoints: [new Uint8Array([1, 2, 3, 4, 5])] })).rejects.toThrow(
+      /decoder checkpoint 1: not a PyTorch checkpoint/,
+    );
+  });
+});
+
+describe('Stylizer errors', () => {
+  it('validates options with messages naming the option', () => {
+    expect(() => resolveOptions({ alpha: 1.5 })).toThrow('alpha must be a number in [0, 1] (got 1.5)');
+    expect(() => resolveOptions({ method: 'gram' as 'wct' })).toThrow('method must be "wct" or "adain"');
+    expect(() => resolveOptions({ model: 'vgg19', levels: [4] })).toThrow('level 4 is not available in vgg19 (levels 1, 2, 3)');
+    expect(() => resolveOptions({ levels: [2, 2] })).toThrow('level 2 is listed twice');
+    expect(() => resolveOptions({ colour: true } as never)).toThrow('unknown option "colour"');
+  });
+
+  it('refuses bad calls with clear messages', async () => {
+    const s = await Stylizer.create({ backend: 'wasm' });
+    await expect(s.stylize(content)).rejects.toThrow('no styles set: call setStyles() first');
+    await expect(s.setStyles([])).rejects.toThrow('setStyles needs at least one style');
+    await expect(s.setStyles([{ image: styleA, weight: -1 }])).rejects.toThrow('style 1: weight must be a finite number >= 0');
+    await expect(s.setStyles([{ image: styleA, weight: 0 }])).rejects.toThrow('style weights must not all be zero');
+    await expect(s.setStyles([{ image: tf.zeros([4, 4]) as never }])).rejects.toThrow(InputError);
+    await s.setStyles([{ image: styleA }]);
+    const tiny = tf.zeros<tf.Rank.R3>([16, 64, 3]);
+    await expect(s.stylize(tiny)).rejects.toThrow('content is 64x16: level 5 needs at least 32x32 pixels');
+    tiny.dispose();
+    await expect(s.stylizeVideoFrame(content, Number.NaN)).rejects.toThrow('timestampMs must be a finite number');
+    await expect(s.setOptions({ backend: 'cpu' })).rejects.toThrow(OptionsError);
+    s.dispose();
+    expect(() => s.stylize(content)).toThrow('Stylizer is disposed');
+  });
+
+  it('accepts RGBA ImageData-like pixels and int32 tensors', async () => {
+    const s = await Stylizer.create({ backend: 'wasm', levels: [1] });
+    await s.setStyles([{ image: styleA }]);
+    const rgba = tf.tidy(() => tf.concat([tf.mul(content, 255), tf.fill([96, 128, 1], 255)], 2));
+    const data = Uint8ClampedArray.from(rgba.dataSync().map(Math.round));
+    const fromPixels = await s.stylize({ width: 128, height: 96, data });
+    const asInt = tf.tidy(() => tf.cast(tf.round(tf.mul(content, 255)), 'int32')) as tf.Tensor3D;
+    const fromInt = await s.stylize(asInt);
+    expect(mse(fromPixels, fromInt)).toBeLessThan(1e-12);
+    tf.dispose([rgba, fromPixels, asInt, fromInt]);
+    s.dispose();
+  });
+});
