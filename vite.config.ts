@@ -10,7 +10,6 @@ export const viteConfig = defineConfig({
   root: '.',
   server: { headers: isolation, fs: { allow: ['.'] } },
   preview: { headers: isolation },
-  optimizeDeps: { exclude: ['@tensorflow/tfjs-backend-wasm'] },
 });
 
 // Vite reads the default export of its config file.

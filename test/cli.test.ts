@@ -49,8 +49,14 @@ async function psnr(png: string, npy: string): Promise<number> {
 describe('livestyle stylize: end-to-end parity with the published cd16x WCT cascade', () => {
   it.each(['sailboat__sketch', 'chicago__starry_night'])('%s reproduces the reference at >= 40 dB PSNR', async (pair) => {
     const files = readdirSync(REF);
-    const content = path.join(REF, files.find((f) => f.startsWith(`${pair}__content_`))!);
-    const style = path.join(REF, files.find((f) => f.startsWith(`${pair}__style_`))!);
+    const content = path.join(
+      REF,
+      files.find((f) => f.startsWith(`${pair}__content_`))!,
+    );
+    const style = path.join(
+      REF,
+      files.find((f) => f.startsWith(`${pair}__style_`))!,
+    );
     const target = path.join(out, `${pair}.png`);
     const r = await cli(['stylize', content, '--style', style, '--size', '0', '--out', target]);
     expect(r.code, r.stderr).toBe(0);
@@ -61,7 +67,12 @@ describe('livestyle stylize: end-to-end parity with the published cd16x WCT casc
 
 describe('livestyle stylize: bad input gives one clear line and no output file', () => {
   const content = path.join(SHARED, 'data', 'content', 'sailboat.jpg');
-  const style = path.join(SHARED, 'data', 'style', readdirSync(path.join(SHARED, 'data', 'style')).find((f) => /\.(jpg|png)$/.test(f))!);
+  const style = path.join(
+    SHARED,
+    'data',
+    'style',
+    readdirSync(path.join(SHARED, 'data', 'style')).find((f) => /\.(jpg|png)$/.test(f))!,
+  );
 
   it.each([
     [['stylize', content], 2, /at least one --style/],
@@ -94,7 +105,21 @@ describe('livestyle stylize: bad input gives one clear line and no output file',
   it('--size resizes the short side and keeps the aspect; blending and colour options work', async () => {
     const target = path.join(out, 'small.png');
     const wide = path.join(SHARED, 'data', 'content', 'chicago.jpg'); // 712x474
-    const r = await cli(['stylize', wide, '--style', `${style}@0.7`, '--style', `${content}@0.3`, '--size', '64', '--preserve-color', '--method', 'adain', '--out', target]);
+    const r = await cli([
+      'stylize',
+      wide,
+      '--style',
+      `${style}@0.7`,
+      '--style',
+      `${content}@0.3`,
+      '--size',
+      '64',
+      '--preserve-color',
+      '--method',
+      'adain',
+      '--out',
+      target,
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const meta = await sharp(target).metadata();
     // 64 px short side → 96x64 after resizing; the cascade keeps multiples of 16.

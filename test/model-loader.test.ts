@@ -85,13 +85,17 @@ describe('converted model files', () => {
     b[b.length - 1] = (b[b.length - 1] ?? 0) ^ 1;
     writeFileSync(f, b);
     await expect(convertModel('cd16x', raw, path.join(work, 'out'))).rejects.toThrow(ConvertError);
-    await expect(convertModel('cd16x', raw, path.join(work, 'out'))).rejects.toThrow(/1SD\.pth: sha256 .* does not match the published checkpoint/);
+    await expect(convertModel('cd16x', raw, path.join(work, 'out'))).rejects.toThrow(
+      /1SD\.pth: sha256 .* does not match the published checkpoint/,
+    );
   });
 
   it('float16 models load and stay within 1e-3 of float32 (relative to range)', async () => {
     const dir = path.join(work, 'f16');
     const manifest = await convertModel('cd16x', path.join(RAW_MODELS, 'cd16x'), path.join(dir, 'cd16x'), { float16: true });
-    const f32Bytes = JSON.parse(readFileSync(path.join(good, 'cd16x', 'manifest.json'), 'utf8')) as { groups: Record<string, { byteLength: number }> };
+    const f32Bytes = JSON.parse(readFileSync(path.join(good, 'cd16x', 'manifest.json'), 'utf8')) as {
+      groups: Record<string, { byteLength: number }>;
+    };
     expect(manifest.groups['enc5']!.byteLength * 2).toBe(f32Bytes.groups['enc5']!.byteLength);
     const m16 = await LoadedModel.open(fileModelSource('cd16x', dir), 'cd16x');
     const x = fixtureBatch('content_96x128');

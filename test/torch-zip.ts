@@ -53,7 +53,10 @@ export function writeTorchZip(tensors: ReadonlyMap<string, NamedTensor>): Uint8A
     p.global('torch._utils', '_rebuild_tensor_v2');
     p.op(0x28); // args MARK
     p.op(0x28).str('storage').global('torch', 'FloatStorage').str(String(key)).str('cpu').int(numel).op(0x74).op(0x51); // BINPERSID
-    p.int(0).tuple([...t.shape]).tuple(strides).op(0x89); // offset, size, stride, requires_grad=False
+    p.int(0)
+      .tuple([...t.shape])
+      .tuple(strides)
+      .op(0x89); // offset, size, stride, requires_grad=False
     p.global('collections', 'OrderedDict').op(0x29).op(0x52); // backward_hooks
     p.op(0x74).op(0x52); // TUPLE, REDUCE
     files[`archive/data/${key}`] = new Uint8Array(t.data.buffer.slice(t.data.byteOffset, t.data.byteOffset + t.data.byteLength));

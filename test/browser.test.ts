@@ -1,0 +1,100 @@
+// Browser smoke test: Debian's Chromium (headless, software WebGL and WebGPU) driven by playwright-core;
+// the same cascade must agree across the webgl, webgpu and wasm backends.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync, createReadStream } from 'node:fs';
+import path from 'node:path';
+import { createServer, type ViteDevServer } from 'vite';
+import { chromium, type Browser } from 'playwright-core';
+import { REPO_ROOT } from './helpers.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const CHROMIUM_FLAGS = [
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+  '--enable-unsafe-webgpu',
+];
+
+interface BackendResult {
+  backend: string;
+  ok: boolean;
+  error?: string;
+  shape?: number[];
+  pixels?: number[];
+}
+
+let server: ViteDevServer;
+let browser: Browser;
+let results: BackendResult[] = [];
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install Debian's chromium (see .ci/run)`);
+  const modelsDir = process.env.LIVESTYLE_MODELS_DIR ?? path.join(REPO_ROOT, 'models');
+  server = await createServer({
+    configFile: path.join(REPO_ROOT, 'vite.config.ts'),
+    root: REPO_ROOT,
+    logLevel: 'error',
+    server: { port: 0, host: '127.0.0.1' },
+    plugins: [
+      {
+        name: 'serve-test-models',
+        configureServer(s) {
+          s.middlewares.use('/models', (req, res, next) => {
+            const file = path.join(modelsDir, decodeURIComponent((req.url ?? '').split('?')[0] ?? ''));
+            if (!file.startsWith(modelsDir) || !existsSync(file)) return next();
+            res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+            createReadStream(file).pipe(res);
+          });
+        },
+      },
+    ],
+  });
+  await server.listen();
+  const address = server.httpServer?.address();
+  if (!address || typeof address === 'string') throw new Error('no server address');
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`http://127.0.0.1:${address.port}/test/browser/smoke.html`);
+  await page.waitForFunction(() => (window as { smokeResults?: unknown }).smokeResults !== undefined, undefined, { timeout: 240_000 });
+  results = (await page.evaluate(() => (window as { smokeResults?: BackendResult[] }).smokeResults)) ?? [];
+  mkdirSync(path.join(REPO_ROOT, 'test-artifacts'), { recursive: true });
+  await page.screenshot({ path: path.join(REPO_ROOT, 'test-artifacts', 'browser-smoke.png') });
+  if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
+}, 300_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+function maxAbsDiff(a: number[], b: number[]): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+describe('browser backends agree', () => {
+  const get = (name: string): BackendResult => {
+    const r = results.find((x) => x.backend === name);
+    if (!r) throw new Error(`no result for ${name}`);
+    return r;
+  };
+
+  it('wasm runs the cascade in the browser', () => {
+    const wasm = get('wasm');
+    expect(wasm.error).toBeUndefined();
+    expect(wasm.shape).toEqual([64, 64, 3]);
+  });
+
+  it.each(['webgl', 'webgpu'])('%s matches wasm within 2e-3 (pixels in [0,1])', (name) => {
+    const r = get(name);
+    expect(r.error).toBeUndefined();
+    expect(r.ok).toBe(true);
+    expect(maxAbsDiff(r.pixels!, get('wasm').pixels!)).toBeLessThan(2e-3);
+  });
+});

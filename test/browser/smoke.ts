@@ -1,0 +1,57 @@
+// Runs in headless Chromium: the same two-level cascade on each backend, results posted to window.
+import * as tf from '@tensorflow/tfjs-core';
+import { Stylizer, setWasmPaths } from '../../src/index.js';
+
+interface BackendResult {
+  backend: string;
+  ok: boolean;
+  error?: string;
+  shape?: number[];
+  pixels?: number[];
+}
+
+declare global {
+  interface Window {
+    smokeResults?: BackendResult[];
+  }
+}
+
+setWasmPaths('/node_modules/@tensorflow/tfjs-backend-wasm/dist/');
+
+/** A deterministic 64x64 test pattern (gradients + rings). */
+function pattern(seed: number): tf.Tensor3D {
+  return tf.tidy(() => {
+    const y = tf.reshape(tf.linspace(0, 1, 64), [64, 1, 1]);
+    const x = tf.reshape(tf.linspace(0, 1, 64), [1, 64, 1]);
+    const r = tf.sin(tf.mul(tf.add(tf.square(tf.sub(x, 0.5)), tf.square(tf.sub(y, 0.5))), 40 + seed * 13));
+    const c0 = tf.add(tf.mul(x, 0.5), tf.mul(r, 0.25));
+    const c1 = tf.add(tf.mul(y, 0.6), tf.mul(r, 0.2 * seed));
+    const c2 = tf.sub(1, tf.mul(tf.add(x, y), 0.4));
+    return tf.clipByValue(
+      tf.add(tf.concat([tf.broadcastTo(c0, [64, 64, 1]), tf.broadcastTo(c1, [64, 64, 1]), tf.broadcastTo(c2, [64, 64, 1])], 2), 0.1),
+      0,
+      1,
+    ) as tf.Tensor3D;
+  });
+}
+
+async function runOn(backend: 'wasm' | 'webgl' | 'webgpu'): Promise<BackendResult> {
+  try {
+    const stylizer = await Stylizer.create({ backend, levels: [3, 2, 1], modelBaseUrl: '/models/' });
+    const content = pattern(1);
+    const style = pattern(3);
+    await stylizer.setStyles([{ image: style }]);
+    const out = await stylizer.stylize(content);
+    const pixels = Array.from(await out.data());
+    const result = { backend: stylizer.backend, ok: true, shape: out.shape, pixels };
+    tf.dispose([content, style, out]);
+    stylizer.dispose();
+    return result;
+  } catch (e) {
+    return { backend, ok: false, error: String((e as Error).stack ?? e) };
+  }
+}
+
+const results: BackendResult[] = [];
+for (const b of ['wasm', 'webgl', 'webgpu'] as const) results.push(await runOn(b));
+window.smokeResults = results;
