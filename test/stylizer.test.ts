@@ -103,6 +103,13 @@ describe('Stylizer API', () => {
     tf.dispose([plain, kept]);
   });
 
+  it("statisticsPrecision 'float32' (backend statistics) stays close to the exact float64 path", async () => {
+    const exact = await styled({ levels: [3, 2, 1] }, [{ image: styleA }]);
+    const fast = await styled({ levels: [3, 2, 1], statisticsPrecision: 'float32' }, [{ image: styleA }]);
+    expect(mse(exact, fast)).toBeLessThan(1e-5);
+    tf.dispose([exact, fast]);
+  });
+
   it('runs AdaIN and the vgg19 model', async () => {
     const a = await styled({ method: 'adain', levels: [5, 4, 3, 2, 1] }, [{ image: styleA }]);
     const v = await styled({ model: 'vgg19' }, [{ image: styleA }]);
