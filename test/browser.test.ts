@@ -6,6 +6,7 @@ import path from 'node:path';
 import { createServer, type ViteDevServer } from 'vite';
 import { chromium, type Browser } from 'playwright-core';
 import { REPO_ROOT } from './helpers.js';
+import type { BackendResult } from './browser/types.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const CHROMIUM_FLAGS = [
@@ -17,14 +18,6 @@ export const CHROMIUM_FLAGS = [
   '--disable-quic',
   '--enable-unsafe-webgpu',
 ];
-
-interface BackendResult {
-  backend: string;
-  ok: boolean;
-  error?: string;
-  shape?: number[];
-  pixels?: number[];
-}
 
 let server: ViteDevServer;
 let browser: Browser;

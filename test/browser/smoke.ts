@@ -1,14 +1,7 @@
 // Runs in headless Chromium: the same two-level cascade on each backend, results posted to window.
 import * as tf from '@tensorflow/tfjs-core';
 import { Stylizer, setWasmPaths } from '../../src/index.js';
-
-interface BackendResult {
-  backend: string;
-  ok: boolean;
-  error?: string;
-  shape?: number[];
-  pixels?: number[];
-}
+import type { BackendResult } from './types.js';
 
 declare global {
   interface Window {
