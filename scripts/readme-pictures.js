@@ -4,8 +4,7 @@ import path from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import * as tf from '@tensorflow/tfjs-core';
-import { Stylizer, readImageFile } from '../dist/node.js';
+import { Stylizer, readImageFile, toRgbBytes } from '../dist/node.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const shared = process.env.LIVESTYLE_SHARED_DIR ?? path.resolve(root, '..', 'shared');
@@ -21,9 +20,8 @@ for (const [row, c] of contents.entries()) {
     await stylizer.setStyles([{ image: await readImageFile(path.join(shared, 'data', 'style', s)) }]);
     const out = await stylizer.stylize(content);
     const [h, w] = out.shape;
-    const bytes = tf.tidy(() => tf.cast(tf.round(tf.mul(out, 255)), 'int32'));
-    const data = Uint8Array.from(await bytes.data());
-    tf.dispose([out, bytes]);
+    const data = await toRgbBytes(out);
+    out.dispose();
     const tile = await sharp(data, { raw: { width: w, height: h, channels: 3 } })
       .resize(TILE_PX, TILE_PX, { fit: 'cover' })
       .png()

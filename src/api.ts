@@ -17,7 +17,15 @@ export {
   type TransformMethod,
   type BackendName,
 } from './pipeline/options.js';
-export { InputError, toImageBatch, toPixels, type StylizerInput, type PixelsLike, type BrowserImageSource } from './pipeline/input.js';
+export {
+  InputError,
+  toImageBatch,
+  toPixels,
+  toRgbBytes,
+  type StylizerInput,
+  type PixelsLike,
+  type BrowserImageSource,
+} from './pipeline/input.js';
 export { LoadedModel, fetchByteSource, type ByteSource, type LevelNets } from './weights/model-loader.js';
 export {
   MODEL_FAMILIES,

@@ -5,8 +5,8 @@
 import sharp from 'sharp';
 import { rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
-import type { PixelsLike } from '../pipeline/input.js';
+import type * as tf from '@tensorflow/tfjs-core';
+import { toRgbBytes, type PixelsLike } from '../pipeline/input.js';
 
 export class ImageFileError extends Error {
   override name = 'ImageFileError';
@@ -29,7 +29,7 @@ export async function readImageFile(file: string, shortSidePx = 0): Promise<Pixe
   }
   try {
     let img = sharp(file, { failOn: 'error' }).rotate().removeAlpha().toColourspace('srgb');
-    const meta = await sharp(file).metadata();
+    const meta = await img.metadata(); // describes the input file; read once, shared with the pipeline
     const w0 = meta.autoOrient?.width ?? meta.width;
     const h0 = meta.autoOrient?.height ?? meta.height;
     if (!w0 || !h0) throw new ImageFileError(`${file}: image has no size`);
@@ -50,9 +50,7 @@ export async function readImageFile(file: string, shortSidePx = 0): Promise<Pixe
 /** Writes `[H, W, 3]` float [0,1] as an 8-bit PNG, atomically. The tensor is not disposed. */
 export async function writePngFile(file: string, image: tf.Tensor3D): Promise<void> {
   const [height, width] = image.shape;
-  const bytes = tf.tidy(() => tf.cast(tf.round(tf.mul(tf.clipByValue(image, 0, 1), 255)), 'int32'));
-  const data = Uint8Array.from(await bytes.data());
-  bytes.dispose();
+  const data = await toRgbBytes(image);
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
   try {
     await sharp(data, { raw: { width, height, channels: 3 } })

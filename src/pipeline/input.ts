@@ -64,16 +64,21 @@ export function toImageBatch(input: StylizerInput, what = 'image'): tf.Tensor4D 
   throw new InputError(`${what}: unsupported input (expected a tf.Tensor3D, ImageData-like pixels, or a browser image source)`);
 }
 
-/** `[H, W, 3]` float in [0,1] → RGBA bytes (rounded), e.g. for a canvas or a PNG encoder. */
+/** `[H, W, 3]` float in [0,1] → interleaved RGB bytes (clamped, rounded). The tensor is not disposed. */
+export async function toRgbBytes(image: tf.Tensor3D): Promise<Uint8Array> {
+  const bytes = tf.tidy(() => tf.cast(tf.round(tf.mul(tf.clipByValue(image, 0, 1), 255)), 'int32'));
+  try {
+    return Uint8Array.from(await bytes.data());
+  } finally {
+    bytes.dispose();
+  }
+}
+
+/** `[H, W, 3]` float in [0,1] → RGBA bytes (rounded), e.g. for a canvas's ImageData. */
 export async function toPixels(image: tf.Tensor3D): Promise<{ width: number; height: number; data: Uint8ClampedArray }> {
   const [height, width] = image.shape;
-  const rgba = tf.tidy(() => {
-    const bytes = tf.round(tf.mul(tf.clipByValue(image, 0, 1), 255));
-    return tf.cast(tf.concat([bytes, tf.fill([height, width, 1], 255)], 2), 'int32');
-  });
-  try {
-    return { width, height, data: Uint8ClampedArray.from(await rgba.data()) };
-  } finally {
-    rgba.dispose();
-  }
+  const rgb = await toRgbBytes(image);
+  const data = new Uint8ClampedArray(width * height * 4).fill(255);
+  for (let i = 0; i < width * height; i++) data.set(rgb.subarray(i * 3, i * 3 + 3), i * 4);
+  return { width, height, data };
 }

@@ -19,15 +19,7 @@ import { featureMoments, type FeatureMoments } from '../transforms/moments.js';
 import { applyWct, blendWctStats, colouringFromMoments, type WctStyleStats } from '../transforms/wct.js';
 import { ADAIN_EPSILON, adain, blendAdainStats, type AdaInStyleStats } from '../transforms/adain.js';
 import { preserveContentColour } from '../transforms/colour.js';
-import {
-  DEFAULT_OPTIONS,
-  OptionsError,
-  effectiveLevels,
-  normaliseWeights,
-  resolveOptions,
-  type BackendName,
-  type StylizerOptions,
-} from './options.js';
+import { OptionsError, effectiveLevels, normaliseWeights, resolveOptions, type BackendName, type StylizerOptions } from './options.js';
 import { InputError, toImageBatch, type StylizerInput } from './input.js';
 
 export interface StyleSpec {
@@ -395,5 +387,3 @@ export class Stylizer {
 }
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
-
-export { DEFAULT_OPTIONS };
