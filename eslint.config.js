@@ -4,7 +4,19 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'models/', 'node_modules/', 'test-artifacts/', 'bench-out/', 'demo/dist/', 'custom-elements.json'] },
+  {
+    ignores: [
+      'dist/',
+      'models/',
+      'node_modules/',
+      'test-artifacts/',
+      'bench-out/',
+      'vendor/',
+      'tmp-exp/',
+      'demo/dist/',
+      'custom-elements.json',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -44,3 +44,26 @@ export { adain, adainStyleStats, blendAdainStats, type AdaInStyleStats } from '.
 export { featureMoments, type FeatureMoments, type StatisticsPrecision } from './transforms/moments.js';
 export { preserveContentColour } from './transforms/colour.js';
 export { symmetricEigen, spectralFunction } from './transforms/eigen.js';
+export {
+  StyleOptimizer,
+  OptimizeError,
+  resizeImage,
+  type IterationInfo,
+  type OptimizeRun,
+  type OptimizeResult,
+} from './optimize/style-optimizer.js';
+export {
+  DEFAULT_OPTIMIZER_OPTIONS,
+  OPTIMIZE_MAX_ITERATIONS,
+  OPTIMIZE_MAX_SIDE_PX,
+  OPTIMIZE_MIN_SIDE_PX,
+  resolveOptimizerOptions,
+  type OptimizerOptions,
+  type OptimizerKind,
+  type InitKind,
+} from './optimize/options.js';
+export { LossNetwork, LOSS_LAYERS, lossNetworkLayers, reflectPad1, maxPool2, type LossNetworkId } from './optimize/loss-network.js';
+export { GatysObjective, type LossParts, type LossWeights } from './optimize/objective.js';
+export { gramMatrix, styleLayerLoss, contentLoss, totalVariationLoss } from './optimize/losses.js';
+export { Lbfgs, Adam, NonFiniteLossError, type ImageOptimizer, type StepResult } from './optimize/optimizers.js';
+export { ensureGradients } from './optimize/gradients.js';

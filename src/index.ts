@@ -6,6 +6,8 @@ import '@tensorflow/tfjs-backend-webgpu';
 import '@tensorflow/tfjs-backend-webgl';
 import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-backend-cpu';
+// Gradients for the optimiser (tfjs-core registers them only through this side-effect module).
+import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 
 export * from './api.js';
 export { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';

@@ -90,4 +90,12 @@ describe('browser backends agree', () => {
     expect(r.ok).toBe(true);
     expect(maxAbsDiff(r.pixels!, get('wasm').pixels!)).toBeLessThan(2e-3);
   });
+
+  it.each(['wasm', 'webgl', 'webgpu'])('the Gatys optimiser runs on %s in the browser and its loss falls', (name) => {
+    const r = get(name);
+    expect(r.optimizerError).toBeUndefined();
+    const totals = r.optimizerTotals!;
+    expect(totals).toHaveLength(6);
+    expect(totals[5]).toBeLessThan(0.5 * totals[0]!);
+  });
 });

@@ -127,3 +127,104 @@ describe('livestyle stylize: bad input gives one clear line and no output file',
     expect(readdirSync(out).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 });
+
+describe('livestyle optimize', () => {
+  const content = path.join(SHARED, 'data', 'content', 'chicago.jpg'); // 712x474
+  const style = path.join(SHARED, 'data', 'style', 'starry_night.jpg');
+
+  it('writes the optimised PNG and the per-iteration losses (which fall)', async () => {
+    const target = path.join(out, 'gatys.png');
+    const json = path.join(out, 'gatys.json');
+    const r = await cli(['optimize', content, '--style', style, '--size', '32', '--iters', '8', '--out', target, '--json', json]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/wrote .*gatys\.png \(8 iterations/);
+    const meta = await sharp(target).metadata();
+    expect([meta.width, meta.height]).toEqual([48, 32]);
+    const report = JSON.parse(readFileSync(json, 'utf8')) as { history: Array<{ total: number }>; parts: { total: number } };
+    expect(report.history).toHaveLength(8);
+    expect(report.history[7]!.total).toBeLessThan(0.5 * report.history[0]!.total);
+    expect(report.parts.total).toBe(Math.min(...report.history.map((h) => h.total)));
+  });
+
+  it.each([
+    [['--size', '8'], /--size.*"8" is not an integer in \[16, 2048\]/],
+    [['--size', '4096'], /"4096" is not an integer in \[16, 2048\]/],
+    [['--iters', '0'], /--iters.*"0" is not an integer in \[1, 5000\]/],
+    [['--iters', '100000'], /\[1, 5000\]/],
+    [['--style-weight', 'NaN'], /"NaN" is not a finite number >= 0/],
+    [['--init', 'magic'], /Allowed choices are content, noise, wct/],
+  ])('refuses %j with a message that states the limit (exit 2)', async (args, message) => {
+    const r = await cli(['optimize', content, '--style', style, ...args, '--out', path.join(out, 'refused.png')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(existsSync(path.join(out, 'refused.png'))).toBe(false);
+  });
+
+  it('an Inf/NaN loss stops with an error and writes nothing', async () => {
+    const target = path.join(out, 'overflow.png');
+    const r = await cli(['optimize', content, '--style', style, '--size', '32', '--iters', '3', '--style-weight', '1e39', '--out', target]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/optimisation stopped at iteration 1: loss is (Infinity|NaN)/);
+    expect(existsSync(target)).toBe(false);
+    expect(readdirSync(out).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+});
+
+describe('livestyle eval quality', () => {
+  it('puts WCT, AdaIN, Gatys and the hybrid side by side: index.html, metrics.json, comparison.jpg', async () => {
+    const list = path.join(out, 'pairs.txt');
+    writeFileSync(
+      list,
+      `# content style\n${path.join(SHARED, 'data', 'content', 'sailboat.jpg')} ${path.join(SHARED, 'data', 'style', 'sketch.png')}\n`,
+    );
+    const report = path.join(out, 'report');
+    const r = await cli([
+      'eval',
+      'quality',
+      '--pairs',
+      list,
+      '--out',
+      report,
+      '--size',
+      '32',
+      '--iters',
+      '6',
+      '--hybrid-iters',
+      '3',
+      '--quiet',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const metrics = JSON.parse(readFileSync(path.join(report, 'metrics.json'), 'utf8')) as {
+      pairs: Array<{ name: string; methods: Record<string, { styleLoss: number; contentLoss: number; ssim: number; timeMs: number }> }>;
+    };
+    expect(metrics.pairs).toHaveLength(1);
+    const m = metrics.pairs[0]!;
+    expect(m.name).toBe('sailboat__sketch');
+    expect(Object.keys(m.methods).sort()).toEqual(['adain', 'gatys', 'hybrid', 'wct']);
+    for (const v of Object.values(m.methods)) {
+      expect(v.styleLoss).toBeGreaterThan(0);
+      expect(v.ssim).toBeGreaterThan(-1);
+      expect(v.ssim).toBeLessThan(1);
+      expect(v.timeMs).toBeGreaterThan(0);
+    }
+    // The optimiser minimises the style loss it is measured by: it beats the content image it starts from by far.
+    expect(m.methods.gatys!.styleLoss).toBeLessThan(m.methods.adain!.styleLoss);
+    const html = readFileSync(path.join(report, 'index.html'), 'utf8');
+    for (const method of ['wct', 'adain', 'gatys', 'hybrid']) {
+      expect(html).toContain(`src="sailboat__sketch/${method}.png"`);
+      expect(existsSync(path.join(report, 'sailboat__sketch', `${method}.png`))).toBe(true);
+    }
+    expect(html).toMatch(/alt="gatys image for sailboat__sketch"/);
+    const grid = await sharp(path.join(report, 'comparison.jpg')).metadata();
+    expect([grid.width, grid.height]).toEqual([4 * 192, 192]); // WCT, AdaIN, Gatys, hybrid
+  });
+
+  it('refuses a pairs file that does not parse, naming the line', async () => {
+    const list = path.join(out, 'bad-pairs.txt');
+    writeFileSync(list, 'only-one-path.jpg\n');
+    const r = await cli(['eval', 'quality', '--pairs', list, '--out', path.join(out, 'bad-report')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/bad-pairs\.txt:1: expected "content style"/);
+    expect(existsSync(path.join(out, 'bad-report'))).toBe(false);
+  });
+});

@@ -44,3 +44,17 @@ export function parseNonNegativeInt(value: string, max: number): number {
   if (!/^\d+$/.test(value.trim()) || v > max) throw new Error(`"${value}" is not an integer in [0, ${max}]`);
   return v;
 }
+
+/** An integer in [min, max], with the limits in the message. */
+export function parseIntInRange(value: string, min: number, max: number): number {
+  const v = Number(value);
+  if (!/^-?\d+$/.test(value.trim()) || v < min || v > max) throw new Error(`"${value}" is not an integer in [${min}, ${max}]`);
+  return v;
+}
+
+/** A finite number >= 0 (weights). */
+export function parseNonNegativeNumber(value: string): number {
+  const v = Number(value);
+  if (value.trim() === '' || !Number.isFinite(v) || v < 0) throw new Error(`"${value}" is not a finite number >= 0`);
+  return v;
+}

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `livestyle` command line: `stylize` and `models`. Usage errors and failures print one line on
+ * `livestyle` command line: `stylize`, `optimize`, `eval quality` and `models`. Usage errors and failures print one line on
  * stderr and exit non-zero; outputs are written atomically.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -16,10 +16,24 @@ import {
   PACKAGE_ROOT,
   MODEL_IDS,
   isModelId,
+  DEFAULT_OPTIMIZER_OPTIONS,
+  OPTIMIZE_MAX_ITERATIONS,
+  OPTIMIZE_MAX_SIDE_PX,
+  OPTIMIZE_MIN_SIDE_PX,
   type ModelId,
 } from '../node.js';
 import { createProgress } from './progress.js';
-import { parseStyleArg, parseLevels, parseUnitInterval, parseNonNegativeInt, type StyleArg } from './args.js';
+import {
+  parseStyleArg,
+  parseLevels,
+  parseUnitInterval,
+  parseNonNegativeInt,
+  parseIntInRange,
+  parseNonNegativeNumber,
+  type StyleArg,
+} from './args.js';
+import { optimizeCommand, type OptimizeFlags } from './optimize.js';
+import { evalQualityCommand, type EvalQualityFlags } from './eval-quality.js';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -162,6 +176,95 @@ export function buildProgram(): Command {
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(['wasm', 'cpu']).default('wasm'))
     .option('-q, --quiet', 'no progress output', false)
     .action(async (content: string, flags: StylizeFlags) => stylizeCommand(content, flags));
+
+  program
+    .command('optimize')
+    .description('the Gatys optimiser (offline quality reference); Ctrl-C writes the best image so far')
+    .argument('<content>', 'content image')
+    .addOption(
+      new Option('-s, --style <file[@weight]>', 'style image, optionally weighted; repeat to blend')
+        .argParser(collect(parseStyleArg))
+        .default([]),
+    )
+    .addOption(
+      new Option('--iters <n>', `iterations per scale (1..${OPTIMIZE_MAX_ITERATIONS})`)
+        .argParser(wrap((v) => parseIntInRange(v, 1, OPTIMIZE_MAX_ITERATIONS)))
+        .default(DEFAULT_OPTIMIZER_OPTIONS.iterations),
+    )
+    .addOption(
+      new Option(
+        '--size <px>',
+        `content short side in px (${OPTIMIZE_MIN_SIDE_PX}..${OPTIMIZE_MAX_SIDE_PX}; the long side must stay <= ${OPTIMIZE_MAX_SIDE_PX})`,
+      )
+        .argParser(wrap((v) => parseIntInRange(v, OPTIMIZE_MIN_SIDE_PX, OPTIMIZE_MAX_SIDE_PX)))
+        .default(256),
+    )
+    .addOption(
+      new Option('--init <kind>', 'start image; wct = the hybrid (WCT output refined)')
+        .choices(['content', 'noise', 'wct'])
+        .default('content'),
+    )
+    .addOption(
+      new Option('--content-weight <w>', 'content loss weight')
+        .argParser(wrap(parseNonNegativeNumber))
+        .default(DEFAULT_OPTIMIZER_OPTIONS.contentWeight),
+    )
+    .addOption(
+      new Option('--style-weight <w>', 'style loss weight')
+        .argParser(wrap(parseNonNegativeNumber))
+        .default(DEFAULT_OPTIMIZER_OPTIONS.styleWeight),
+    )
+    .addOption(
+      new Option('--tv-weight <w>', 'total-variation weight')
+        .argParser(wrap(parseNonNegativeNumber))
+        .default(DEFAULT_OPTIMIZER_OPTIONS.tvWeight),
+    )
+    .addOption(new Option('--optimizer <name>', 'optimiser').choices(['lbfgs', 'adam']).default('lbfgs'))
+    .addOption(
+      new Option('--loss-network <id>', 'loss network: vgg19 (full size, to relu3_1) or cd16x (distilled, to relu5_1)')
+        .choices(['vgg19', 'cd16x'])
+        .default('vgg19'),
+    )
+    .addOption(new Option('--scales <n>', 'coarse-to-fine scales (1..4)').argParser(wrap((v) => parseIntInRange(v, 1, 4))).default(1))
+    .addOption(
+      new Option('--lr <rate>', 'Adam step size').argParser(wrap(parseUnitInterval)).default(DEFAULT_OPTIMIZER_OPTIONS.learningRate),
+    )
+    .option('--preserve-color', "keep the content's colours", false)
+    .addOption(new Option('--seed <n>', 'noise seed').argParser(wrap((v) => parseIntInRange(v, 0, 2 ** 31 - 1))).default(0))
+    .option('-o, --out <file.png>', 'output PNG (default: <content>.optimized.png)')
+    .option('--json <file>', 'also write losses per iteration as JSON')
+    .addOption(new Option('--backend <name>', 'tfjs backend').choices(['wasm', 'cpu']).default('wasm'))
+    .option('-q, --quiet', 'no progress output', false)
+    .action(async (content: string, flags: OptimizeFlags) => optimizeCommand(content, flags, (m) => new UsageError(m)));
+
+  program
+    .command('eval')
+    .description('evaluation reports')
+    .command('quality')
+    .description('WCT, AdaIN, the Gatys optimiser and the hybrid side by side: losses, SSIM, time; writes index.html + metrics.json')
+    .requiredOption(
+      '--pairs <list|dir>',
+      'a text file of "content style" lines, or a folder of <pair>__content_*.png / <pair>__style_*.png',
+    )
+    .requiredOption('--out <dir>', 'report folder (created)')
+    .addOption(
+      new Option('--size <px>', `content short side (${OPTIMIZE_MIN_SIDE_PX}..${OPTIMIZE_MAX_SIDE_PX})`)
+        .argParser(wrap((v) => parseIntInRange(v, OPTIMIZE_MIN_SIDE_PX, OPTIMIZE_MAX_SIDE_PX)))
+        .default(256),
+    )
+    .addOption(
+      new Option('--iters <n>', `Gatys iterations (1..${OPTIMIZE_MAX_ITERATIONS})`)
+        .argParser(wrap((v) => parseIntInRange(v, 1, OPTIMIZE_MAX_ITERATIONS)))
+        .default(DEFAULT_OPTIMIZER_OPTIONS.iterations),
+    )
+    .addOption(
+      new Option('--hybrid-iters <n>', `hybrid refinement iterations (1..${OPTIMIZE_MAX_ITERATIONS})`)
+        .argParser(wrap((v) => parseIntInRange(v, 1, OPTIMIZE_MAX_ITERATIONS)))
+        .default(50),
+    )
+    .addOption(new Option('--backend <name>', 'tfjs backend').choices(['wasm', 'cpu']).default('wasm'))
+    .option('-q, --quiet', 'no progress output', false)
+    .action(async (flags: EvalQualityFlags) => evalQualityCommand(flags, (m) => new UsageError(m)));
 
   program
     .command('models')

@@ -31,3 +31,34 @@ export function createProgress(total: number, quiet: boolean): Progress {
     },
   };
 }
+
+/** Iteration progress: a bar with the loss and ETA on a terminal, a line every `everyN` otherwise. */
+export interface IterationProgress {
+  update(iteration: number, label: string): void;
+  stop(): void;
+}
+
+export function createIterationProgress(total: number, quiet: boolean, everyN = 25): IterationProgress {
+  const tty = !quiet && process.stderr.isTTY === true;
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: process.stderr,
+      format: 'livestyle [{bar}] {value}/{total} | {label} | ETA {eta_formatted}',
+      hideCursor: true,
+      etaBuffer: 20,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  if (tty) bar.start(total, 0, { label: 'starting' });
+  let stopped = false;
+  return {
+    update(iteration, label) {
+      if (tty) bar.update(iteration, { label });
+      else if (!quiet && (iteration % everyN === 0 || iteration === total)) process.stderr.write(`${iteration}/${total} ${label}\n`);
+    },
+    stop() {
+      if (tty && !stopped) bar.stop();
+      stopped = true;
+    },
+  };
+}

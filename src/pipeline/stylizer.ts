@@ -62,6 +62,11 @@ let defaultEnvironment: StylizerEnvironment = {
   defaultModelSource: (model, options) => fetchByteSource(`${options.modelBaseUrl.replace(/\/?$/, '/')}${model}/`),
 };
 
+/** The environment set by the entry point (shared by the optimiser). */
+export function getDefaultEnvironment(): StylizerEnvironment {
+  return defaultEnvironment;
+}
+
 /** Used by the package entry points; not needed by applications. */
 export function setDefaultEnvironment(env: StylizerEnvironment): void {
   defaultEnvironment = env;

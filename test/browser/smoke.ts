@@ -1,6 +1,6 @@
 // Runs in headless Chromium: the same two-level cascade on each backend, results posted to window.
 import * as tf from '@tensorflow/tfjs-core';
-import { Stylizer, setWasmPaths } from '../../src/index.js';
+import { Stylizer, StyleOptimizer, setWasmPaths } from '../../src/index.js';
 import type { BackendResult } from './types.js';
 
 declare global {
@@ -36,9 +36,21 @@ async function runOn(backend: 'wasm' | 'webgl' | 'webgpu'): Promise<BackendResul
     await stylizer.setStyles([{ image: style }]);
     const out = await stylizer.stylize(content);
     const pixels = Array.from(await out.data());
-    const result = { backend: stylizer.backend, ok: true, shape: out.shape, pixels };
-    tf.dispose([content, style, out]);
+    const result: BackendResult = { backend: stylizer.backend, ok: true, shape: out.shape, pixels };
+    tf.dispose(out);
     stylizer.dispose();
+    try {
+      // The optimiser on the same backend (gradients registered by the browser entry).
+      const optimizer = await StyleOptimizer.create({ backend, iterations: 6, modelBaseUrl: '/models/' });
+      const small = tf.image.resizeBilinear(content, [32, 32]);
+      const r = await optimizer.optimize(small, [{ image: style }]);
+      result.optimizerTotals = r.history.map((h) => h.parts.total);
+      tf.dispose([small, r.image]);
+      optimizer.dispose();
+    } catch (e) {
+      result.optimizerError = String((e as Error).stack ?? e);
+    }
+    tf.dispose([content, style]);
     return result;
   } catch (e) {
     return { backend, ok: false, error: String((e as Error).stack ?? e) };

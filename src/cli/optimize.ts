@@ -1,0 +1,101 @@
+/**
+ * `livestyle optimize`: the Gatys optimiser from the command line. Ctrl-C stops the run and writes
+ * the best image so far; a second Ctrl-C quits at once. Output is written atomically.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { StyleOptimizer, readImageFile, writePngFile, type InitKind, type LossNetworkId, type OptimizerKind } from '../node.js';
+import { writeJsonFile } from '../io/atomic-file.js';
+import { createIterationProgress } from './progress.js';
+import type { StyleArg } from './args.js';
+
+export interface OptimizeFlags {
+  style: StyleArg[];
+  iters: number;
+  size: number;
+  init: InitKind;
+  contentWeight: number;
+  styleWeight: number;
+  tvWeight: number;
+  optimizer: OptimizerKind;
+  lossNetwork: LossNetworkId;
+  scales: number;
+  lr: number;
+  preserveColor: boolean;
+  seed: number;
+  out?: string;
+  json?: string;
+  backend: 'wasm' | 'cpu';
+  quiet: boolean;
+}
+
+export async function optimizeCommand(contentPath: string, flags: OptimizeFlags, usage: (msg: string) => Error): Promise<void> {
+  if (flags.style.length === 0) throw usage('at least one --style <file>[@weight] is required');
+  const out = flags.out ?? `${path.basename(contentPath, path.extname(contentPath))}.optimized.png`;
+  if (path.extname(out).toLowerCase() !== '.png') throw usage(`--out must end in .png (got ${out})`);
+  if (!existsSync(path.dirname(path.resolve(out)))) throw usage(`--out folder ${path.dirname(out)} does not exist`);
+  const content = await readImageFile(contentPath, flags.size);
+  const styles = [];
+  for (const s of flags.style) styles.push({ image: await readImageFile(s.file, flags.size), weight: s.weight });
+  const optimizer = await StyleOptimizer.create({
+    iterations: flags.iters,
+    init: flags.init,
+    contentWeight: flags.contentWeight,
+    styleWeight: flags.styleWeight,
+    tvWeight: flags.tvWeight,
+    optimizer: flags.optimizer,
+    lossNetwork: flags.lossNetwork,
+    scales: flags.scales,
+    learningRate: flags.lr,
+    preserveColor: flags.preserveColor,
+    seed: flags.seed,
+    backend: flags.backend,
+  });
+  const controller = new AbortController();
+  const onSigint = (): void => {
+    if (controller.signal.aborted) process.exit(130);
+    controller.abort();
+    if (!flags.quiet) process.stderr.write('\nstopping: writing the best image so far (Ctrl-C again to quit now)\n');
+  };
+  process.on('SIGINT', onSigint);
+  const progress = createIterationProgress(flags.iters * flags.scales, flags.quiet);
+  try {
+    const result = await optimizer.optimize(content, styles, {
+      signal: controller.signal,
+      onIteration: (i) =>
+        progress.update(
+          i.iteration,
+          `${i.widthPx}x${i.heightPx} loss ${i.parts.total.toPrecision(4)} (content ${i.parts.content.toPrecision(3)}, style ${i.parts.style.toPrecision(3)})`,
+        ),
+    });
+    progress.stop();
+    try {
+      await writePngFile(out, result.image);
+      if (flags.json) {
+        await writeJsonFile(flags.json, {
+          content: contentPath,
+          styles: flags.style,
+          options: optimizer.getOptions(),
+          parts: result.parts,
+          iterations: result.iterations,
+          evaluations: result.evaluations,
+          stoppedEarly: result.stoppedEarly,
+          elapsedMs: result.elapsedMs,
+          history: result.history.map((h) => ({ iteration: h.iteration, scale: h.scale, evaluations: h.evaluations, ...h.parts })),
+        });
+      }
+    } finally {
+      result.image.dispose();
+    }
+    if (!flags.quiet) {
+      const how = result.stoppedEarly ? `stopped after ${result.iterations} iterations` : `${result.iterations} iterations`;
+      process.stderr.write(
+        `wrote ${out} (${how}, ${result.evaluations} evaluations, ${(result.elapsedMs / 1000).toFixed(1)} s, loss ${result.parts.total.toPrecision(4)})\n`,
+      );
+    }
+  } finally {
+    progress.stop();
+    process.off('SIGINT', onSigint);
+    optimizer.dispose();
+  }
+}

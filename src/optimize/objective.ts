@@ -1,0 +1,140 @@
+/**
+ * The Gatys objective for one content image and a weighted set of style images at one scale:
+ * total = contentWeight * L_content + styleWeight * sum_l w_l E_l + tvWeight * L_tv.
+ * ref: Gatys, Ecker, Bethge, CVPR 2016, eq. 7 (total loss), eq. 5 (style loss over layers).
+ *
+ * Owns its targets (content features and style Grams); free them with `dispose()`.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { LossNetwork } from './loss-network.js';
+import { contentLoss, gramMatrix, styleLayerLoss, totalVariationLoss } from './losses.js';
+
+export interface LossWeights {
+  readonly content: number;
+  readonly style: number;
+  readonly tv: number;
+}
+
+/** Loss values: the unweighted parts and the weighted total. */
+export interface LossParts {
+  readonly total: number;
+  /** Mean squared feature difference at the content layer. */
+  readonly content: number;
+  /** sum_l w_l E_l over the style layers (layer weights sum to 1). */
+  readonly style: number;
+  readonly tv: number;
+}
+
+export interface ObjectiveLayers {
+  readonly content: string;
+  /** Style layer → weight (normalised to sum to 1 by the caller). */
+  readonly style: ReadonlyMap<string, number>;
+}
+
+export class GatysObjective {
+  private readonly contentTarget: tf.Tensor4D;
+  private readonly styleTargets: Map<string, tf.Tensor2D>;
+  private readonly layerNames: string[];
+  private disposed = false;
+
+  /**
+   * @param content `[1, H, W, 3]` in [0, 1]; not disposed.
+   * @param styles images `[1, h, w, 3]` with weights summing to 1; not disposed. Their Grams are blended linearly.
+   */
+  constructor(
+    private readonly net: LossNetwork,
+    content: tf.Tensor4D,
+    styles: ReadonlyArray<{ image: tf.Tensor4D; weight: number }>,
+    private readonly layers: ObjectiveLayers,
+    private readonly weights: LossWeights,
+  ) {
+    this.layerNames = [...new Set([layers.content, ...layers.style.keys()])];
+    this.contentTarget = tf.tidy(() => {
+      const f = net.features(content, [layers.content]).get(layers.content);
+      if (!f) throw new Error(`no content layer ${layers.content}`);
+      return f;
+    });
+    this.styleTargets = new Map();
+    for (const name of layers.style.keys()) {
+      const target = tf.tidy(() => {
+        let acc: tf.Tensor2D | null = null;
+        for (const s of styles) {
+          const f = net.features(s.image, [name]).get(name);
+          if (!f) throw new Error(`no style layer ${name}`);
+          const g = tf.mul<tf.Tensor2D>(gramMatrix(f), s.weight);
+          acc = acc ? tf.add<tf.Tensor2D>(acc, g) : g;
+        }
+        if (!acc) throw new Error('at least one style image is needed');
+        return acc;
+      });
+      this.styleTargets.set(name, target);
+    }
+  }
+
+  /** Loss parts as scalar tensors `[total, content, style, tv]` (caller owns each). Differentiable in x. */
+  private terms(x: tf.Tensor4D): [tf.Scalar, tf.Scalar, tf.Scalar, tf.Scalar] {
+    const feats = this.net.features(x, this.layerNames);
+    const c = contentLoss(feats.get(this.layers.content) as tf.Tensor4D, this.contentTarget);
+    let s: tf.Scalar = tf.scalar(0);
+    for (const [name, w] of this.layers.style) {
+      const e = styleLayerLoss(gramMatrix(feats.get(name) as tf.Tensor4D), this.styleTargets.get(name) as tf.Tensor2D);
+      s = tf.add<tf.Scalar>(s, tf.mul(e, w));
+    }
+    const tv = totalVariationLoss(x);
+    const total = tf.addN<tf.Scalar>([
+      tf.mul<tf.Scalar>(c, this.weights.content),
+      tf.mul<tf.Scalar>(s, this.weights.style),
+      tf.mul<tf.Scalar>(tv, this.weights.tv),
+    ]);
+    return [total, c, s, tv];
+  }
+
+  /**
+   * Loss and its gradient with respect to the image.
+   * @param x `[1, H, W, 3]`; not disposed.
+   * @returns the parts (read back) and the gradient (caller owns; dispose).
+   */
+  async valueAndGrad(x: tf.Tensor4D): Promise<{ parts: LossParts; grad: tf.Tensor4D }> {
+    this.assertLive();
+    let partsTensor: tf.Tensor1D | null = null;
+    // Only the gradient leaves the tidy scope; the parts are kept explicitly.
+    const grad = tf.tidy(
+      () =>
+        tf.valueAndGrad((img: tf.Tensor4D) => {
+          const t = this.terms(img);
+          partsTensor = tf.keep(tf.stack(t) as tf.Tensor1D);
+          return t[0];
+        })(x).grad,
+    );
+    const p = partsTensor as tf.Tensor1D | null;
+    if (!p) throw new Error('objective produced no loss');
+    const v = await p.data();
+    p.dispose();
+    return {
+      parts: { total: v[0] as number, content: v[1] as number, style: v[2] as number, tv: v[3] as number },
+      grad,
+    };
+  }
+
+  /** Loss parts without a gradient (for metrics). @param x not disposed. */
+  async value(x: tf.Tensor4D): Promise<LossParts> {
+    this.assertLive();
+    const t = tf.tidy(() => tf.stack(this.terms(x)));
+    const v = await t.data();
+    t.dispose();
+    return { total: v[0] as number, content: v[1] as number, style: v[2] as number, tv: v[3] as number };
+  }
+
+  private assertLive(): void {
+    if (this.disposed) throw new Error('objective is disposed');
+  }
+
+  /** Frees the targets. Idempotent. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.contentTarget.dispose();
+    for (const t of this.styleTargets.values()) t.dispose();
+    this.styleTargets.clear();
+  }
+}

@@ -1,0 +1,425 @@
+/**
+ * The Gatys optimiser: image optimisation on a VGG loss network, the offline quality reference.
+ * ref: Gatys, Ecker, Bethge, "Image Style Transfer Using Convolutional Neural Networks", CVPR 2016
+ * (content + Gram style losses, L-BFGS); Gatys et al., "Controlling Perceptual Factors in Neural
+ * Style Transfer", CVPR 2017, §5 (coarse-to-fine: optimise small, upsample, refine).
+ *
+ * Shaped like the Stylizer: `await StyleOptimizer.create(options)`, `setOptions(partial)`,
+ * `optimize(content, styles, run)`, idempotent `dispose()`. A run reports every iteration, can be
+ * stopped with an AbortSignal (the best image so far is returned) and throws on a NaN/Inf loss.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { LoadedModel, type ByteSource } from '../weights/model-loader.js';
+import { DEFAULT_OPTIONS, OptionsError, normaliseWeights, type BackendName } from '../pipeline/options.js';
+import { InputError, toImageBatch, type StylizerInput } from '../pipeline/input.js';
+import { Stylizer, getDefaultEnvironment, type StyleSpec, type StylizerEnvironment } from '../pipeline/stylizer.js';
+import { preserveContentColour } from '../transforms/colour.js';
+import { ensureGradients } from './gradients.js';
+import { LossNetwork } from './loss-network.js';
+import { GatysObjective, type LossParts } from './objective.js';
+import { Adam, Lbfgs, NonFiniteLossError, type ImageOptimizer } from './optimizers.js';
+import { OPTIMIZE_MAX_SIDE_PX, OPTIMIZE_MIN_SIDE_PX, objectiveLayers, resolveOptimizerOptions, type OptimizerOptions } from './options.js';
+
+export class OptimizeError extends Error {
+  override name = 'OptimizeError';
+}
+
+export interface IterationInfo {
+  /** Scale index, 0 = coarsest. */
+  readonly scale: number;
+  readonly heightPx: number;
+  readonly widthPx: number;
+  /** 1-based, counted over all scales. */
+  readonly iteration: number;
+  readonly iterationsTotal: number;
+  /** Objective evaluations so far (forward + backward passes), all scales. */
+  readonly evaluations: number;
+  readonly parts: LossParts;
+  /** Lowest total loss seen at this scale. */
+  readonly bestTotal: number;
+  readonly elapsedMs: number;
+}
+
+export interface OptimizeRun {
+  /** Called after every iteration. */
+  readonly onIteration?: (info: IterationInfo) => void;
+  /** Stops the run; the best image so far is returned with `stoppedEarly: true`. */
+  readonly signal?: AbortSignal;
+  /** Start image instead of `options.init` (e.g. your own feed-forward result); not disposed. */
+  readonly initImage?: StylizerInput;
+}
+
+export interface OptimizeResult {
+  /** `[H, W, 3]` in [0, 1], the content's size. Caller owns; dispose. */
+  readonly image: tf.Tensor3D;
+  /** Losses of the returned image (before clamping and colour preservation) at the finest scale reached. */
+  readonly parts: LossParts;
+  readonly iterations: number;
+  readonly evaluations: number;
+  readonly stoppedEarly: boolean;
+  /** Per-iteration losses. */
+  readonly history: readonly IterationInfo[];
+  /** Time to make the start image (the WCT cascade for `init: 'wct'`), ms. */
+  readonly initMs: number;
+  readonly elapsedMs: number;
+}
+
+/** Downscales by repeated 2x2 averaging, then bilinear: avoids aliasing on large reductions. @returns caller owns. */
+export function resizeImage(img: tf.Tensor4D, heightPx: number, widthPx: number): tf.Tensor4D {
+  return tf.tidy(() => {
+    let x = img;
+    while (x.shape[1] >= 2 * heightPx && x.shape[2] >= 2 * widthPx) x = tf.avgPool(x, 2, 2, 'valid');
+    if (x.shape[1] === heightPx && x.shape[2] === widthPx) return x === img ? tf.clone(x) : x;
+    return tf.image.resizeBilinear(x, [heightPx, widthPx], false, true);
+  });
+}
+
+const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
+export class StyleOptimizer {
+  private options: OptimizerOptions;
+  private model: LoadedModel | null = null;
+  private net: LossNetwork | null = null;
+  private wctStylizer: Stylizer | null = null;
+  private disposed = false;
+  private running = false;
+
+  private constructor(
+    options: OptimizerOptions,
+    /** The tfjs backend in use. */
+    readonly backend: string,
+    private readonly env: StylizerEnvironment,
+  ) {
+    this.options = options;
+  }
+
+  static async create(
+    options: Partial<OptimizerOptions> = {},
+    env: StylizerEnvironment = getDefaultEnvironment(),
+  ): Promise<StyleOptimizer> {
+    const resolved = resolveOptimizerOptions(options);
+    const backend = await env.initBackend(resolved.backend);
+    await ensureGradients();
+    const o = new StyleOptimizer(resolved, backend, env);
+    try {
+      await o.loadNetwork();
+    } catch (e) {
+      o.dispose();
+      throw e;
+    }
+    return o;
+  }
+
+  getOptions(): OptimizerOptions {
+    return Object.freeze({ ...this.options });
+  }
+
+  /** Changes options for the next run; a different loss network or model source is loaded now. */
+  async setOptions(partial: Partial<OptimizerOptions>): Promise<void> {
+    this.assertLive();
+    if (this.running) throw new OptionsError('cannot change options while a run is in progress');
+    const next = resolveOptimizerOptions(partial, this.options);
+    if (next.backend !== this.options.backend) throw new OptionsError('backend cannot change after create()');
+    const reload =
+      next.lossNetwork !== this.options.lossNetwork ||
+      next.modelSource !== this.options.modelSource ||
+      next.modelBaseUrl !== this.options.modelBaseUrl;
+    this.options = next;
+    if (reload) {
+      this.net?.dispose();
+      this.model?.dispose();
+      this.model = null;
+      this.net = null;
+      await this.loadNetwork();
+    }
+  }
+
+  private async loadNetwork(): Promise<void> {
+    const o = this.options;
+    const source = o.modelSource ? o.modelSource(o.lossNetwork) : this.defaultSource(o);
+    const model = await LoadedModel.open(source, o.lossNetwork);
+    try {
+      this.net = await LossNetwork.load(model);
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+    this.model = model;
+  }
+
+  private defaultSource(o: OptimizerOptions): ByteSource {
+    // The environment's source takes stylizer options; only the model, backend and base URL matter to it.
+    return this.env.defaultModelSource(o.lossNetwork, {
+      ...DEFAULT_OPTIONS,
+      model: o.lossNetwork,
+      backend: o.backend,
+      modelBaseUrl: o.modelBaseUrl,
+    });
+  }
+
+  /**
+   * Optimises an image for `content` in the blended `styles`.
+   * @param content and style images are not disposed.
+   */
+  async optimize(content: StylizerInput, styles: readonly StyleSpec[], run: OptimizeRun = {}): Promise<OptimizeResult> {
+    this.assertLive();
+    if (this.running) throw new OptionsError('a run is already in progress on this optimiser');
+    if (!Array.isArray(styles) || styles.length === 0) throw new OptionsError('optimize needs at least one style');
+    const specs: readonly StyleSpec[] = styles;
+    const weights = normaliseWeights(specs.map((s) => s.weight ?? 1));
+    this.running = true;
+    const owned: tf.Tensor[] = [];
+    try {
+      const minSidePx = Math.max(OPTIMIZE_MIN_SIDE_PX, 2 * (this.net?.minSidePx ?? 1));
+      const contentBatch = toImageBatch(content, 'content');
+      owned.push(contentBatch);
+      const [, h, w] = contentBatch.shape;
+      checkSize(h, w, minSidePx * 2 ** (this.options.scales - 1), this.options.scales);
+      await checkFinite(contentBatch, 'content');
+      const styleBatches: tf.Tensor4D[] = [];
+      for (const [i, s] of specs.entries()) {
+        const b = toImageBatch(s.image, `style ${i + 1}`);
+        owned.push(b);
+        checkSize(b.shape[1], b.shape[2], minSidePx, 1, `style ${i + 1}`);
+        await checkFinite(b, `style ${i + 1}`);
+        styleBatches.push(b);
+      }
+      return await this.runScales(contentBatch, styleBatches, weights, run);
+    } finally {
+      tf.dispose(owned);
+      this.running = false;
+    }
+  }
+
+  private async startImage(
+    content: tf.Tensor4D,
+    styles: readonly StyleSpec[],
+    hPx: number,
+    wPx: number,
+    run: OptimizeRun,
+  ): Promise<tf.Tensor4D> {
+    if (run.initImage !== undefined) {
+      const b = toImageBatch(run.initImage, 'initImage');
+      const r = resizeImage(b, hPx, wPx);
+      b.dispose();
+      return r;
+    }
+    const o = this.options;
+    if (o.init === 'noise') return tf.randomUniform([1, hPx, wPx, 3], 0, 1, 'float32', o.seed);
+    if (o.init === 'content') return resizeImage(content, hPx, wPx);
+    // init 'wct': the feed-forward cascade (cd16x, all levels), then refined: the hybrid.
+    if (!this.wctStylizer) {
+      this.wctStylizer = await Stylizer.create(
+        { backend: this.backend as BackendName, modelBaseUrl: o.modelBaseUrl, modelSource: o.modelSource },
+        this.env,
+      );
+    }
+    await this.wctStylizer.setStyles(styles);
+    const out = await this.wctStylizer.stylize(tf.squeeze<tf.Tensor3D>(content, [0]));
+    const r = tf.tidy(() => resizeImage(tf.expandDims<tf.Tensor4D>(out, 0), hPx, wPx));
+    out.dispose();
+    return r;
+  }
+
+  private async runScales(content: tf.Tensor4D, styleBatches: tf.Tensor4D[], weights: number[], run: OptimizeRun): Promise<OptimizeResult> {
+    const o = this.options;
+    const t0 = now();
+    const [, h, w] = content.shape;
+    const sizes: Array<[number, number]> = [];
+    for (let k = o.scales - 1; k >= 0; k--) sizes.push([Math.max(1, Math.round(h / 2 ** k)), Math.max(1, Math.round(w / 2 ** k))]);
+    const [h0, w0] = sizes[0] as [number, number];
+    const initStart = now();
+    const specs = styleBatches.map((b, i) => ({ image: tf.squeeze<tf.Tensor3D>(b, [0]), weight: weights[i] as number }));
+    let x: tf.Tensor4D;
+    try {
+      x = await this.startImage(content, specs, h0, w0, run);
+    } finally {
+      tf.dispose(specs.map((s) => s.image));
+    }
+    const initMs = now() - initStart;
+    const history: IterationInfo[] = [];
+    let evaluations = 0;
+    let bestParts: LossParts | null = null;
+    let stoppedEarly = false;
+    const iterationsTotal = o.iterations * sizes.length;
+    try {
+      for (let scale = 0; scale < sizes.length; scale++) {
+        const [hs, ws] = sizes[scale] as [number, number];
+        if (x.shape[1] !== hs || x.shape[2] !== ws) {
+          const up = resizeImage(x, hs, ws);
+          x.dispose();
+          x = up;
+        }
+        const objective = this.objectiveAt(content, styleBatches, weights, hs, ws);
+        const evaluate = (img: tf.Tensor4D): Promise<{ parts: LossParts; grad: tf.Tensor4D }> => objective.valueAndGrad(img);
+        const opt: ImageOptimizer =
+          o.optimizer === 'lbfgs' ? new Lbfgs(x, evaluate, o.historySize, [0, 1]) : new Adam(x, evaluate, o.learningRate);
+        let best: tf.Tensor4D | null = null;
+        let bestTotal = Number.POSITIVE_INFINITY;
+        try {
+          for (let i = 0; i < o.iterations; i++) {
+            if (run.signal?.aborted) {
+              stoppedEarly = true;
+              break;
+            }
+            let step;
+            try {
+              step = await opt.step();
+            } catch (e) {
+              if (e instanceof NonFiniteLossError)
+                throw new OptimizeError(
+                  `optimisation stopped at iteration ${history.length + 1}: ${e.message} (check the weights and inputs)`,
+                );
+              throw e;
+            }
+            evaluations += step.evaluations;
+            if (step.parts.total < bestTotal) {
+              bestTotal = step.parts.total;
+              bestParts = step.parts;
+              best?.dispose();
+              best = tf.clone(step.point);
+            }
+            const info: IterationInfo = {
+              scale,
+              heightPx: hs,
+              widthPx: ws,
+              iteration: history.length + 1,
+              iterationsTotal,
+              evaluations,
+              parts: step.parts,
+              bestTotal,
+              elapsedMs: now() - t0,
+            };
+            history.push(info);
+            run.onIteration?.(info);
+            if (step.converged) break;
+          }
+        } finally {
+          opt.dispose();
+          objective.dispose();
+        }
+        if (best) {
+          x.dispose();
+          x = best;
+        }
+        if (stoppedEarly) break;
+      }
+      if (!bestParts) {
+        // Stopped before the first iteration: report the start image's losses.
+        const objective = this.objectiveAt(content, styleBatches, weights, x.shape[1], x.shape[2]);
+        try {
+          bestParts = await objective.value(x);
+        } finally {
+          objective.dispose();
+        }
+      }
+      const finalX = x;
+      const image = tf.tidy(() => {
+        let y = resizeImage(finalX, h, w);
+        y = tf.clipByValue(y, 0, 1);
+        if (o.preserveColor) y = preserveContentColour(y, content);
+        return tf.squeeze<tf.Tensor3D>(tf.clipByValue(y, 0, 1), [0]);
+      });
+      return { image, parts: bestParts, iterations: history.length, evaluations, stoppedEarly, history, initMs, elapsedMs: now() - t0 };
+    } finally {
+      x.dispose();
+    }
+  }
+
+  /**
+   * The optimiser's losses of any image against a content and styles, at that image's size, with the
+   * current options' network, layers and weights (the quality metric of `eval quality`).
+   * All inputs are not disposed.
+   */
+  async losses(image: StylizerInput, content: StylizerInput, styles: readonly StyleSpec[]): Promise<LossParts> {
+    this.assertLive();
+    const net = this.net;
+    if (!net) throw new OptionsError('loss network not loaded');
+    const weights = normaliseWeights(styles.map((s) => s.weight ?? 1));
+    const owned: tf.Tensor[] = [];
+    try {
+      const x = toImageBatch(image, 'image');
+      owned.push(x);
+      const c = toImageBatch(content, 'content');
+      owned.push(c);
+      const styleBatches = styles.map((s, i) => {
+        const b = toImageBatch(s.image, `style ${i + 1}`);
+        owned.push(b);
+        return b;
+      });
+      const objective = this.objectiveAt(c, styleBatches, weights, x.shape[1], x.shape[2]);
+      try {
+        return await objective.value(x);
+      } finally {
+        objective.dispose();
+      }
+    } finally {
+      tf.dispose(owned);
+    }
+  }
+
+  /**
+   * The objective at one output size: the content resized to it, each style scaled so its short side
+   * matches the output's (brush strokes keep their scale relative to the output). Inputs not disposed.
+   */
+  private objectiveAt(
+    content: tf.Tensor4D,
+    styleBatches: readonly tf.Tensor4D[],
+    weights: readonly number[],
+    hPx: number,
+    wPx: number,
+  ): GatysObjective {
+    const net = this.net;
+    if (!net) throw new OptionsError('loss network not loaded');
+    const o = this.options;
+    const contentS = resizeImage(content, hPx, wPx);
+    const styleS = styleBatches.map((b, i) => {
+      const f = Math.min(hPx, wPx) / Math.min(b.shape[1], b.shape[2]);
+      const image = resizeImage(b, Math.max(1, Math.round(b.shape[1] * f)), Math.max(1, Math.round(b.shape[2] * f)));
+      return { image, weight: weights[i] as number };
+    });
+    try {
+      return new GatysObjective(net, contentS, styleS, objectiveLayers(o), {
+        content: o.contentWeight,
+        style: o.styleWeight,
+        tv: o.tvWeight,
+      });
+    } finally {
+      tf.dispose([contentS, ...styleS.map((s) => s.image)]);
+    }
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  private assertLive(): void {
+    if (this.disposed) throw new OptionsError('StyleOptimizer is disposed');
+  }
+
+  /** Frees the loss network and the WCT stylizer used for `init: 'wct'`. Idempotent. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.net?.dispose();
+    this.model?.dispose();
+    this.model = null;
+    this.net = null;
+    this.wctStylizer?.dispose();
+    this.wctStylizer = null;
+  }
+}
+
+async function checkFinite(x: tf.Tensor, what: string): Promise<void> {
+  const bad = tf.tidy(() => tf.any(tf.logicalNot(tf.isFinite(x))));
+  const v = (await bad.data())[0];
+  bad.dispose();
+  if (v) throw new InputError(`${what} holds NaN or Inf pixels`);
+}
+
+function checkSize(h: number, w: number, minSide: number, scales: number, what = 'content'): void {
+  if (Math.min(h, w) < minSide)
+    throw new InputError(`${what} is ${w}x${h}: the short side must be at least ${minSide} px${scales > 1 ? ` for ${scales} scales` : ''}`);
+  if (Math.max(h, w) > OPTIMIZE_MAX_SIDE_PX)
+    throw new InputError(`${what} is ${w}x${h}: the long side must be at most ${OPTIMIZE_MAX_SIDE_PX} px (resize it first)`);
+}
