@@ -209,6 +209,14 @@ describe('livestyle eval quality', () => {
     }
     // The optimiser minimises the style loss it is measured by: it beats the content image it starts from by far.
     expect(m.methods.gatys!.styleLoss).toBeLessThan(m.methods.adain!.styleLoss);
+    const hybrid = m.methods.hybrid as unknown as {
+      objective: number;
+      gatysObjectiveAtSameIterations: number;
+      iterationsToMatchGatys: number | null;
+    };
+    expect(hybrid.objective).toBeGreaterThan(0);
+    expect(hybrid.gatysObjectiveAtSameIterations).toBeGreaterThan(0);
+    expect(hybrid.iterationsToMatchGatys === null || hybrid.iterationsToMatchGatys >= 1).toBe(true);
     const html = readFileSync(path.join(report, 'index.html'), 'utf8');
     for (const method of ['wct', 'adain', 'gatys', 'hybrid']) {
       expect(html).toContain(`src="sailboat__sketch/${method}.png"`);

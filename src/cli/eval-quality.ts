@@ -42,8 +42,12 @@ export interface MethodMetrics {
   readonly timeMs: number;
   readonly iterations?: number;
   readonly evaluations?: number;
+  /** Optimisers: the objective (weighted total) of the returned image. */
+  readonly objective?: number;
   /** hybrid only: first iteration whose objective was at or below the Gatys run's final objective. */
   readonly iterationsToMatchGatys?: number | null;
+  /** hybrid only: the Gatys run's objective after as many iterations as the hybrid ran (equal-effort comparison). */
+  readonly gatysObjectiveAtSameIterations?: number | null;
 }
 
 /**
@@ -149,13 +153,15 @@ export async function evalQualityCommand(flags: EvalQualityFlags, usage: (msg: s
             if (i.iteration % 50 === 0) log(`  gatys ${i.iteration}/${i.iterationsTotal} loss ${fmt(i.parts.total)}`);
           },
         });
-        await measure('gatys', g.image, g.elapsedMs, { iterations: g.iterations, evaluations: g.evaluations });
+        await measure('gatys', g.image, g.elapsedMs, { iterations: g.iterations, evaluations: g.evaluations, objective: g.parts.total });
         const h = await hybrid.optimize(content, styles);
         const match = h.history.find((i) => i.parts.total <= g.parts.total);
         await measure('hybrid', h.image, h.elapsedMs, {
           iterations: h.iterations,
           evaluations: h.evaluations,
+          objective: h.parts.total,
           iterationsToMatchGatys: match ? match.iteration : null,
+          gatysObjectiveAtSameIterations: g.history[h.iterations - 1]?.bestTotal ?? null,
         });
         const dir = path.join(flags.out, pair.name);
         await mkdir(dir, { recursive: true });
@@ -240,9 +246,11 @@ function renderHtml(
         const x = r.methods[m];
         const iters = x.iterations === undefined ? '' : `${x.iterations} (${x.evaluations ?? ''} evals)`;
         const match = x.iterationsToMatchGatys === undefined ? '' : (x.iterationsToMatchGatys ?? 'not reached');
-        return `<tr><td>${m}</td><td>${fmt(x.styleLoss)}</td><td>${fmt(x.contentLoss)}</td><td>${fmt(x.ssim, 3)}</td><td>${Math.round(x.timeMs)}</td><td>${iters}</td><td>${match}</td></tr>`;
+        const objective = x.objective === undefined ? '' : fmt(x.objective);
+        const sameIters = x.gatysObjectiveAtSameIterations == null ? '' : fmt(x.gatysObjectiveAtSameIterations);
+        return `<tr><td>${m}</td><td>${fmt(x.styleLoss)}</td><td>${fmt(x.contentLoss)}</td><td>${fmt(x.ssim, 3)}</td><td>${Math.round(x.timeMs)}</td><td>${iters}</td><td>${objective}</td><td>${match}</td><td>${sameIters}</td></tr>`;
       }).join('');
-      return `<section><h2>${n} (${r.width}x${r.height})</h2><div class="row">${figs}</div><table><thead><tr><th>method</th><th>style loss</th><th>content loss</th><th>SSIM (luma)</th><th>time ms</th><th>iterations</th><th>iterations to match Gatys</th></tr></thead><tbody>${rows}</tbody></table></section>`;
+      return `<section><h2>${n} (${r.width}x${r.height})</h2><div class="row">${figs}</div><table><thead><tr><th>method</th><th>style loss</th><th>content loss</th><th>SSIM (luma)</th><th>time ms</th><th>iterations</th><th>objective</th><th>iterations to match Gatys' final objective</th><th>Gatys' objective at the same iterations</th></tr></thead><tbody>${rows}</tbody></table></section>`;
     })
     .join('\n');
   return `<!doctype html>
