@@ -12,7 +12,7 @@ import sharp from 'sharp';
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Stylizer, StyleOptimizer, readImageFile, writePngFile, toRgbBytes, type LossParts, type PixelsLike } from '../node.js';
+import { Stylizer, StyleOptimizer, readImageFile, writePngFile, toRgbBytes, type PixelsLike } from '../node.js';
 import { ssimLuminance } from '../metrics/ssim.js';
 import { writeFileAtomic, writeJsonFile } from '../io/atomic-file.js';
 
@@ -111,7 +111,8 @@ export async function evalQualityCommand(flags: EvalQualityFlags, usage: (msg: s
   const wct = await Stylizer.create({ backend: flags.backend, method: 'wct' });
   const adain = await Stylizer.create({ backend: flags.backend, method: 'adain', levels: [4] });
   const gatys = await StyleOptimizer.create({ backend: flags.backend, iterations: flags.iters });
-  const hybrid = await StyleOptimizer.create({ backend: flags.backend, iterations: flags.hybridIters, init: 'wct' });
+  // The hybrid starts from the WCT output measured above (what `init: 'wct'` computes), not a second WCT run.
+  const hybrid = await StyleOptimizer.create({ backend: flags.backend, iterations: flags.hybridIters });
   const results: Array<{ pair: QualityPair; width: number; height: number; methods: Record<QualityMethod, MethodMetrics> }> = [];
   const rows: Buffer[] = [];
   try {
@@ -125,17 +126,11 @@ export async function evalQualityCommand(flags: EvalQualityFlags, usage: (msg: s
       const images: Partial<Record<QualityMethod, tf.Tensor3D>> = {};
       const methods: Partial<Record<QualityMethod, MethodMetrics>> = {};
       try {
-        const measure = async (
-          m: QualityMethod,
-          img: tf.Tensor3D,
-          timeMs: number,
-          extra: Partial<MethodMetrics> = {},
-        ): Promise<LossParts> => {
+        const measure = async (m: QualityMethod, img: tf.Tensor3D, timeMs: number, extra: Partial<MethodMetrics> = {}): Promise<void> => {
           images[m] = img;
           const parts = await gatys.losses(img, content, styles);
           methods[m] = { styleLoss: parts.style, contentLoss: parts.content, ssim: await ssimLuminance(img, content), timeMs, ...extra };
           log(`  ${m}: style ${fmt(parts.style)} content ${fmt(parts.content)} (${Math.round(timeMs)} ms)`);
-          return parts;
         };
         for (const [m, s] of [
           ['wct', wct],
@@ -154,9 +149,9 @@ export async function evalQualityCommand(flags: EvalQualityFlags, usage: (msg: s
           },
         });
         await measure('gatys', g.image, g.elapsedMs, { iterations: g.iterations, evaluations: g.evaluations, objective: g.parts.total });
-        const h = await hybrid.optimize(content, styles);
+        const h = await hybrid.optimize(content, styles, { initImage: images.wct as tf.Tensor3D });
         const match = h.history.find((i) => i.parts.total <= g.parts.total);
-        await measure('hybrid', h.image, h.elapsedMs, {
+        await measure('hybrid', h.image, h.elapsedMs + (methods.wct?.timeMs ?? 0), {
           iterations: h.iterations,
           evaluations: h.evaluations,
           objective: h.parts.total,

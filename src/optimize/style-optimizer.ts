@@ -215,7 +215,13 @@ export class StyleOptimizer {
       );
     }
     await this.wctStylizer.setStyles(styles);
-    const out = await this.wctStylizer.stylize(tf.squeeze<tf.Tensor3D>(content, [0]));
+    const content3 = tf.squeeze<tf.Tensor3D>(content, [0]);
+    let out: tf.Tensor3D;
+    try {
+      out = await this.wctStylizer.stylize(content3);
+    } finally {
+      content3.dispose();
+    }
     const r = tf.tidy(() => resizeImage(tf.expandDims<tf.Tensor4D>(out, 0), hPx, wPx));
     out.dispose();
     return r;
