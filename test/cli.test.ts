@@ -1,6 +1,6 @@
 // End-to-end through the built CLI (`npm test` builds dist/ first).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -158,6 +158,25 @@ describe('livestyle optimize', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(existsSync(path.join(out, 'refused.png'))).toBe(false);
+  });
+
+  it('Ctrl-C (SIGINT) stops the run and writes the best image so far', async () => {
+    const target = path.join(out, 'interrupted.png');
+    const child = spawn('node', [BIN, 'optimize', content, '--style', style, '--size', '32', '--iters', '5000', '--out', target], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    let interrupted = false;
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      // Interrupt once progress shows (every 25 iterations when stderr is not a terminal).
+      if (!interrupted && /^25\/5000 /m.test(stderr)) interrupted = child.kill('SIGINT');
+    });
+    expect(await exited).toBe(0);
+    expect(stderr).toMatch(/stopping: writing the best image so far/);
+    expect(stderr).toMatch(/wrote .*interrupted\.png \(stopped after \d+ iterations/);
+    expect((await sharp(target).metadata()).width).toBe(48);
   });
 
   it('an Inf/NaN loss stops with an error and writes nothing', async () => {

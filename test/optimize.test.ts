@@ -218,6 +218,18 @@ describe('StyleOptimizer', () => {
     o.dispose();
   });
 
+  it('an abort from a timer (not from inside a callback) stops the run within an iteration', async () => {
+    const o = await StyleOptimizer.create({ backend: 'wasm', iterations: 1000 });
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), 300);
+    const result = await o.optimize(content3, [{ image: style3 }], { signal: controller.signal });
+    clearTimeout(timer);
+    expect(result.stoppedEarly).toBe(true);
+    expect(result.iterations).toBeLessThan(1000);
+    result.image.dispose();
+    o.dispose();
+  });
+
   it('holds memory flat across iterations and returns to the starting tensor count', async () => {
     const before = tf.memory().numTensors;
     const o = await StyleOptimizer.create({ backend: 'wasm', iterations: 12, historySize: 3 });

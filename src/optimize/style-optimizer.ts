@@ -74,6 +74,8 @@ export function resizeImage(img: tf.Tensor4D, heightPx: number, widthPx: number)
   });
 }
 
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
 export class StyleOptimizer {
@@ -264,6 +266,9 @@ export class StyleOptimizer {
         let bestTotal = Number.POSITIVE_INFINITY;
         try {
           for (let i = 0; i < o.iterations; i++) {
+            // On WASM every await inside a step resolves as a microtask; without this macrotask turn a
+            // timer, UI event or SIGINT handler that aborts the run would only run after the last iteration.
+            await yieldToEventLoop();
             if (run.signal?.aborted) {
               stoppedEarly = true;
               break;
