@@ -12,7 +12,7 @@ import sharp from 'sharp';
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Stylizer, StyleOptimizer, readImageFile, writePngFile, toRgbBytes, type PixelsLike } from '../node.js';
+import { Stylizer, StyleOptimizer, readImageFile, writePngFile, toImageBatch, toRgbBytes, type PixelsLike } from '../node.js';
 import { ssimLuminance } from '../metrics/ssim.js';
 import { writeFileAtomic, writeJsonFile } from '../io/atomic-file.js';
 
@@ -87,7 +87,7 @@ export async function readPairs(where: string): Promise<QualityPair[]> {
 
 /** RGB bytes as `[H, W, 3]` float in [0, 1]. @returns caller owns. */
 function pixelsToTensor(p: PixelsLike): tf.Tensor3D {
-  return tf.tidy(() => tf.div<tf.Tensor3D>(tf.cast(tf.tensor3d(Uint8Array.from(p.data), [p.height, p.width, 3], 'int32'), 'float32'), 255));
+  return tf.tidy(() => tf.squeeze<tf.Tensor3D>(toImageBatch(p), [0]));
 }
 
 /** The top-left region whose sides are multiples of 16 (what the 5-level cascade outputs). @returns caller owns. */

@@ -135,6 +135,23 @@ function wrap<T>(parse: (v: string) => T) {
   };
 }
 
+/** `--size` of the optimiser commands: the content's short side, within the optimiser's limits. */
+function optimizeSizeOption(): Option {
+  return new Option(
+    '--size <px>',
+    `content short side in px (${OPTIMIZE_MIN_SIDE_PX}..${OPTIMIZE_MAX_SIDE_PX}; the long side must stay <= ${OPTIMIZE_MAX_SIDE_PX})`,
+  )
+    .argParser(wrap((v) => parseIntInRange(v, OPTIMIZE_MIN_SIDE_PX, OPTIMIZE_MAX_SIDE_PX)))
+    .default(256);
+}
+
+/** An iteration count within the optimiser's limit. */
+function iterationsOption(flags: string, description: string, defaultValue: number): Option {
+  return new Option(flags, `${description} (1..${OPTIMIZE_MAX_ITERATIONS})`)
+    .argParser(wrap((v) => parseIntInRange(v, 1, OPTIMIZE_MAX_ITERATIONS)))
+    .default(defaultValue);
+}
+
 export function buildProgram(): Command {
   const program = new Command('livestyle')
     .description('Arbitrary neural style transfer (VGG encoders, learned decoders, AdaIN/WCT) on TensorFlow.js')
@@ -186,19 +203,8 @@ export function buildProgram(): Command {
         .argParser(collect(parseStyleArg))
         .default([]),
     )
-    .addOption(
-      new Option('--iters <n>', `iterations per scale (1..${OPTIMIZE_MAX_ITERATIONS})`)
-        .argParser(wrap((v) => parseIntInRange(v, 1, OPTIMIZE_MAX_ITERATIONS)))
-        .default(DEFAULT_OPTIMIZER_OPTIONS.iterations),
-    )
-    .addOption(
-      new Option(
-        '--size <px>',
-        `content short side in px (${OPTIMIZE_MIN_SIDE_PX}..${OPTIMIZE_MAX_SIDE_PX}; the long side must stay <= ${OPTIMIZE_MAX_SIDE_PX})`,
-      )
-        .argParser(wrap((v) => parseIntInRange(v, OPTIMIZE_MIN_SIDE_PX, OPTIMIZE_MAX_SIDE_PX)))
-        .default(256),
-    )
+    .addOption(iterationsOption('--iters <n>', 'iterations per scale', DEFAULT_OPTIMIZER_OPTIONS.iterations))
+    .addOption(optimizeSizeOption())
     .addOption(
       new Option('--init <kind>', 'start image; wct = the hybrid (WCT output refined)')
         .choices(['content', 'noise', 'wct'])
@@ -247,21 +253,9 @@ export function buildProgram(): Command {
       'a text file of "content style" lines, or a folder of <pair>__content_*.png / <pair>__style_*.png',
     )
     .requiredOption('--out <dir>', 'report folder (created)')
-    .addOption(
-      new Option('--size <px>', `content short side (${OPTIMIZE_MIN_SIDE_PX}..${OPTIMIZE_MAX_SIDE_PX})`)
-        .argParser(wrap((v) => parseIntInRange(v, OPTIMIZE_MIN_SIDE_PX, OPTIMIZE_MAX_SIDE_PX)))
-        .default(256),
-    )
-    .addOption(
-      new Option('--iters <n>', `Gatys iterations (1..${OPTIMIZE_MAX_ITERATIONS})`)
-        .argParser(wrap((v) => parseIntInRange(v, 1, OPTIMIZE_MAX_ITERATIONS)))
-        .default(DEFAULT_OPTIMIZER_OPTIONS.iterations),
-    )
-    .addOption(
-      new Option('--hybrid-iters <n>', `hybrid refinement iterations (1..${OPTIMIZE_MAX_ITERATIONS})`)
-        .argParser(wrap((v) => parseIntInRange(v, 1, OPTIMIZE_MAX_ITERATIONS)))
-        .default(50),
-    )
+    .addOption(optimizeSizeOption())
+    .addOption(iterationsOption('--iters <n>', 'Gatys iterations', DEFAULT_OPTIMIZER_OPTIONS.iterations))
+    .addOption(iterationsOption('--hybrid-iters <n>', 'hybrid refinement iterations', 50))
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(['wasm', 'cpu']).default('wasm'))
     .option('-q, --quiet', 'no progress output', false)
     .action(async (flags: EvalQualityFlags) => evalQualityCommand(flags, (m) => new UsageError(m)));

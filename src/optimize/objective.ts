@@ -31,6 +31,11 @@ export interface ObjectiveLayers {
   readonly style: ReadonlyMap<string, number>;
 }
 
+/** `[total, content, style, tv]` as read back from the stacked terms. */
+function partsFrom(v: ArrayLike<number>): LossParts {
+  return { total: v[0] as number, content: v[1] as number, style: v[2] as number, tv: v[3] as number };
+}
+
 export class GatysObjective {
   private readonly contentTarget: tf.Tensor4D;
   private readonly styleTargets: Map<string, tf.Tensor2D>;
@@ -110,10 +115,7 @@ export class GatysObjective {
     if (!p) throw new Error('objective produced no loss');
     const v = await p.data();
     p.dispose();
-    return {
-      parts: { total: v[0] as number, content: v[1] as number, style: v[2] as number, tv: v[3] as number },
-      grad,
-    };
+    return { parts: partsFrom(v), grad };
   }
 
   /** Loss parts without a gradient (for metrics). @param x not disposed. */
@@ -122,7 +124,7 @@ export class GatysObjective {
     const t = tf.tidy(() => tf.stack(this.terms(x)));
     const v = await t.data();
     t.dispose();
-    return { total: v[0] as number, content: v[1] as number, style: v[2] as number, tv: v[3] as number };
+    return partsFrom(v);
   }
 
   private assertLive(): void {

@@ -195,7 +195,8 @@ export class StyleOptimizer {
 
   private async startImage(
     content: tf.Tensor4D,
-    styles: readonly StyleSpec[],
+    styleBatches: readonly tf.Tensor4D[],
+    weights: readonly number[],
     hPx: number,
     wPx: number,
     run: OptimizeRun,
@@ -216,13 +217,15 @@ export class StyleOptimizer {
         this.env,
       );
     }
-    await this.wctStylizer.setStyles(styles);
+    // The stylizer takes [H, W, 3] images and keeps its own copies of the styles.
     const content3 = tf.squeeze<tf.Tensor3D>(content, [0]);
+    const styles3 = styleBatches.map((b) => tf.squeeze<tf.Tensor3D>(b, [0]));
     let out: tf.Tensor3D;
     try {
+      await this.wctStylizer.setStyles(styles3.map((image, i) => ({ image, weight: weights[i] as number })));
       out = await this.wctStylizer.stylize(content3);
     } finally {
-      content3.dispose();
+      tf.dispose([content3, ...styles3]);
     }
     const r = tf.tidy(() => resizeImage(tf.expandDims<tf.Tensor4D>(out, 0), hPx, wPx));
     out.dispose();
@@ -237,13 +240,7 @@ export class StyleOptimizer {
     for (let k = o.scales - 1; k >= 0; k--) sizes.push([Math.max(1, Math.round(h / 2 ** k)), Math.max(1, Math.round(w / 2 ** k))]);
     const [h0, w0] = sizes[0] as [number, number];
     const initStart = now();
-    const specs = styleBatches.map((b, i) => ({ image: tf.squeeze<tf.Tensor3D>(b, [0]), weight: weights[i] as number }));
-    let x: tf.Tensor4D;
-    try {
-      x = await this.startImage(content, specs, h0, w0, run);
-    } finally {
-      tf.dispose(specs.map((s) => s.image));
-    }
+    let x = await this.startImage(content, styleBatches, weights, h0, w0, run);
     const initMs = now() - initStart;
     const history: IterationInfo[] = [];
     let evaluations = 0;
