@@ -1,5 +1,7 @@
 // `npm run bench`: per-stage milliseconds of the default WCT cascade and single-level AdaIN at 256
-// and 512 px (short side), median of several runs after warm-up, on Node's WASM backend.
+// and 512 px (short side); the temporal stage (flow both ways + warp + blend) per frame at the same
+// sizes; and the optical flow's cost against one default stylisation frame on the 1024x436 Sintel
+// frames. Medians of several runs after warm-up, on Node's WASM backend.
 // Usage: node scripts/bench.js [--runs N] [--sizes 256,512] [--json out.json]
 import path from 'node:path';
 import os from 'node:os';
@@ -7,7 +9,18 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { Stylizer, readImageFile, convMacs, LoadedModel, fileModelSource, getThreadsCount } from '../dist/bench-exports.js';
+import {
+  Stylizer,
+  readImageFile,
+  convMacs,
+  LoadedModel,
+  fileModelSource,
+  getThreadsCount,
+  toImageBatch,
+  estimateFlow,
+  VideoSmoother,
+  DEFAULT_OPTIONS,
+} from '../dist/bench-exports.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const shared = process.env.LIVESTYLE_SHARED_DIR ?? path.resolve(root, '..', 'shared');
@@ -74,6 +87,57 @@ for (const size of sizes) {
 }
 model.dispose();
 
+// Temporal stage per frame (what stylizeVideoFrame adds): two frames of a 3 px/frame pan.
+const temporalRows = [];
+for (const size of sizes) {
+  const photo = toImageBatch(await readImageFile(path.join(shared, 'data', 'content', 'golden_gate.jpg'), size));
+  const [, h, w] = photo.shape;
+  const oh = Math.floor(h / 16) * 16;
+  const ow = Math.floor((w - 3 * (runs + 2)) / 16) * 16;
+  const smoother = new VideoSmoother({ strength: DEFAULT_OPTIONS.temporalStrength, flowMaxSidePx: DEFAULT_OPTIONS.flowMaxSidePx });
+  const samples = [];
+  for (let i = 0; i < runs + 2; i++) {
+    const frame = tf.slice(photo, [0, 0, 3 * i, 0], [1, oh, ow, 3]);
+    const t0 = performance.now();
+    await smoother.prepare(frame);
+    const out = smoother.blend(frame); // the frame stands in for its stylisation: same cost
+    await out.data();
+    if (i >= 2) samples.push(performance.now() - t0); // frame 0 has no predecessor, frame 1 warms up
+    tf.dispose([frame, out]);
+  }
+  smoother.dispose();
+  photo.dispose();
+  temporalRows.push({ size: `${ow}x${oh}`, flowWarpBlendMs: median(samples) });
+}
+
+// Optical flow (one direction, default options) against one default stylisation of the same frame.
+const sintel = path.join(shared, 'data', 'flow', 'sintel_alley_1_f0002', 'clean');
+const fa = await readImageFile(path.join(sintel, 'frame_0002.png'));
+const fb = await readImageFile(path.join(sintel, 'frame_0003.png'));
+const ta = toImageBatch(fa);
+const tb = toImageBatch(fb);
+const flowSamples = [];
+for (let i = 0; i < runs + 1; i++) {
+  const t0 = performance.now();
+  const f = estimateFlow(ta, tb);
+  await f.data();
+  if (i > 0) flowSamples.push(performance.now() - t0);
+  f.dispose();
+}
+const sty = await Stylizer.create({ backend: 'wasm' });
+await sty.setStyles([{ image: style }]);
+const styleSamples = [];
+for (let i = 0; i < runs + 1; i++) {
+  const t0 = performance.now();
+  const out = await sty.stylize(fa);
+  if (i > 0) styleSamples.push(performance.now() - t0);
+  out.dispose();
+}
+sty.dispose();
+tf.dispose([ta, tb]);
+const flowCost = { size: `${fa.width}x${fa.height}`, flowMs: median(flowSamples), stylizeMs: median(styleSamples) };
+flowCost.ratio = flowCost.flowMs / flowCost.stylizeMs;
+
 const env = {
   backend: tf.getBackend(),
   threads: getThreadsCount(),
@@ -94,5 +158,10 @@ for (const r of rows) {
       `   level ${l.level}: encode ${l.encodeMs.toFixed(1)} ms, transform ${l.transformMs.toFixed(1)} ms, decode ${l.decodeMs.toFixed(1)} ms`,
     );
 }
-if (values.json) writeFileSync(values.json, `${JSON.stringify({ env, rows }, null, 1)}\n`);
+console.log('temporal stage (flow both ways + warp + blend), per frame:');
+for (const r of temporalRows) console.log(`   ${r.size.padEnd(9)} ${r.flowWarpBlendMs.toFixed(0).padStart(6)} ms`);
+console.log(
+  `optical flow vs stylisation at ${flowCost.size}: flow ${flowCost.flowMs.toFixed(0)} ms, default stylisation ${flowCost.stylizeMs.toFixed(0)} ms, ratio ${flowCost.ratio.toFixed(3)}`,
+);
+if (values.json) writeFileSync(values.json, `${JSON.stringify({ env, rows, temporalRows, flowCost }, null, 1)}\n`);
 process.exit(0);

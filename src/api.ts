@@ -67,3 +67,28 @@ export { GatysObjective, type LossParts, type LossWeights } from './optimize/obj
 export { gramMatrix, styleLayerLoss, contentLoss, totalVariationLoss } from './optimize/losses.js';
 export { Lbfgs, Adam, NonFiniteLossError, type ImageOptimizer, type StepResult } from './optimize/optimizers.js';
 export { ensureGradients } from './optimize/gradients.js';
+export { warpBilinear, warpBilinearOps, hasWarpKernel, DENSE_WARP_KERNEL } from './temporal/warp.js';
+export {
+  estimateFlow,
+  flowFromPyramids,
+  greyPyramid,
+  pyramidLevels,
+  toGrey255,
+  normalisePair,
+  resizeFlow,
+  consistencyMask,
+  resolveFlowOptions,
+  DEFAULT_FLOW_OPTIONS,
+  FlowOptionsError,
+  type FlowOptions,
+} from './temporal/flow.js';
+export { parseFlo, encodeFlo, endPointError, FloFormatError, FLO_MAGIC, type FlowField, type EndPointError } from './temporal/flo.js';
+export { pairWarpingError, type PairWarpingError } from './metrics/warping-error.js';
+export {
+  VideoSmoother,
+  SCENE_CUT_UNTRACKED_FRACTION,
+  STATIC_FLOW_PX,
+  MOVING_PIXEL_SHARE,
+  type PreparedFrame,
+  type SmootherSettings,
+} from './temporal/video-smoother.js';

@@ -8,6 +8,8 @@ import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-backend-cpu';
 // Gradients for the optimiser (tfjs-core registers them only through this side-effect module).
 import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
+// The dense-warp kernel for the GPU backends (wasm/cpu register theirs in temporal/warp-kernels-cpu.ts).
+import './temporal/warp-kernels-gpu.js';
 
 export * from './api.js';
 export { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';

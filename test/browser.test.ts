@@ -91,6 +91,26 @@ describe('browser backends agree', () => {
     expect(maxAbsDiff(r.pixels!, get('wasm').pixels!)).toBeLessThan(2e-3);
   });
 
+  it.each(['wasm', 'webgl', 'webgpu'])('%s has a dense-warp kernel that matches the stock-ops warp and the wasm kernel', (name) => {
+    const r = get(name);
+    expect(r.warpError).toBeUndefined();
+    expect(r.warpHasKernel).toBe(true);
+    expect(r.warpPixels).toHaveLength(24 * 32 * 3);
+    expect(maxAbsDiff(r.warpPixels!, r.warpOpsPixels!)).toBeLessThan(1e-4);
+    expect(maxAbsDiff(r.warpPixels!, get('wasm').warpPixels!)).toBeLessThan(1e-4);
+  });
+
+  it.each(['wasm', 'webgl', 'webgpu'])('optical flow on %s recovers a (+3, -2) px shift (within 0.2 px) and agrees with wasm', (name) => {
+    const [fx, fy] = get(name).flowMean!;
+    const [wx, wy] = get('wasm').flowMean!;
+    // The smooth 64x64 rings pattern leaves a ~0.12 px bias (flat areas are filled in by the TV
+    // prior); the Sintel accuracy targets are asserted in test/flow.test.ts.
+    expect(Math.abs(fx! - 3)).toBeLessThan(0.2);
+    expect(Math.abs(fy! + 2)).toBeLessThan(0.2);
+    expect(Math.abs(fx! - wx!)).toBeLessThan(0.01);
+    expect(Math.abs(fy! - wy!)).toBeLessThan(0.01);
+  });
+
   it.each(['wasm', 'webgl', 'webgpu'])('the Gatys optimiser runs on %s in the browser and its loss falls', (name) => {
     const r = get(name);
     expect(r.optimizerError).toBeUndefined();

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `livestyle` command line: `stylize`, `optimize`, `eval quality` and `models`. Usage errors and failures print one line on
+ * `livestyle` command line: `stylize`, `video`, `optimize`, `eval quality|temporal|flow` and `models`. Usage errors and failures print one line on
  * stderr and exit non-zero; outputs are written atomically.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -20,6 +20,7 @@ import {
   OPTIMIZE_MAX_ITERATIONS,
   OPTIMIZE_MAX_SIDE_PX,
   OPTIMIZE_MIN_SIDE_PX,
+  DEFAULT_OPTIONS,
   type ModelId,
 } from '../node.js';
 import { createProgress } from './progress.js';
@@ -34,6 +35,9 @@ import {
 } from './args.js';
 import { optimizeCommand, type OptimizeFlags } from './optimize.js';
 import { evalQualityCommand, type EvalQualityFlags } from './eval-quality.js';
+import { videoCommand, type VideoFlags } from './video.js';
+import { evalTemporalCommand, evalFlowCommand, type EvalTemporalFlags, type EvalFlowFlags } from './eval-temporal.js';
+import { VIDEO_EXTENSIONS } from '../io/video.js';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -152,16 +156,9 @@ function iterationsOption(flags: string, description: string, defaultValue: numb
     .default(defaultValue);
 }
 
-export function buildProgram(): Command {
-  const program = new Command('livestyle')
-    .description('Arbitrary neural style transfer (VGG encoders, learned decoders, AdaIN/WCT) on TensorFlow.js')
-    .exitOverride()
-    .configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, 'livestyle: error: ')) });
-
-  program
-    .command('stylize')
-    .description('stylise one image with one or more (weighted) styles; writes a PNG')
-    .argument('<content>', 'content image (jpg, png, webp, ...)')
+/** The options `stylize` and `video` share: styles, transform, model, levels, strength, sizes, colour. */
+function withStylisationOptions(command: Command, sizeDescription: string): Command {
+  return command
     .addOption(
       new Option('-s, --style <file[@weight]>', 'style image, optionally weighted; repeat to blend')
         .argParser(collect(parseStyleArg))
@@ -173,17 +170,28 @@ export function buildProgram(): Command {
       new Option('--levels <list>', 'levels, coarse to fine (default: 5,4,3,2,1 for cd16x, 3,2,1 for vgg19)').argParser(wrap(parseLevels)),
     )
     .addOption(new Option('-a, --alpha <0..1>', 'style strength').argParser(wrap(parseUnitInterval)).default(1))
-    .addOption(
-      new Option('--size <px>', "resize the content's short side to this many px; 0 keeps the input pixels")
-        .argParser(wrap((v) => parseNonNegativeInt(v, 8192)))
-        .default(512),
-    )
+    .addOption(new Option('--size <px>', sizeDescription).argParser(wrap((v) => parseNonNegativeInt(v, 8192))).default(512))
     .addOption(
       new Option('--style-size <px>', 'scale style images down to this longest side; 0 keeps them native')
         .argParser(wrap((v) => parseNonNegativeInt(v, 8192)))
         .default(0),
     )
-    .option('--preserve-color', "keep the content's colours (luminance-only transfer)", false)
+    .option('--preserve-color', "keep the content's colours (luminance-only transfer)", false);
+}
+
+export function buildProgram(): Command {
+  const program = new Command('livestyle')
+    .description('Arbitrary neural style transfer (VGG encoders, learned decoders, AdaIN/WCT) on TensorFlow.js')
+    .exitOverride()
+    .configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, 'livestyle: error: ')) });
+
+  withStylisationOptions(
+    program
+      .command('stylize')
+      .description('stylise one image with one or more (weighted) styles; writes a PNG')
+      .argument('<content>', 'content image (jpg, png, webp, ...)'),
+    "resize the content's short side to this many px; 0 keeps the input pixels",
+  )
     .option('-o, --out <file.png>', 'output PNG (default: <content>.stylized.png)')
     .addOption(
       new Option('--decoder <file.pth>', 'use your own decoder checkpoint (its level is detected); repeatable')
@@ -243,9 +251,58 @@ export function buildProgram(): Command {
     .option('-q, --quiet', 'no progress output', false)
     .action(async (content: string, flags: OptimizeFlags) => optimizeCommand(content, flags, (m) => new UsageError(m)));
 
-  program
-    .command('eval')
-    .description('evaluation reports')
+  withStylisationOptions(
+    program
+      .command('video')
+      .description('stylise a clip (video file or folder of frames) with optical-flow temporal smoothing; Ctrl-C keeps what is written')
+      .argument('<input>', `video file (${VIDEO_EXTENSIONS.join(', ')}; needs ffmpeg) or a folder of frames (sorted by name)`),
+    'resize frames so the short side is this many px; 0 keeps the input pixels',
+  )
+    .option('--temporal', 'temporal smoothing (default)', true)
+    .option('--no-temporal', 'stylise every frame independently')
+    .addOption(
+      new Option('--strength <0..1>', 'temporal smoothing strength')
+        .argParser(wrap(parseUnitInterval))
+        .default(DEFAULT_OPTIONS.temporalStrength),
+    )
+    .addOption(
+      new Option('--fps <n>', 'frame rate of a frame folder (video files keep theirs)')
+        .argParser(wrap((v) => parseIntInRange(v, 1, 240)))
+        .default(25),
+    )
+    .option('-o, --out <dir|file.webm|file.mp4>', 'output: a folder of PNG frames (input names) or a video file')
+    .addOption(new Option('--backend <name>', 'tfjs backend').choices(['wasm', 'cpu']).default('wasm'))
+    .option('-q, --quiet', 'no progress output', false)
+    .action(async (input: string, flags: VideoFlags) => videoCommand(input, flags, (m) => new UsageError(m)));
+
+  const evalCommand = program.command('eval').description('evaluation reports');
+  evalCommand
+    .command('temporal')
+    .description(
+      'warping error (Lai et al. 2018) of a stylised clip, flow computed on the input frames; prints one number, then per-pair JSON',
+    )
+    .requiredOption('--input <dir>', 'the input frames')
+    .requiredOption('--output <dir>', 'the stylised frames (same count and order)')
+    .option('--flow <dir>', 'forward flows (.flo, one per consecutive pair) to use instead of estimating them')
+    .option('--style <file>', 'also report the mean Gram style loss (vgg19 relu1_1..relu3_1) of the output frames')
+    .option('--json <file>', 'also write the report as JSON')
+    .option('-q, --quiet', 'no per-pair lines on stderr', false)
+    .action(async (flags: EvalTemporalFlags) => evalTemporalCommand(flags));
+
+  evalCommand
+    .command('flow')
+    .description('end-point error of the optical-flow estimator against ground truth (all / non-occluded pixels)')
+    .requiredOption('--frames <files...>', 'the two frames (flow from the first to the second)')
+    .requiredOption('--gt <file.flo>', 'ground-truth flow (Middlebury/Sintel .flo)')
+    .option('--occlusions <mask.png>', 'occlusion mask (white = occluded); found automatically in the Sintel layout')
+    .option('--invalid <mask.png>', 'invalid-flow mask (white = invalid); found automatically in the Sintel layout')
+    .addOption(
+      new Option('--finest-level <n>', 'finest pyramid level solved (0 = full size)').argParser(wrap((v) => parseIntInRange(v, 0, 4))),
+    )
+    .option('--json <file>', 'also write the report as JSON')
+    .action(async (flags: EvalFlowFlags) => evalFlowCommand(flags));
+
+  evalCommand
     .command('quality')
     .description('WCT, AdaIN, the Gatys optimiser and the hybrid side by side: losses, SSIM, time; writes index.html + metrics.json')
     .requiredOption(

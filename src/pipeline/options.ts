@@ -36,6 +36,16 @@ export interface StylizerOptions {
   readonly modelSource: ((model: ModelId) => ByteSource) | null;
   /** User decoder checkpoints (PyTorch .pth bytes); each replaces the decoder of the level it fits. */
   readonly decoderCheckpoints: readonly Uint8Array[];
+  /**
+   * Video mode only: temporal smoothing strength in [0, 1], the weight of the previous output
+   * where tracking is confident (half of it where pixels move). 0 turns smoothing off: each frame
+   * exactly as `stylize` gives it. Default 0.9.
+   */
+  readonly temporalStrength: number;
+  /** Video mode: optical flow runs on frames scaled to this long side (px); 0 = output size. Default 256. */
+  readonly flowMaxSidePx: number;
+  /** Video mode: a timestamp gap longer than this (a pause or seek) starts afresh. Default 1000 ms. */
+  readonly videoResetGapMs: number;
 }
 
 export const DEFAULT_OPTIONS: StylizerOptions = {
@@ -50,6 +60,9 @@ export const DEFAULT_OPTIONS: StylizerOptions = {
   modelBaseUrl: './models/',
   modelSource: null,
   decoderCheckpoints: [],
+  temporalStrength: 0.9,
+  flowMaxSidePx: 256,
+  videoResetGapMs: 1000,
 };
 
 export class OptionsError extends Error {
@@ -79,6 +92,12 @@ export function resolveOptions(partial: Partial<StylizerOptions> = {}, base: Sty
   if (!BACKENDS.includes(o.backend))
     throw new OptionsError(`backend must be one of ${BACKENDS.join(', ')} (got ${JSON.stringify(o.backend)})`);
   if (o.levels !== null) validateLevels(o.levels, o.model);
+  if (typeof o.temporalStrength !== 'number' || !(o.temporalStrength >= 0 && o.temporalStrength <= 1))
+    throw new OptionsError(`temporalStrength must be a number in [0, 1] (got ${String(o.temporalStrength)})`);
+  if (!Number.isInteger(o.flowMaxSidePx) || (o.flowMaxSidePx !== 0 && (o.flowMaxSidePx < 32 || o.flowMaxSidePx > 4096)))
+    throw new OptionsError(`flowMaxSidePx must be 0 or an integer in [32, 4096] (got ${String(o.flowMaxSidePx)})`);
+  if (typeof o.videoResetGapMs !== 'number' || !(o.videoResetGapMs > 0))
+    throw new OptionsError(`videoResetGapMs must be a number > 0 (got ${String(o.videoResetGapMs)})`);
   if (!Array.isArray(o.decoderCheckpoints)) throw new OptionsError('decoderCheckpoints must be an array of Uint8Array');
   return o;
 }

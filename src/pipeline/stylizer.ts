@@ -18,6 +18,7 @@ import { runNetwork } from '../nets/network.js';
 import { featureMoments, type FeatureMoments } from '../transforms/moments.js';
 import { applyWct, blendWctStats, colouringFromMoments, type WctStyleStats } from '../transforms/wct.js';
 import { ADAIN_EPSILON, adain, blendAdainStats, type AdaInStyleStats } from '../transforms/adain.js';
+import { VideoSmoother, type PreparedFrame, type SmootherSettings } from '../temporal/video-smoother.js';
 import { preserveContentColour } from '../transforms/colour.js';
 import { OptionsError, effectiveLevels, normaliseWeights, resolveOptions, type BackendName, type StylizerOptions } from './options.js';
 import { InputError, toImageBatch, type StylizerInput } from './input.js';
@@ -103,6 +104,11 @@ export class Stylizer {
   private styles: StyleSet | null = null;
   private styleGeneration = 0;
   private lastTimestampMs: number | null = null;
+  private readonly smoother: VideoSmoother;
+  /** Video frames run one after another (each depends on the previous output). */
+  private videoQueue: Promise<unknown> = Promise.resolve();
+  /** What the temporal stage did on the last video frame (for overlays and tests). */
+  lastVideoFrame: PreparedFrame | null = null;
   private disposed = false;
   private readonly inFlight = new Set<Promise<unknown>>();
   private loadCounter = 0;
@@ -116,6 +122,7 @@ export class Stylizer {
     private readonly env: StylizerEnvironment,
   ) {
     this.options = options;
+    this.smoother = new VideoSmoother(smootherSettings(options));
   }
 
   /** Initialises the backend and loads the model manifest (weights load lazily, per level). */
@@ -150,6 +157,7 @@ export class Stylizer {
       await this.loadModel(next);
     }
     this.options = next;
+    this.smoother.setSettings(smootherSettings(next));
     if (this.styles && this.model) await this.ensureStyleStats(this.styles, this.model, effectiveLevels(next), this.styleGeneration);
   }
 
@@ -205,22 +213,32 @@ export class Stylizer {
   }
 
   /**
-   * Video mode: stylises a frame at a timestamp. Timestamps must not go backwards without a
-   * {@link reset}; a backwards jump (seek) resets the video state. Caller owns the result.
+   * Video mode: stylises a frame at a timestamp, temporally smoothed with the previous frames
+   * (see `temporalStrength`). A timestamp that goes backwards (seek) or jumps by more than
+   * `videoResetGapMs` (pause) starts afresh, as does a scene cut or a change of frame size.
+   * Frames are processed in call order. Same output size as {@link stylize}; caller owns the result.
    */
   stylizeVideoFrame(frame: StylizerInput, timestampMs: number): Promise<tf.Tensor3D> {
     this.assertLive();
     if (typeof timestampMs !== 'number' || !Number.isFinite(timestampMs)) {
       return Promise.reject(new InputError(`timestampMs must be a finite number (got ${String(timestampMs)})`));
     }
-    if (this.lastTimestampMs !== null && timestampMs < this.lastTimestampMs) this.reset();
+    const last = this.lastTimestampMs;
+    if (last !== null && (timestampMs < last || timestampMs - last > this.options.videoResetGapMs)) this.reset();
     this.lastTimestampMs = timestampMs;
-    return this.stylize(frame);
+    const p = this.videoQueue.then(() => this.runVideoFrame(frame));
+    this.videoQueue = p.catch(() => undefined);
+    this.inFlight.add(p);
+    const done = (): void => void this.inFlight.delete(p);
+    p.then(done, done);
+    return p;
   }
 
-  /** Forgets video state (the last timestamp); styles and model stay. */
+  /** Forgets video state (last timestamp, previous frame and output); styles and model stay. */
   reset(): void {
     this.lastTimestampMs = null;
+    this.smoother.reset();
+    this.lastVideoFrame = null;
   }
 
   /** Frees every tensor this stylizer owns. Idempotent; in-flight calls finish first. */
@@ -233,6 +251,7 @@ export class Stylizer {
     this.model = null;
     this.styles = null;
     const free = (): void => {
+      this.smoother.dispose();
       model?.dispose();
       if (styles) tf.dispose(styles.images);
     };
@@ -315,6 +334,51 @@ export class Stylizer {
     }
   }
 
+  private async runVideoFrame(frame: StylizerInput): Promise<tf.Tensor3D> {
+    this.assertLive();
+    const strength = this.options.temporalStrength;
+    if (strength === 0) {
+      // Off: each frame as stylize() gives it; drop any state so turning smoothing back on
+      // cannot blend with a stale frame.
+      this.smoother.reset();
+      this.lastVideoFrame = null;
+      return this.run(frame);
+    }
+    const content = toImageBatch(frame, 'frame');
+    try {
+      const f = 2 ** (Math.max(...effectiveLevels(this.options)) - 1);
+      const [, h, w] = content.shape;
+      const oh = Math.floor(h / f) * f;
+      const ow = Math.floor(w / f) * f;
+      // One decode of the frame serves both the tracker and the stylisation (a playing <video> may move on).
+      const frame3d = tf.squeeze<tf.Tensor3D>(content, [0]);
+      let stylised: tf.Tensor3D;
+      try {
+        if (oh > 0 && ow > 0) {
+          const cropped = oh === h && ow === w ? content : tf.slice(content, [0, 0, 0, 0], [1, oh, ow, 3]);
+          try {
+            this.lastVideoFrame = await this.smoother.prepare(cropped);
+          } finally {
+            if (cropped !== content) cropped.dispose();
+          }
+        }
+        stylised = await this.run(frame3d); // also reports a frame too small for the levels
+      } finally {
+        frame3d.dispose();
+      }
+      // Not inside tf.tidy: blend() keeps its result as the next frame's previous output.
+      const batch = tf.expandDims<tf.Tensor4D>(stylised, 0);
+      stylised.dispose();
+      const blended = this.smoother.blend(batch);
+      batch.dispose();
+      const result = tf.squeeze<tf.Tensor3D>(blended, [0]);
+      blended.dispose();
+      return result;
+    } finally {
+      content.dispose();
+    }
+  }
+
   private async run(input: StylizerInput): Promise<tf.Tensor3D> {
     const options = this.options;
     const model = this.model;
@@ -392,3 +456,7 @@ export class Stylizer {
 }
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
+function smootherSettings(o: StylizerOptions): SmootherSettings {
+  return { strength: o.temporalStrength, flowMaxSidePx: o.flowMaxSidePx };
+}

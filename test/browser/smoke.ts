@@ -1,6 +1,6 @@
 // Runs in headless Chromium: the same two-level cascade on each backend, results posted to window.
 import * as tf from '@tensorflow/tfjs-core';
-import { Stylizer, StyleOptimizer, setWasmPaths } from '../../src/index.js';
+import { Stylizer, StyleOptimizer, setWasmPaths, warpBilinear, warpBilinearOps, hasWarpKernel, estimateFlow } from '../../src/index.js';
 import type { BackendResult } from './types.js';
 
 declare global {
@@ -39,6 +39,34 @@ async function runOn(backend: 'wasm' | 'webgl' | 'webgpu'): Promise<BackendResul
     const result: BackendResult = { backend: stylizer.backend, ok: true, shape: out.shape, pixels };
     tf.dispose(out);
     stylizer.dispose();
+    try {
+      // Dense warp: this backend's kernel against the stock-ops reference, including samples
+      // outside the image (clamped) and fractional positions.
+      const n = 24 * 32;
+      const img = tf.tensor4d(
+        Float32Array.from({ length: n * 3 }, (_, i) => ((i * 7919) % 1000) / 1000),
+        [1, 24, 32, 3],
+      );
+      const flow = tf.tensor4d(
+        Float32Array.from({ length: n * 2 }, (_, i) => (((i * 104729) % 1300) - 650) / 100),
+        [1, 24, 32, 2],
+      );
+      const viaKernel = warpBilinear(img, flow);
+      const viaOps = warpBilinearOps(img, flow);
+      result.warpHasKernel = hasWarpKernel();
+      result.warpPixels = Array.from(await viaKernel.data());
+      result.warpOpsPixels = Array.from(await viaOps.data());
+      // Optical flow of a known shift on this backend: b is a moved by (+3, -2) px.
+      const a = tf.expandDims<tf.Tensor4D>(content, 0);
+      const shift = tf.broadcastTo<tf.Rank.R4>(tf.tensor4d([-3, 2], [1, 1, 1, 2]), [1, 64, 64, 2]);
+      const b = warpBilinearOps(a, shift);
+      const est = estimateFlow(a, b, { finestLevel: 0 });
+      const inner = tf.slice(est, [0, 8, 8, 0], [1, 48, 48, 2]);
+      result.flowMean = Array.from(await tf.mean(inner, [0, 1, 2]).data());
+      tf.dispose([img, flow, viaKernel, viaOps, a, shift, b, est, inner]);
+    } catch (e) {
+      result.warpError = String((e as Error).stack ?? e);
+    }
     try {
       // The optimiser on the same backend (gradients registered by the browser entry).
       const optimizer = await StyleOptimizer.create({ backend, iterations: 6, modelBaseUrl: '/models/' });

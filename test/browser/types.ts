@@ -8,4 +8,11 @@ export interface BackendResult {
   /** Gatys optimiser, 6 L-BFGS iterations on the 32x32 pattern: total loss per iteration. */
   optimizerTotals?: number[];
   optimizerError?: string;
+  /** Dense warp of a fixed 24x32x3 image by a fixed flow: the backend's kernel, and stock tf ops. */
+  warpHasKernel?: boolean;
+  warpPixels?: number[];
+  warpOpsPixels?: number[];
+  /** Mean estimated flow (x, y) over the interior for a (+3, -2) px shift of the 64x64 pattern. */
+  flowMean?: number[];
+  warpError?: string;
 }

@@ -1,0 +1,55 @@
+/**
+ * Temporal warping error of a video.
+ * ref: Lai et al., "Learning Blind Video Temporal Consistency", ECCV 2018, §5.1 eq. 8:
+ * `E_warp(O_t, O_t+1) = 1 / sum(M_t) * sum_p M_t(p) ||O_t(p) - warp(O_t+1)(p)||²`, RGB in [0, 1],
+ * with the flow computed on the INPUT frames and `M_t` the non-occlusion mask from a
+ * forward–backward check; the video's error is the mean over consecutive pairs.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { consistencyMask, estimateFlow, type FlowOptions } from '../temporal/flow.js';
+import { warpBilinear } from '../temporal/warp.js';
+
+export interface PairWarpingError {
+  /** Masked mean of the squared RGB distance (sum over the 3 channels), values in [0, 1]. */
+  readonly error: number;
+  /** Fraction of pixels the mask kept (non-occluded, in frame). */
+  readonly maskedFraction: number;
+}
+
+/**
+ * Warping error between outputs `outA` (time t) and `outB` (t+1) given the input frames `inA`,
+ * `inB` (all `[1,H,W,3]` in [0,1], same size; none disposed). `forwardFlow` (t→t+1, `[1,H,W,2]`)
+ * may be given (e.g. ground truth); otherwise it is estimated. The backward flow is always estimated.
+ */
+export async function pairWarpingError(
+  inA: tf.Tensor4D,
+  inB: tf.Tensor4D,
+  outA: tf.Tensor4D,
+  outB: tf.Tensor4D,
+  forwardFlow?: tf.Tensor4D,
+  flowOptions: Partial<FlowOptions> = {},
+): Promise<PairWarpingError> {
+  const shape = inA.shape;
+  for (const [name, t] of [
+    ['second input', inB],
+    ['first output', outA],
+    ['second output', outB],
+  ] as const) {
+    if (t.shape[1] !== shape[1] || t.shape[2] !== shape[2])
+      throw new Error(`warping error: ${name} is ${t.shape[2]}x${t.shape[1]}, expected ${shape[2]}x${shape[1]}`);
+  }
+  const fwd = forwardFlow ? tf.clone(forwardFlow) : estimateFlow(inA, inB, flowOptions);
+  const bwd = estimateFlow(inB, inA, flowOptions);
+  const [sumErr, sumMask] = tf.tidy((): [tf.Scalar, tf.Scalar] => {
+    const mask = consistencyMask(fwd, bwd);
+    const warped = warpBilinear(outB, fwd);
+    const d = tf.sum(tf.squaredDifference(outA, warped), 3, true);
+    return [tf.sum(tf.mul(d, mask)), tf.sum(mask)];
+  });
+  tf.dispose([fwd, bwd]);
+  const [e, m] = await Promise.all([sumErr.data(), sumMask.data()]);
+  tf.dispose([sumErr, sumMask]);
+  const masked = m[0] ?? 0;
+  const pixels = shape[1] * shape[2];
+  return { error: masked > 0 ? (e[0] ?? 0) / masked : 0, maskedFraction: masked / pixels };
+}

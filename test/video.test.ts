@@ -1,0 +1,167 @@
+// Video mode: temporal smoothing in Stylizer.stylizeVideoFrame on Node's WASM backend.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { initNodeWasm, Stylizer, StyleOptimizer, InputError, readImageFile, toImageBatch, pairWarpingError } from '../src/node.js';
+import { SHARED } from './helpers.js';
+
+let photo: tf.Tensor4D; // a 160 px photo the synthetic clips are cut from
+let style: tf.Tensor3D;
+
+beforeAll(async () => {
+  await initNodeWasm();
+  photo = toImageBatch(await readImageFile(path.join(SHARED, 'data', 'content', 'golden_gate.jpg'), 160));
+  const s = toImageBatch(await readImageFile(path.join(SHARED, 'data', 'style', 'starry_night.jpg'), 128));
+  style = tf.squeeze<tf.Tensor3D>(s, [0]);
+  s.dispose();
+});
+afterAll(() => tf.dispose([photo, style]));
+
+/** Frame k of a camera pan: a `h x w` window moving `stepPx` to the right per frame. Caller owns. */
+function panFrame(k: number, h: number, w: number, stepPx: number): tf.Tensor3D {
+  return tf.tidy(() => tf.squeeze<tf.Tensor3D>(tf.slice(photo, [0, 0, k * stepPx, 0], [1, h, w, 3]), [0]));
+}
+
+async function stylizeClip(frames: readonly tf.Tensor3D[], temporalStrength: number): Promise<tf.Tensor3D[]> {
+  const s = await Stylizer.create({ backend: 'wasm', temporalStrength });
+  try {
+    await s.setStyles([{ image: style }]);
+    const out: tf.Tensor3D[] = [];
+    for (let i = 0; i < frames.length; i++) out.push(await s.stylizeVideoFrame(frames[i] as tf.Tensor3D, i * 40));
+    return out;
+  } finally {
+    s.dispose();
+  }
+}
+
+async function meanWarpingError(inputs: readonly tf.Tensor3D[], outputs: readonly tf.Tensor3D[]): Promise<number> {
+  let sum = 0;
+  for (let i = 0; i + 1 < outputs.length; i++) {
+    const [ia, ib, oa, ob] = [inputs[i], inputs[i + 1], outputs[i], outputs[i + 1]].map((t) =>
+      tf.expandDims<tf.Tensor4D>(t as tf.Tensor3D, 0),
+    );
+    sum += (await pairWarpingError(ia as tf.Tensor4D, ib as tf.Tensor4D, oa as tf.Tensor4D, ob as tf.Tensor4D)).error;
+    tf.dispose([ia, ib, oa, ob] as tf.Tensor[]);
+  }
+  return sum / (outputs.length - 1);
+}
+
+describe('temporal smoothing', () => {
+  it('off (strength 0) reproduces per-frame stylisation exactly', async () => {
+    const frames = [0, 1, 2].map((k) => panFrame(k, 64, 96, 2));
+    const video = await stylizeClip(frames, 0);
+    const s = await Stylizer.create({ backend: 'wasm' });
+    await s.setStyles([{ image: style }]);
+    for (let i = 0; i < frames.length; i++) {
+      const still = await s.stylize(frames[i] as tf.Tensor3D);
+      expect(tf.max(tf.abs(tf.sub(still, video[i] as tf.Tensor3D))).dataSync()[0]).toBe(0);
+      still.dispose();
+    }
+    s.dispose();
+    tf.dispose([...frames, ...video]);
+  });
+
+  it('a panning clip: warping error at least halved, Gram style loss up by at most 15%', async () => {
+    const frames = Array.from({ length: 8 }, (_, k) => panFrame(k, 128, 144, 2));
+    const off = await stylizeClip(frames, 0);
+    const on = await stylizeClip(frames, 0.9);
+    const errOff = await meanWarpingError(frames, off);
+    const errOn = await meanWarpingError(frames, on);
+    const loss = await StyleOptimizer.create({ backend: 'wasm' });
+    let styleOff = 0;
+    let styleOn = 0;
+    for (let i = 0; i < frames.length; i++) {
+      styleOff += (await loss.losses(off[i] as tf.Tensor3D, frames[i] as tf.Tensor3D, [{ image: style }])).style;
+      styleOn += (await loss.losses(on[i] as tf.Tensor3D, frames[i] as tf.Tensor3D, [{ image: style }])).style;
+    }
+    loss.dispose();
+    console.log(
+      `pan: warping error ${errOff.toExponential(3)} -> ${errOn.toExponential(3)}, style ${styleOff.toFixed(4)} -> ${styleOn.toFixed(4)}`,
+    );
+    expect(errOn).toBeLessThanOrEqual(0.5 * errOff);
+    expect(styleOn).toBeLessThanOrEqual(1.15 * styleOff);
+    tf.dispose([...frames, ...off, ...on]);
+  }, 120_000);
+
+  it('a still scene with sensor noise stays still: temporal std at most a third of per-frame', async () => {
+    const base = panFrame(0, 128, 160, 0);
+    const frames = Array.from({ length: 24 }, (_, k) =>
+      tf.tidy(() => tf.clipByValue(tf.add(base, tf.randomNormal(base.shape, 0, 0.02, 'float32', 100 + k)), 0, 1) as tf.Tensor3D),
+    );
+    // After a warm-up of 8 frames (the running blend starts from the first frame's stylisation).
+    const stdOf = (outs: tf.Tensor3D[]): number =>
+      tf.tidy(() => tf.mean(tf.sqrt(tf.moments(tf.stack(outs.slice(8)), 0).variance)).dataSync()[0] ?? NaN);
+    const off = await stylizeClip(frames, 0);
+    const on = await stylizeClip(frames, 0.9);
+    const [stdOff, stdOn] = [stdOf(off), stdOf(on)];
+    console.log(`still: temporal std ${stdOff.toFixed(4)} -> ${stdOn.toFixed(4)}`);
+    expect(stdOff).toBeGreaterThan(0.02); // the transform amplifies the noise: there is flicker to remove
+    expect(stdOn).toBeLessThanOrEqual(stdOff / 3);
+    tf.dispose([base, ...frames, ...off, ...on]);
+  }, 120_000);
+
+  it('starts afresh on a seek, a pause, a scene cut and a size change', async () => {
+    const s = await Stylizer.create({ backend: 'wasm', videoResetGapMs: 500 });
+    await s.setStyles([{ image: style }]);
+    const a = panFrame(0, 64, 96, 0);
+    const b = panFrame(1, 64, 96, 1);
+    const other = tf.tidy(() => tf.reverse(tf.sub(1, a), [0, 1]) as tf.Tensor3D); // unrelated content
+    const small = panFrame(0, 48, 64, 0);
+    const step = async (f: tf.Tensor3D, t: number): Promise<boolean | undefined> => {
+      (await s.stylizeVideoFrame(f, t)).dispose();
+      return s.lastVideoFrame?.sceneCut;
+    };
+    expect(await step(a, 0)).toBe(true); // first frame
+    expect(await step(b, 40)).toBe(false); // tracked
+    expect(await step(a, 20)).toBe(true); // seek backwards
+    expect(await step(b, 60)).toBe(false);
+    expect(await step(a, 2000)).toBe(true); // pause longer than videoResetGapMs
+    expect(await step(other, 2040)).toBe(true); // cut to unrelated content
+    expect(await step(small, 2080)).toBe(true); // size change
+    s.reset();
+    expect(s.lastVideoFrame).toBeNull();
+    await expect(s.stylizeVideoFrame(a, Number.NaN)).rejects.toThrow(InputError);
+    await expect(s.stylizeVideoFrame(a, Number.NaN)).rejects.toThrow(/timestampMs must be a finite number/);
+    s.dispose();
+    tf.dispose([a, b, other, small]);
+  });
+
+  it('1000 frames through stylizeVideoFrame leave tf.memory() where it started', async () => {
+    // Small frames and one level keep this to about a minute; every frame still runs both flows,
+    // the consistency check, the warp and the blend (or a reset).
+    const s = await Stylizer.create({ backend: 'wasm', levels: [1] });
+    await s.setStyles([{ image: style }]);
+    const frames = Array.from({ length: 8 }, (_, k) => panFrame(k, 24, 24, 1));
+    (await s.stylizeVideoFrame(frames[0] as tf.Tensor3D, 0)).dispose(); // model weights load lazily
+    s.reset();
+    const before = tf.memory().numTensors;
+    const bytesBefore = tf.memory().numBytes;
+    let cuts = 0;
+    let tracked = 0;
+    for (let i = 0; i < 1000; i++) {
+      // A pan that jumps back every 8 frames (a cut) and a seek every 250.
+      const t = i % 250 === 249 ? (i - 100) * 33 : i * 33;
+      (await s.stylizeVideoFrame(frames[i % 8] as tf.Tensor3D, t)).dispose();
+      if (s.lastVideoFrame?.sceneCut) cuts++;
+      else tracked++;
+    }
+    s.reset();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(tf.memory().numBytes).toBe(bytesBefore);
+    expect(cuts).toBeGreaterThan(0);
+    expect(tracked).toBeGreaterThan(500);
+    s.dispose();
+    tf.dispose(frames);
+  }, 300_000);
+
+  it('keeps no tensors after dispose, including the video state', async () => {
+    const before = tf.memory().numTensors;
+    const s = await Stylizer.create({ backend: 'wasm', levels: [2, 1] });
+    await s.setStyles([{ image: style }]);
+    const f = panFrame(0, 32, 32, 0);
+    for (let i = 0; i < 3; i++) (await s.stylizeVideoFrame(f, i * 33)).dispose();
+    s.dispose();
+    f.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
