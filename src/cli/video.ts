@@ -4,8 +4,7 @@
  * (the input's names) or a .webm/.mp4 file. Ctrl-C stops after the current frame: frames already
  * written stay, a video file is completed with the frames so far, nothing is left half-written.
  */
-import * as tf from '@tensorflow/tfjs-core';
-import { Stylizer, readImageFile, toImageBatch, type ModelId } from '../node.js';
+import { Stylizer, readImageFile, type ModelId } from '../node.js';
 import { openFrameSink, openFrameSource, type FrameSink, type FrameSource } from '../io/video.js';
 import { createIterationProgress } from './progress.js';
 import type { StyleArg } from './args.js';
@@ -57,15 +56,7 @@ export async function videoCommand(input: string, flags: VideoFlags, usage: (msg
     const t0 = performance.now();
     for await (const pixels of source.frames()) {
       if (interrupted) break;
-      const frame = toImageBatch(pixels, `frame ${written + 1}`);
-      const frame3d = tf.squeeze<tf.Tensor3D>(frame, [0]);
-      frame.dispose();
-      let out: tf.Tensor3D;
-      try {
-        out = await stylizer.stylizeVideoFrame(frame3d, (written * 1000) / source.fps);
-      } finally {
-        frame3d.dispose();
-      }
+      const out = await stylizer.stylizeVideoFrame(pixels, (written * 1000) / source.fps);
       try {
         await sink.write(source.names[written] ?? `frame_${String(written + 1).padStart(6, '0')}.png`, out);
       } finally {
