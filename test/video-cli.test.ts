@@ -63,7 +63,7 @@ describe('livestyle video', () => {
     expect(r.stderr).toMatch(/wrote 10 frames/);
   }, 120_000);
 
-  it('to an .mp4 and back from it, --no-temporal', async () => {
+  it('to an .mp4 and back from it (--no-temporal), and to a .webm', async () => {
     const mp4 = path.join(out, 'clip.mp4');
     const r = await cli(['video', CLIP, '--style', STYLE, '--size', '32', '--out', mp4, '--quiet']);
     expect(r.code, r.stderr).toBe(0);
@@ -73,6 +73,10 @@ describe('livestyle video', () => {
     expect(r2.code, r2.stderr).toBe(0);
     expect(readdirSync(back).sort()[0]).toBe('frame_000001.png');
     expect(readdirSync(back)).toHaveLength(10);
+    const webm = path.join(out, 'clip.webm');
+    const r3 = await cli(['video', CLIP, '--style', STYLE, '--size', '32', '--out', webm, '--quiet']);
+    expect(r3.code, r3.stderr).toBe(0);
+    expect(probeFrames(webm)).toBe(10);
     expect(leftovers(out)).toEqual([]);
   }, 120_000);
 
