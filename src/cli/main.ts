@@ -266,6 +266,11 @@ export function buildProgram(): Command {
         .default(DEFAULT_OPTIONS.temporalStrength),
     )
     .addOption(
+      new Option('--flow-size <px>', 'optical flow on frames scaled to this long side; 0 = the output size')
+        .argParser(wrap((v) => parseNonNegativeInt(v, 4096)))
+        .default(DEFAULT_OPTIONS.flowMaxSidePx),
+    )
+    .addOption(
       new Option('--fps <n>', 'frame rate of a frame folder (video files keep theirs)')
         .argParser(wrap((v) => parseIntInRange(v, 1, 240)))
         .default(25),

@@ -13,6 +13,7 @@ export interface VideoFlags {
   style: StyleArg[];
   temporal: boolean;
   strength: number;
+  flowSize: number;
   size: number;
   method: 'wct' | 'adain';
   model: ModelId;
@@ -41,6 +42,7 @@ export async function videoCommand(input: string, flags: VideoFlags, usage: (msg
     styleMaxSizePx: flags.styleSize,
     backend: flags.backend,
     temporalStrength: flags.temporal ? flags.strength : 0,
+    flowMaxSidePx: flags.flowSize,
   });
   let sink: FrameSink | null = null;
   let interrupted = false;
