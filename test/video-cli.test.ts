@@ -123,6 +123,9 @@ describe('livestyle video', () => {
     const usage = await cli(['video', CLIP, '--style', STYLE]);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/--out .* is required/);
+    const flowSize = await cli(['video', CLIP, '--style', STYLE, '--flow-size', '10', '--out', target]);
+    expect(flowSize.code).toBe(2);
+    expect(flowSize.stderr).toMatch(/--flow-size.*not an integer in \[32, 4096\]/);
   }, 120_000);
 
   it.each(['folder', 'mp4'])(

@@ -266,8 +266,8 @@ export function buildProgram(): Command {
         .default(DEFAULT_OPTIONS.temporalStrength),
     )
     .addOption(
-      new Option('--flow-size <px>', 'optical flow on frames scaled to this long side; 0 = the output size')
-        .argParser(wrap((v) => parseNonNegativeInt(v, 4096)))
+      new Option('--flow-size <px>', 'optical flow on frames scaled to this long side (32..4096); 0 = the output size')
+        .argParser(wrap((v) => (v.trim() === '0' ? 0 : parseIntInRange(v, 32, 4096))))
         .default(DEFAULT_OPTIONS.flowMaxSidePx),
     )
     .addOption(
