@@ -70,6 +70,7 @@ export { ensureGradients } from './optimize/gradients.js';
 export { warpBilinear, warpBilinearOps, hasWarpKernel, DENSE_WARP_KERNEL } from './temporal/warp.js';
 export {
   estimateFlow,
+  estimateFlowBothWays,
   flowFromPyramids,
   greyPyramid,
   pyramidLevels,

@@ -10,6 +10,7 @@ import {
   readImageFile,
   toImageBatch,
   estimateFlow,
+  estimateFlowBothWays,
   warpBilinear,
   warpBilinearOps,
   hasWarpKernel,
@@ -141,6 +142,19 @@ describe('flow API hygiene', () => {
     tf.dispose([f, g, m, w]);
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([a, b]);
+  });
+
+  it('both directions from one pair of pyramids equal two separate estimates, and leak nothing', () => {
+    const a = tf.randomUniform<tf.Rank.R4>([1, 40, 56, 3], 0, 1, 'float32', 3);
+    const b = tf.randomUniform<tf.Rank.R4>([1, 40, 56, 3], 0, 1, 'float32', 4);
+    const fwd = estimateFlow(a, b);
+    const bwd = estimateFlow(b, a);
+    const before = tf.memory().numTensors;
+    const [f2, b2] = estimateFlowBothWays(a, b);
+    expect(tf.memory().numTensors).toBe(before + 2);
+    expect(tf.max(tf.abs(tf.sub(fwd, f2))).dataSync()[0]).toBe(0);
+    expect(tf.max(tf.abs(tf.sub(bwd, b2))).dataSync()[0]).toBe(0);
+    tf.dispose([a, b, fwd, bwd, f2, b2]);
   });
 
   it('validates options and frame sizes with clear messages', () => {

@@ -6,7 +6,7 @@
  * forward–backward check; the video's error is the mean over consecutive pairs.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { consistencyMask, estimateFlow, type FlowOptions } from '../temporal/flow.js';
+import { consistencyMask, estimateFlow, estimateFlowBothWays, type FlowOptions } from '../temporal/flow.js';
 import { warpBilinear } from '../temporal/warp.js';
 
 export interface PairWarpingError {
@@ -38,8 +38,9 @@ export async function pairWarpingError(
     if (t.shape[1] !== shape[1] || t.shape[2] !== shape[2])
       throw new Error(`warping error: ${name} is ${t.shape[2]}x${t.shape[1]}, expected ${shape[2]}x${shape[1]}`);
   }
-  const fwd = forwardFlow ? tf.clone(forwardFlow) : estimateFlow(inA, inB, flowOptions);
-  const bwd = estimateFlow(inB, inA, flowOptions);
+  const [fwd, bwd] = forwardFlow
+    ? [tf.clone(forwardFlow), estimateFlow(inB, inA, flowOptions)]
+    : estimateFlowBothWays(inA, inB, flowOptions);
   const [sumErr, sumMask] = tf.tidy((): [tf.Scalar, tf.Scalar] => {
     const mask = consistencyMask(fwd, bwd);
     const warped = warpBilinear(outB, fwd);

@@ -316,17 +316,45 @@ export function flowFromPyramids(
  */
 export function estimateFlow(from: tf.Tensor4D, to: tf.Tensor4D, options: Partial<FlowOptions> = {}): tf.Tensor4D {
   const o = resolveFlowOptions(options);
-  const [, h, w] = from.shape;
-  if (to.shape[1] !== h || to.shape[2] !== w) throw new Error(`flow: frames differ in size (${w}x${h} vs ${to.shape[2]}x${to.shape[1]})`);
-  const levels = pyramidLevels(h, w, o.coarsestSidePx);
-  const [g0, g1] = normalisePair(from, to);
-  const p0 = greyPyramid(g0, levels);
-  const p1 = greyPyramid(g1, levels);
-  tf.dispose([g0, g1]);
+  const [p0, p1] = pairPyramids(from, to, o);
   try {
     return flowFromPyramids(p0, p1, o);
   } finally {
     tf.dispose([...p0, ...p1]);
+  }
+}
+
+/**
+ * Flows `a`→`b` and `b`→`a` (as two {@link estimateFlow} calls give them) from one pair of
+ * pyramids: the normalisation is joint, so both directions share it.
+ * @returns `[forward, backward]`, each `[1, H, W, 2]`. Caller owns both; dispose.
+ */
+export function estimateFlowBothWays(a: tf.Tensor4D, b: tf.Tensor4D, options: Partial<FlowOptions> = {}): [tf.Tensor4D, tf.Tensor4D] {
+  const o = resolveFlowOptions(options);
+  const [pa, pb] = pairPyramids(a, b, o);
+  try {
+    const forward = flowFromPyramids(pa, pb, o);
+    try {
+      return [forward, flowFromPyramids(pb, pa, o)];
+    } catch (e) {
+      forward.dispose();
+      throw e;
+    }
+  } finally {
+    tf.dispose([...pa, ...pb]);
+  }
+}
+
+/** Grey pyramids of two same-size frames, normalised together. Caller owns every level. */
+function pairPyramids(a: tf.Tensor4D, b: tf.Tensor4D, o: FlowOptions): [tf.Tensor4D[], tf.Tensor4D[]] {
+  const [, h, w] = a.shape;
+  if (b.shape[1] !== h || b.shape[2] !== w) throw new Error(`flow: frames differ in size (${w}x${h} vs ${b.shape[2]}x${b.shape[1]})`);
+  const levels = pyramidLevels(h, w, o.coarsestSidePx);
+  const [ga, gb] = normalisePair(a, b);
+  try {
+    return [greyPyramid(ga, levels), greyPyramid(gb, levels)];
+  } finally {
+    tf.dispose([ga, gb]);
   }
 }
 
