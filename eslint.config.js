@@ -13,7 +13,7 @@ export default tseslint.config(
       'bench-out/',
       'vendor/',
       'tmp-exp/',
-      'demo/dist/',
+      'dist-site/',
       'custom-elements.json',
     ],
   },

@@ -5,19 +5,10 @@ import { existsSync, mkdirSync, createReadStream } from 'node:fs';
 import path from 'node:path';
 import { createServer, type ViteDevServer } from 'vite';
 import { chromium, type Browser } from 'playwright-core';
-import { REPO_ROOT } from './helpers.js';
+import { CHROMIUM_FLAGS, REPO_ROOT } from './helpers.js';
 import type { BackendResult } from './browser/types.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const CHROMIUM_FLAGS = [
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-  '--enable-unsafe-webgpu',
-];
 
 let server: ViteDevServer;
 let browser: Browser;
@@ -117,5 +108,52 @@ describe('browser backends agree', () => {
     const totals = r.optimizerTotals!;
     expect(totals).toHaveLength(6);
     expect(totals[5]).toBeLessThan(0.5 * totals[0]!);
+  });
+});
+
+describe('the demo page on the dev server (`npm run demo`)', () => {
+  let demoServer: ViteDevServer | undefined;
+  let devUrl = '';
+  beforeAll(async () => {
+    // Exactly what `npm run demo` starts (root demo/, models and styles served by its plugin).
+    demoServer = await createServer({
+      configFile: path.join(REPO_ROOT, 'vite.config.ts'),
+      logLevel: 'error',
+      server: { port: 0, host: '127.0.0.1' },
+    });
+    await demoServer.listen();
+    const address = demoServer.httpServer?.address();
+    if (!address || typeof address === 'string') throw new Error('no server address');
+    devUrl = `http://127.0.0.1:${address.port}/`;
+  });
+  afterAll(async () => {
+    await demoServer?.close();
+  });
+
+  it('loads the elements and the style palette without console errors or model requests', async () => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    const modelRequests: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    page.on('request', (r) => {
+      if (r.url().includes('/models/')) modelRequests.push(r.url());
+    });
+    try {
+      await page.goto(devUrl);
+      await page.locator('livestyle-style-mixer button.thumb').first().waitFor({ timeout: 60_000 });
+      const defined = await page.evaluate(() =>
+        ['livestyle-camera', 'livestyle-video', 'livestyle-style-mixer', 'livestyle-stats'].map((t) => !!customElements.get(t)),
+      );
+      expect(defined).toEqual([true, true, true, true]);
+      expect(await page.locator('livestyle-style-mixer button.thumb').count()).toBeGreaterThan(10);
+      expect(await page.locator('livestyle-camera [part="message"]').textContent()).toContain('Press Start');
+      expect(errors).toEqual([]);
+      expect(modelRequests).toEqual([]);
+    } finally {
+      await page.close();
+    }
   });
 });

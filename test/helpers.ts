@@ -25,3 +25,14 @@ export function maxAbsError(actual: tf.Tensor, expected: tf.Tensor): { maxAbs: n
     range: (tf.max(expected).dataSync()[0] ?? NaN) - (tf.min(expected).dataSync()[0] ?? NaN),
   }));
 }
+
+/** Headless Chromium flags of the browser tests (no network chatter; software WebGPU). */
+export const CHROMIUM_FLAGS = [
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+  '--enable-unsafe-webgpu',
+];

@@ -44,21 +44,41 @@ export interface StylizerEnvironment {
   defaultModelSource(model: ModelId, options: StylizerOptions): ByteSource;
 }
 
+const AUTO_BACKEND_ORDER: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
+
+/** Sets the first backend of `order` that initialises; returns its name. */
+async function pickBackend(order: readonly BackendName[]): Promise<string> {
+  for (const name of order) {
+    if (!tf.findBackendFactory(name)) continue;
+    try {
+      if (await tf.setBackend(name)) {
+        await tf.ready();
+        return name;
+      }
+    } catch {
+      // try the next backend
+    }
+  }
+  throw new OptionsError(`no usable tfjs backend among ${order.join(', ')} (is the backend package imported?)`);
+}
+
+/** An 'auto' backend choice in progress (shared by stylizers created at the same time). */
+let autoBackendPick: Promise<string> | null = null;
+
 let defaultEnvironment: StylizerEnvironment = {
   async initBackend(preference) {
-    const order: BackendName[] = preference === 'auto' ? ['webgpu', 'webgl', 'wasm', 'cpu'] : [preference];
-    for (const name of order) {
-      if (!tf.findBackendFactory(name)) continue;
-      try {
-        if (await tf.setBackend(name)) {
-          await tf.ready();
-          return name;
-        }
-      } catch {
-        // try the next backend
-      }
+    if (preference !== 'auto') return pickBackend([preference]);
+    // tf.js has one global backend for the page: 'auto' keeps the one already in use, so a second
+    // stylizer (say a camera and a video element on one page) never moves the first one's tensors.
+    const active = tf.engine().backendName as string | null;
+    if (active && !autoBackendPick && (AUTO_BACKEND_ORDER as readonly string[]).includes(active)) {
+      await tf.ready();
+      return active;
     }
-    throw new OptionsError(`no usable tfjs backend among ${order.join(', ')} (is the backend package imported?)`);
+    autoBackendPick ??= pickBackend(AUTO_BACKEND_ORDER).finally(() => {
+      autoBackendPick = null;
+    });
+    return autoBackendPick;
   },
   defaultModelSource: (model, options) => fetchByteSource(`${options.modelBaseUrl.replace(/\/?$/, '/')}${model}/`),
 };
