@@ -330,6 +330,37 @@ describe('the demo page (production build)', () => {
     await shot('07-camera-user-style');
   });
 
+  it('opens a dropped clip and stylises it while it plays (video mode)', async () => {
+    const bytes = readFileSync(path.join(work, 'clip.webm')).toString('base64');
+    await page.evaluate((b64) => {
+      const el = document.querySelector('livestyle-video')!;
+      const stamps: number[] = [];
+      (window as unknown as { videoStamps: number[] }).videoStamps = stamps;
+      el.addEventListener('frame', (e) => stamps.push(e.detail.timestampMs));
+      const data = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([data], 'dropped.webm', { type: 'video/webm' }));
+      el.shadowRoot!.querySelector('.dropzone')!.dispatchEvent(
+        new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }),
+      );
+    }, bytes);
+    await waitFrames(page, 'livestyle-video', 1);
+    expect(await page.evaluate(() => document.querySelector('livestyle-video')?.videoFile?.name)).toBe('dropped.webm');
+    // Slow playback down so that the software renderer sees several frames of the 1 s clip.
+    const before = await page.evaluate(() => {
+      document.querySelector('livestyle-video')!.shadowRoot!.querySelector('video')!.playbackRate = 0.1;
+      return (window as unknown as { videoStamps: number[] }).videoStamps.length;
+    });
+    await page.locator('livestyle-video button.play').click();
+    await waitFrames(page, 'livestyle-video', 2);
+    const played = await page.evaluate((n) => {
+      document.querySelector('livestyle-video')?.pause();
+      return (window as unknown as { videoStamps: number[] }).videoStamps.slice(n);
+    }, before);
+    expect(played.length).toBeGreaterThanOrEqual(2);
+    for (let i = 1; i < played.length; i++) expect(played[i]!).toBeGreaterThan(played[i - 1]!);
+  });
+
   it('exports an uploaded clip to a playable WebM with every frame, with progress', async () => {
     const clip = path.join(work, 'clip.webm');
     const clipBytes = readFileSync(clip);

@@ -67,7 +67,8 @@ export class StylizerController implements ReactiveController {
   private styleAbort: AbortController | null = null;
   private readonly fps = new FpsMeter();
   private latestStyles: Promise<void> = Promise.resolve();
-  private disposed = false;
+  /** Bumped by dispose(): a model load that started before belongs to a stale generation. */
+  private generation = 0;
 
   constructor(
     private readonly host: ReactiveControllerHost,
@@ -86,7 +87,7 @@ export class StylizerController implements ReactiveController {
   }
 
   hostConnected(): void {
-    this.disposed = false;
+    // Nothing to do: the stylizer is created on first use.
   }
 
   hostDisconnected(): void {
@@ -95,7 +96,7 @@ export class StylizerController implements ReactiveController {
 
   /** Frees the stylizer (models, style statistics, video state). Idempotent. */
   dispose(): void {
-    this.disposed = true;
+    this.generation++;
     this.styleAbort?.abort();
     this.stylizer?.dispose();
     this.stylizer = null;
@@ -114,20 +115,22 @@ export class StylizerController implements ReactiveController {
   private async ensureStylizer(): Promise<Stylizer> {
     if (this.stylizer) return this.stylizer;
     if (!this.creating) {
-      this.disposed = false;
+      const generation = this.generation;
       this.setStatus('loading-model');
-      this.creating = Stylizer.create(this.options).then(async (s) => {
-        // Options set while the model loaded.
-        await s.setOptions(this.options);
-        if (this.disposed) {
+      const creating = Stylizer.create(this.options).then(async (s) => {
+        try {
+          await s.setOptions(this.options); // options set while the model loaded
+          if (generation !== this.generation) throw new AbortError('element disconnected while the model loaded');
+        } catch (e) {
           s.dispose();
-          throw new AbortError('element disconnected while the model loaded');
+          throw e;
         }
         this.stylizer = s;
         return s;
       });
-      this.creating.catch(() => {
-        this.creating = null;
+      this.creating = creating;
+      creating.catch(() => {
+        if (this.creating === creating) this.creating = null;
       });
     }
     return this.creating;
