@@ -1,18 +1,21 @@
-// `npm run bench`: per-stage milliseconds of the default WCT cascade and single-level AdaIN at 256
-// and 512 px (short side); the temporal stage (flow both ways + warp + blend) per frame at the same
-// sizes; and the optical flow's cost against one default stylisation frame on the 1024x436 Sintel
-// frames. Medians of several runs after warm-up, on Node's WASM backend.
-// Usage: node scripts/bench.js [--runs N] [--sizes 256,512] [--json out.json]
+// `npm run bench`: per-stage milliseconds of the default WCT cascade and single-level AdaIN at 256,
+// 512 and 1024 px (short side), with each conv stage's FLOPs, compulsory bytes, achieved GFLOP/s and
+// its fraction of the backend's peak (a large matmul measured in the same run); the temporal stage
+// (flow both ways + warp + blend) per frame; and the optical flow's cost against one default
+// stylisation on the 1024x436 Sintel frames. Medians of several runs after warm-up. Each run appends
+// its figures (date, machine, backend) to bench/history.jsonl so regressions show.
+// Usage: node scripts/bench.js [--runs N] [--sizes 256,512,1024] [--backend wasm|cpu] [--json out.json] [--no-history]
 import path from 'node:path';
 import os from 'node:os';
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   Stylizer,
   readImageFile,
-  convMacs,
+  networkCost,
+  initNodeWasm,
   LoadedModel,
   fileModelSource,
   getThreadsCount,
@@ -25,8 +28,16 @@ import {
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const shared = process.env.LIVESTYLE_SHARED_DIR ?? path.resolve(root, '..', 'shared');
 const { values } = parseArgs({
-  options: { runs: { type: 'string', default: '5' }, sizes: { type: 'string', default: '256,512' }, json: { type: 'string' } },
+  options: {
+    runs: { type: 'string', default: '5' },
+    sizes: { type: 'string', default: '256,512,1024' },
+    backend: { type: 'string', default: 'wasm' },
+    json: { type: 'string' },
+    'no-history': { type: 'boolean', default: false },
+  },
 });
+if (!['wasm', 'cpu'].includes(values.backend)) throw new Error(`--backend must be wasm or cpu in Node (got ${values.backend})`);
+const backend = values.backend;
 const runs = Number(values.runs);
 const sizes = values.sizes.split(',').map(Number);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -37,12 +48,30 @@ const configs = [
 ];
 
 const style = await readImageFile(path.join(shared, 'data', 'style', 'starry_night.jpg'), 512);
+
+// The backend's peak: a large float32 matmul (the best case for its kernels), measured here.
+if (backend === 'wasm') await initNodeWasm();
+else await tf.setBackend('cpu');
+await tf.ready();
+const MATMUL_N = 1024;
+const ma = tf.randomUniform([MATMUL_N, MATMUL_N]);
+const mb = tf.randomUniform([MATMUL_N, MATMUL_N]);
+const matmulSamples = [];
+for (let i = 0; i < runs + 1; i++) {
+  const t0 = performance.now();
+  const c = tf.matMul(ma, mb);
+  await c.data();
+  if (i > 0) matmulSamples.push(performance.now() - t0);
+  c.dispose();
+}
+tf.dispose([ma, mb]);
+const peakGflops = (2 * MATMUL_N ** 3) / 1e9 / (median(matmulSamples) / 1000);
 const model = await LoadedModel.open(fileModelSource('cd16x'), 'cd16x');
 const rows = [];
 for (const size of sizes) {
   const content = await readImageFile(path.join(shared, 'data', 'content', 'golden_gate.jpg'), size);
   for (const cfg of configs) {
-    const s = await Stylizer.create({ backend: 'wasm', ...cfg.options });
+    const s = await Stylizer.create({ backend, ...cfg.options });
     await s.setStyles([{ image: style }]);
     const samples = [];
     for (let i = 0; i < runs + 1; i++) {
@@ -50,19 +79,21 @@ for (const size of sizes) {
       out.dispose();
       if (i > 0) samples.push(structuredClone(s.lastTimings)); // first run is warm-up
     }
-    let macs = 0;
-    let h = content.height;
-    let w = content.width;
+    const deepest = Math.max(...cfg.options.levels);
+    const f = 2 ** (deepest - 1);
+    const h = Math.floor(content.height / f) * f;
+    const w = Math.floor(content.width / f) * f;
+    const encode = { macs: 0, bytes: 0 };
+    const decode = { macs: 0, bytes: 0 };
     const perLevel = [];
     for (const level of cfg.options.levels) {
       const nets = await model.level(level);
-      const f = 2 ** (Math.max(...cfg.options.levels) - 1);
-      const hh = Math.floor(h / f) * f;
-      const ww = Math.floor(w / f) * f;
-      const m = convMacs(nets.encoderLayers, h, w) + convMacs(nets.decoderLayers, hh / 2 ** (level - 1), ww / 2 ** (level - 1));
-      macs += m;
-      h = hh;
-      w = ww;
+      const enc = networkCost(nets.encoderLayers, h, w);
+      const dec = networkCost(nets.decoderLayers, h / 2 ** (level - 1), w / 2 ** (level - 1));
+      encode.macs += enc.macs;
+      encode.bytes += enc.bytes;
+      decode.macs += dec.macs;
+      decode.bytes += dec.bytes;
       perLevel.push({
         level,
         encodeMs: median(samples.map((t) => t.perLevel.find((l) => l.level === level).encodeMs)),
@@ -70,16 +101,22 @@ for (const size of sizes) {
         decodeMs: median(samples.map((t) => t.perLevel.find((l) => l.level === level).decodeMs)),
       });
     }
-    const convMs = median(samples.map((t) => t.encodeMs + t.decodeMs));
+    const encodeMs = median(samples.map((t) => t.encodeMs));
+    const decodeMs = median(samples.map((t) => t.decodeMs));
+    const stage = (cost, ms) => {
+      const gflop = (2 * cost.macs) / 1e9;
+      const gflops = gflop / (ms / 1000);
+      return { gflop, mbytes: cost.bytes / 1e6, gflops, gbps: cost.bytes / 1e9 / (ms / 1000), peakFraction: gflops / peakGflops };
+    };
     rows.push({
       config: cfg.name,
       size: `${content.width}x${content.height}`,
       totalMs: median(samples.map((t) => t.totalMs)),
-      encodeMs: median(samples.map((t) => t.encodeMs)),
+      encodeMs,
       transformMs: median(samples.map((t) => t.transformMs)),
-      decodeMs: median(samples.map((t) => t.decodeMs)),
-      convGflop: (2 * macs) / 1e9,
-      convGflops: (2 * macs) / 1e9 / (convMs / 1000),
+      decodeMs,
+      encode: stage(encode, encodeMs),
+      decode: stage(decode, decodeMs),
       perLevel,
     });
     s.dispose();
@@ -124,7 +161,7 @@ for (let i = 0; i < runs + 1; i++) {
   if (i > 0) flowSamples.push(performance.now() - t0);
   f.dispose();
 }
-const sty = await Stylizer.create({ backend: 'wasm' });
+const sty = await Stylizer.create({ backend });
 await sty.setStyles([{ image: style }]);
 const styleSamples = [];
 for (let i = 0; i < runs + 1; i++) {
@@ -146,13 +183,19 @@ const env = {
   node: process.version,
   runs,
   date: new Date().toISOString(),
+  peakGflops,
 };
 console.log(`backend ${env.backend}, ${env.threads} threads, ${env.cpus} cores (${env.cpu}), median of ${runs} runs after 1 warm-up`);
-console.log('config                           size     total ms  encode  transform  decode  conv GFLOP  conv GFLOP/s');
+console.log(`peak: ${MATMUL_N}x${MATMUL_N} float32 matmul ${median(matmulSamples).toFixed(1)} ms = ${peakGflops.toFixed(1)} GFLOP/s`);
+console.log('config                           size       total ms  encode  transform  decode');
+const fmtStage = (name, st) =>
+  `   ${name}: ${st.gflop.toFixed(2)} GFLOP, ${st.mbytes.toFixed(0)} MB -> ${st.gflops.toFixed(1)} GFLOP/s (${(100 * st.peakFraction).toFixed(0)}% of peak), ${st.gbps.toFixed(1)} GB/s`;
 for (const r of rows) {
   console.log(
-    `${r.config.padEnd(32)} ${r.size.padEnd(8)} ${r.totalMs.toFixed(0).padStart(8)} ${r.encodeMs.toFixed(0).padStart(7)} ${r.transformMs.toFixed(0).padStart(10)} ${r.decodeMs.toFixed(0).padStart(7)} ${r.convGflop.toFixed(2).padStart(11)} ${r.convGflops.toFixed(1).padStart(13)}`,
+    `${r.config.padEnd(32)} ${r.size.padEnd(10)} ${r.totalMs.toFixed(0).padStart(8)} ${r.encodeMs.toFixed(0).padStart(7)} ${r.transformMs.toFixed(0).padStart(10)} ${r.decodeMs.toFixed(0).padStart(7)}`,
   );
+  console.log(fmtStage('encode', r.encode));
+  console.log(fmtStage('decode', r.decode));
   for (const l of r.perLevel)
     console.log(
       `   level ${l.level}: encode ${l.encodeMs.toFixed(1)} ms, transform ${l.transformMs.toFixed(1)} ms, decode ${l.decodeMs.toFixed(1)} ms`,
@@ -163,5 +206,32 @@ for (const r of temporalRows) console.log(`   ${r.size.padEnd(9)} ${r.flowWarpBl
 console.log(
   `optical flow vs stylisation at ${flowCost.size}: flow ${flowCost.flowMs.toFixed(0)} ms, default stylisation ${flowCost.stylizeMs.toFixed(0)} ms, ratio ${flowCost.ratio.toFixed(3)}`,
 );
-if (values.json) writeFileSync(values.json, `${JSON.stringify({ env, rows, temporalRows, flowCost }, null, 1)}\n`);
+const report = { env, rows, temporalRows, flowCost };
+if (values.json) writeFileSync(values.json, `${JSON.stringify(report, null, 1)}\n`);
+if (!values['no-history']) {
+  // One line per run (committed): enough to see a regression without the per-level detail.
+  const round = (v, d = 1) => Number(v.toFixed(d));
+  const line = {
+    date: env.date,
+    machine: `${env.cpus}x ${env.cpu}`,
+    backend: env.backend,
+    threads: env.threads,
+    runs,
+    peakGflops: round(peakGflops),
+    rows: rows.map((r) => ({
+      config: r.config,
+      size: r.size,
+      totalMs: round(r.totalMs, 0),
+      encodeGflops: round(r.encode.gflops),
+      decodeGflops: round(r.decode.gflops),
+      encodePeak: round(r.encode.peakFraction, 2),
+      decodePeak: round(r.decode.peakFraction, 2),
+    })),
+    temporalMs: temporalRows.map((r) => ({ size: r.size, ms: round(r.flowWarpBlendMs, 0) })),
+    flowToStylizeRatio: round(flowCost.ratio, 3),
+  };
+  mkdirSync(path.join(root, 'bench'), { recursive: true });
+  appendFileSync(path.join(root, 'bench', 'history.jsonl'), `${JSON.stringify(line)}\n`);
+  console.log('appended to bench/history.jsonl');
+}
 process.exit(0);

@@ -38,7 +38,7 @@ export {
 } from './weights/architectures.js';
 export { ModelFormatError, type ModelManifest } from './weights/model-format.js';
 export { readTorchCheckpoint, CheckpointError, type NamedTensor } from './weights/torch-checkpoint.js';
-export { runNetwork, convMacs } from './nets/network.js';
+export { runNetwork, convMacs, networkCost, type NetworkCost } from './nets/network.js';
 export { wct, applyWct, wctStyleStats, blendWctStats, wctMatrix, type WctStyleStats } from './transforms/wct.js';
 export { adain, adainStyleStats, blendAdainStats, type AdaInStyleStats } from './transforms/adain.js';
 export { featureMoments, type FeatureMoments, type StatisticsPrecision } from './transforms/moments.js';

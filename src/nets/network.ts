@@ -47,6 +47,47 @@ export function poolCount(layers: readonly LayerSpec[]): number {
   return layers.filter((l) => l.op === 'pool').length;
 }
 
+/** Arithmetic and minimum memory traffic of running `layers` on an `height` x `width` input. */
+export interface NetworkCost {
+  /** Multiply-accumulates of the convolutions (1 MAC = 2 FLOPs). */
+  readonly macs: number;
+  /**
+   * Bytes every layer must at least read and write in float32: its input (reflection-padded for 3x3
+   * convolutions), its output and its weights. Fused or cached kernels can move less; naive ones more.
+   */
+  readonly bytes: number;
+}
+
+// ref: the roofline model (Williams, Waterman, Patterson 2009): FLOPs and compulsory bytes per layer.
+export function networkCost(layers: readonly LayerSpec[], height: number, width: number): NetworkCost {
+  const FLOAT_BYTES = 4;
+  let h = height;
+  let w = width;
+  let c = layers.find((l) => l.op === 'conv')?.inChannels ?? 3;
+  let macs = 0;
+  let values = 0;
+  for (const l of layers) {
+    if (l.op === 'pool') {
+      values += h * w * c;
+      h = Math.floor(h / 2);
+      w = Math.floor(w / 2);
+      values += h * w * c;
+    } else if (l.op === 'upsample') {
+      values += h * w * c;
+      h *= 2;
+      w *= 2;
+      values += h * w * c;
+    } else {
+      const pad = l.kernel === 3 ? 2 : 0;
+      macs += h * w * l.kernel * l.kernel * l.inChannels * l.outChannels;
+      values +=
+        (h + pad) * (w + pad) * l.inChannels + h * w * l.outChannels + l.kernel * l.kernel * l.inChannels * l.outChannels + l.outChannels;
+      c = l.outChannels;
+    }
+  }
+  return { macs, bytes: values * FLOAT_BYTES };
+}
+
 /** Multiply–accumulate count of a layer list at an input size, for benchmarks (FLOPs = 2 x MACs). */
 export function convMacs(layers: readonly LayerSpec[], height: number, width: number): number {
   let h = height;
