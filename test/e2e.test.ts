@@ -384,6 +384,13 @@ describe('the demo page (production build)', () => {
     await (await download).saveAs(out);
     expect((await download).suggestedFilename()).toBe('clip-stylised.webm');
     expect(countFrames(out)).toBe(CLIP_FRAMES);
+    // Two stylizers on one page share tf.js's one backend ('auto' keeps the one in use).
+    const backends = await page.evaluate(() => [
+      document.querySelector('livestyle-camera')?.backend,
+      document.querySelector('livestyle-video')?.backend,
+    ]);
+    expect(backends[0]).toMatch(/^web(gpu|gl)$/);
+    expect(backends[1]).toBe(backends[0]);
     expect(progress).toEqual(Array.from({ length: CLIP_FRAMES }, (_, i) => i + 1));
     expect(readFileSync(clip).equals(clipBytes)).toBe(true);
     await shot('09-video-exported');

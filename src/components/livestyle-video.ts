@@ -275,11 +275,12 @@ export class LivestyleVideo extends StylizedView {
 
   private async stylizeShownFrame(timestampMs: number, videoMode: boolean): Promise<void> {
     const video = this.videoElement;
-    if (!drawScaled(video, video.videoWidth, video.videoHeight, this.workCanvas, this.processingSidePx)) return;
     if (!this.stylizer.ready) {
+      // Until the model and styles are ready, show the frame as it is.
       drawScaled(video, video.videoWidth, video.videoHeight, this.outputCanvas, this.processingSidePx);
       return;
     }
+    if (!drawScaled(video, video.videoWidth, video.videoHeight, this.workCanvas, this.processingSidePx)) return;
     try {
       const drawn = await this.stylizer.drawFrame(this.workCanvas, this.outputCanvas, videoMode ? timestampMs : null);
       if (drawn) this.frameDrawn(drawn, timestampMs);
