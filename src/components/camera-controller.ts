@@ -150,10 +150,6 @@ export class CameraController implements ReactiveController {
     if (this.state !== 'idle') this.setState('idle', '');
   }
 
-  get running(): boolean {
-    return this.state === 'running';
-  }
-
   async refreshDevices(): Promise<void> {
     const media = navigator.mediaDevices;
     if (!media?.enumerateDevices) return;

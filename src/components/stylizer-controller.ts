@@ -66,7 +66,6 @@ export class StylizerController implements ReactiveController {
   private styleRequest = 0;
   private styleAbort: AbortController | null = null;
   private readonly fps = new FpsMeter();
-  private latestStyles: Promise<void> = Promise.resolve();
   /** Bumped by dispose(): a model load that started before belongs to a stale generation. */
   private generation = 0;
 
@@ -84,10 +83,6 @@ export class StylizerController implements ReactiveController {
 
   get ready(): boolean {
     return this.status === 'ready' || (this.status === 'loading-styles' && this.activeStyles.length > 0);
-  }
-
-  hostConnected(): void {
-    // Nothing to do: the stylizer is created on first use.
   }
 
   hostDisconnected(): void {
@@ -140,18 +135,7 @@ export class StylizerController implements ReactiveController {
    * Loads a blend. Only the last call takes effect: earlier ones are aborted (their images and
    * statistics freed). A blend of the same images with new weights applies at once.
    */
-  setStyles(sources: readonly StyleSource[]): Promise<void> {
-    const p = this.loadStyles(sources);
-    this.latestStyles = p;
-    return p;
-  }
-
-  /** Resolves when the latest style load has finished (or failed). */
-  whenStylesSettled(): Promise<void> {
-    return this.latestStyles;
-  }
-
-  private async loadStyles(sources: readonly StyleSource[]): Promise<void> {
+  async setStyles(sources: readonly StyleSource[]): Promise<void> {
     if (sources.length === 0) return;
     const request = ++this.styleRequest;
     const weights = sources.map((s) => s.weight ?? 1);
