@@ -255,3 +255,23 @@ describe('livestyle eval quality', () => {
     expect(existsSync(path.join(out, 'bad-report'))).toBe(false);
   });
 });
+
+describe('the Node library', () => {
+  it('lets a script exit by itself once its work is done (the WASM pool threads do not hold Node)', async () => {
+    // Before the fix, emscripten ref()'d every pthread worker and XNNPACK's pool threads never
+    // return, so a script that stylised a 128 px image never exited.
+    const script = `
+      import { initNodeWasm, Stylizer, readImageFile } from ${JSON.stringify(path.join(REPO_ROOT, 'dist', 'node.js'))};
+      const { threads } = await initNodeWasm();
+      const content = await readImageFile(${JSON.stringify(path.join(SHARED, 'data', 'content', 'golden_gate.jpg'))}, 128);
+      const s = await Stylizer.create({ backend: 'wasm' });
+      await s.setStyles([{ image: content }]);
+      (await s.stylize(content)).dispose();
+      s.dispose();
+      console.log('threads', threads);`;
+    const t0 = Date.now();
+    const r = await run('node', ['--input-type=module', '-e', script], { cwd: REPO_ROOT, timeout: 60_000 });
+    expect(r.stdout).toMatch(/threads [2-9]/); // the pool is really in use
+    expect(Date.now() - t0).toBeLessThan(60_000);
+  }, 90_000);
+});

@@ -61,6 +61,12 @@ async function doInit(): Promise<NodeWasmInfo> {
     constructor(file: string | URL, options?: WorkerOptions) {
       super(typeof file === 'string' && file.startsWith('blob:') && workerScript ? workerScript : file, options);
     }
+    // emscripten ref()s a worker while a pthread runs on it; XNNPACK's pool threads never return,
+    // so the process could never exit. The main thread blocks on them inside every kernel call, so
+    // they need not keep Node alive: ignore ref() and keep them unref'd.
+    override ref(): void {
+      this.unref();
+    }
     override postMessage(message: unknown, transfer?: readonly Transferable[]): void {
       const m = message as { urlOrBlob?: unknown } | null;
       const fixed = m && m.urlOrBlob instanceof RecordingBlob ? { ...m, urlOrBlob: toFile(m.urlOrBlob) } : message;
