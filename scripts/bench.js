@@ -136,7 +136,7 @@ for (const size of sizes) {
   for (let i = 0; i < runs + 2; i++) {
     const frame = tf.slice(photo, [0, 0, 3 * i, 0], [1, oh, ow, 3]);
     const t0 = performance.now();
-    await smoother.prepare(frame);
+    smoother.prepare(frame);
     const out = smoother.blend(frame); // the frame stands in for its stylisation: same cost
     await out.data();
     if (i >= 2) samples.push(performance.now() - t0); // frame 0 has no predecessor, frame 1 warms up

@@ -3,6 +3,7 @@ export {
   Stylizer,
   AbortError,
   setDefaultEnvironment,
+  processingSize,
   type StyleSpec,
   type StageTimings,
   type StylizerEnvironment,
@@ -16,7 +17,9 @@ export {
   type StylizerOptions,
   type TransformMethod,
   type BackendName,
+  type WctWhitening,
 } from './pipeline/options.js';
+export { PRESETS, isPreset, presetOptions, type Preset } from './pipeline/presets.js';
 export {
   InputError,
   toImageBatch,
@@ -39,7 +42,18 @@ export {
 export { ModelFormatError, type ModelManifest } from './weights/model-format.js';
 export { readTorchCheckpoint, CheckpointError, type NamedTensor } from './weights/torch-checkpoint.js';
 export { runNetwork, convMacs, networkCost, type NetworkCost } from './nets/network.js';
-export { wct, applyWct, wctStyleStats, blendWctStats, wctMatrix, type WctStyleStats } from './transforms/wct.js';
+export {
+  wct,
+  applyWct,
+  wctStyleStats,
+  blendWctStats,
+  wctMatrix,
+  wctOnBackend,
+  uploadWctStats,
+  type WctStyleStats,
+  type WctStyleTensors,
+} from './transforms/wct.js';
+export { inverseSqrtNewtonSchulz, DEFAULT_NEWTON_SCHULZ, type NewtonSchulzOptions } from './transforms/matrix-sqrt.js';
 export { adain, adainStyleStats, blendAdainStats, type AdaInStyleStats } from './transforms/adain.js';
 export { featureMoments, type FeatureMoments, type StatisticsPrecision } from './transforms/moments.js';
 export { preserveContentColour } from './transforms/colour.js';

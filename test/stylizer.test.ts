@@ -50,6 +50,10 @@ describe('Stylizer API', () => {
     await s.setOptions({ method: 'adain', alpha: 0.5, preserveColor: true, levels: [2] });
     (await s.stylizeVideoFrame(content, 0)).dispose();
     (await s.stylizeVideoFrame(content, 33)).dispose();
+    await s.setOptions({ preset: 'realtime', processingMaxSidePx: 64 });
+    (await s.stylizeVideoFrame(content, 66)).dispose();
+    (await s.stylizeVideoFrame(content, 99)).dispose();
+    expect(await s.videoFrameInfo()).toMatchObject({ sceneCut: false });
     s.reset();
     s.dispose();
     s.dispose(); // idempotent
@@ -101,6 +105,30 @@ describe('Stylizer API', () => {
     expect(eKept).toBeLessThan(1e-3);
     expect(eKept).toBeLessThan(ePlain / 5);
     tf.dispose([plain, kept]);
+  });
+
+  it("wctWhitening 'newton-schulz' (no readback) stays close to the exact cascade", async () => {
+    const exact = await styled({}, [{ image: styleA }, { image: styleB, weight: 0.5 }]);
+    const iterative = await styled({ wctWhitening: 'newton-schulz' }, [{ image: styleA }, { image: styleB, weight: 0.5 }]);
+    const e = mse(exact, iterative);
+    console.log(`newton-schulz vs eigen, five-level cascade, 96x128: mse ${e.toExponential(2)}`);
+    expect(e).toBeLessThan(1e-5);
+    tf.dispose([exact, iterative]);
+  });
+
+  it('processingMaxSidePx stylises a scaled-down copy and returns the input size', async () => {
+    const full = await styled({ levels: [3, 2, 1] }, [{ image: styleA }]);
+    const reduced = await styled({ levels: [3, 2, 1], processingMaxSidePx: 64 }, [{ image: styleA }]);
+    expect(reduced.shape).toEqual([96, 128, 3]);
+    const s = await Stylizer.create({ backend: 'wasm', levels: [3, 2, 1], processingMaxSidePx: 64 });
+    await s.setStyles([{ image: styleA }]);
+    (await s.stylize(content)).dispose();
+    expect(s.lastTimings?.perLevel).toHaveLength(3);
+    s.dispose();
+    const e = mse(full, reduced);
+    expect(e).toBeGreaterThan(1e-5); // really ran at another resolution
+    expect(e).toBeLessThan(mse(full, content)); // and is still the same stylisation, only softer
+    tf.dispose([full, reduced]);
   });
 
   it("statisticsPrecision 'float32' (backend statistics) stays close to the exact float64 path", async () => {
@@ -159,6 +187,26 @@ describe('Stylizer errors', () => {
     expect(() => resolveOptions({ model: 'vgg19', levels: [4] })).toThrow('level 4 is not available in vgg19 (levels 1, 2, 3)');
     expect(() => resolveOptions({ levels: [2, 2] })).toThrow('level 2 is listed twice');
     expect(() => resolveOptions({ colour: true } as never)).toThrow('unknown option "colour"');
+    expect(() => resolveOptions({ preset: 'fast' as 'best' })).toThrow('preset must be one of realtime, balanced, best (got "fast")');
+    expect(() => resolveOptions({ wctWhitening: 'svd' as 'eigen' })).toThrow('wctWhitening must be "eigen" or "newton-schulz" (got "svd")');
+    expect(() => resolveOptions({ processingMaxSidePx: 16 })).toThrow('processingMaxSidePx must be 0 or an integer in [32, 8192] (got 16)');
+  });
+
+  it('presets set method, levels and whitening; fields given in the same call win; vgg19 stops at level 3', () => {
+    expect(resolveOptions({ preset: 'realtime' })).toMatchObject({
+      preset: 'realtime',
+      method: 'wct',
+      levels: [4],
+      wctWhitening: 'newton-schulz',
+    });
+    expect(resolveOptions({ preset: 'balanced' })).toMatchObject({ levels: [4, 3, 2, 1], wctWhitening: 'newton-schulz' });
+    expect(resolveOptions({ preset: 'best' })).toMatchObject({ levels: null, wctWhitening: 'eigen', statisticsPrecision: 'float64' });
+    expect(resolveOptions({ preset: 'realtime', levels: [3] })).toMatchObject({ levels: [3], wctWhitening: 'newton-schulz' });
+    expect(resolveOptions({ preset: 'realtime', model: 'vgg19' })).toMatchObject({ levels: [3] });
+    expect(resolveOptions({ preset: 'balanced', model: 'vgg19' })).toMatchObject({ levels: [3, 2, 1] });
+    // A later preset replaces the earlier one's fields; other options stay.
+    const realtime = resolveOptions({ preset: 'realtime', alpha: 0.5 });
+    expect(resolveOptions({ preset: 'best' }, realtime)).toMatchObject({ levels: null, wctWhitening: 'eigen', alpha: 0.5 });
   });
 
   it('refuses bad calls with clear messages', async () => {

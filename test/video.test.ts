@@ -109,7 +109,7 @@ describe('temporal smoothing', () => {
     const small = panFrame(0, 48, 64, 0);
     const step = async (f: tf.Tensor3D, t: number): Promise<boolean | undefined> => {
       (await s.stylizeVideoFrame(f, t)).dispose();
-      return s.lastVideoFrame?.sceneCut;
+      return (await s.videoFrameInfo())?.sceneCut;
     };
     expect(await step(a, 0)).toBe(true); // first frame
     expect(await step(b, 40)).toBe(false); // tracked
@@ -119,7 +119,7 @@ describe('temporal smoothing', () => {
     expect(await step(other, 2040)).toBe(true); // cut to unrelated content
     expect(await step(small, 2080)).toBe(true); // size change
     s.reset();
-    expect(s.lastVideoFrame).toBeNull();
+    expect(await s.videoFrameInfo()).toBeNull();
     await expect(s.stylizeVideoFrame(a, Number.NaN)).rejects.toThrow(InputError);
     await expect(s.stylizeVideoFrame(a, Number.NaN)).rejects.toThrow(/timestampMs must be a finite number/);
     s.dispose();
@@ -142,7 +142,7 @@ describe('temporal smoothing', () => {
       // A pan that jumps back every 8 frames (a cut) and a seek every 250.
       const t = i % 250 === 249 ? (i - 100) * 33 : i * 33;
       (await s.stylizeVideoFrame(frames[i % 8] as tf.Tensor3D, t)).dispose();
-      if (s.lastVideoFrame?.sceneCut) cuts++;
+      if ((await s.videoFrameInfo())?.sceneCut) cuts++;
       else tracked++;
     }
     s.reset();

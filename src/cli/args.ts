@@ -1,5 +1,7 @@
 /** Pure parsers for CLI values; each throws an Error whose message is shown to the user as is. */
 import { existsSync } from 'node:fs';
+import type { Preset } from '../pipeline/presets.js';
+import type { StylizerOptions, TransformMethod } from '../pipeline/options.js';
 
 export interface StyleArg {
   readonly file: string;
@@ -57,4 +59,20 @@ export function parseNonNegativeNumber(value: string): number {
   const v = Number(value);
   if (value.trim() === '' || !Number.isFinite(v) || v < 0) throw new Error(`"${value}" is not a finite number >= 0`);
   return v;
+}
+
+/** The transform flags `stylize` and `video` share; absent ones are left to the preset / defaults. */
+export interface TransformFlags {
+  readonly preset?: Preset;
+  readonly method?: TransformMethod;
+  readonly levels?: number[];
+}
+
+/** Stylizer options for the transform flags: a preset first, then any flag given explicitly. */
+export function transformOptions(flags: TransformFlags): Partial<StylizerOptions> {
+  return {
+    ...(flags.preset ? { preset: flags.preset } : {}),
+    ...(flags.method ? { method: flags.method } : {}),
+    ...(flags.levels ? { levels: flags.levels } : {}),
+  };
 }

@@ -21,6 +21,9 @@ import {
   OPTIMIZE_MAX_SIDE_PX,
   OPTIMIZE_MIN_SIDE_PX,
   DEFAULT_OPTIONS,
+  PRESETS,
+  effectiveLevels,
+  resolveOptions,
   type ModelId,
 } from '../node.js';
 import { createProgress } from './progress.js';
@@ -31,7 +34,9 @@ import {
   parseNonNegativeInt,
   parseIntInRange,
   parseNonNegativeNumber,
+  transformOptions,
   type StyleArg,
+  type TransformFlags,
 } from './args.js';
 import { optimizeCommand, type OptimizeFlags } from './optimize.js';
 import { evalQualityCommand, type EvalQualityFlags } from './eval-quality.js';
@@ -43,11 +48,9 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-interface StylizeFlags {
+interface StylizeFlags extends TransformFlags {
   style: StyleArg[];
-  method: 'wct' | 'adain';
   model: ModelId;
-  levels?: number[];
   alpha: number;
   size: number;
   styleSize: number;
@@ -63,8 +66,15 @@ async function stylizeCommand(contentPath: string, flags: StylizeFlags): Promise
   const out = flags.out ?? `${path.basename(contentPath, path.extname(contentPath))}.stylized.png`;
   if (path.extname(out).toLowerCase() !== '.png') throw new UsageError(`--out must end in .png (got ${out})`);
   if (!existsSync(path.dirname(path.resolve(out)))) throw new UsageError(`--out folder ${path.dirname(out)} does not exist`);
-  const levels = flags.levels ?? null;
-  const steps = 2 + flags.style.length + (levels?.length ?? 5);
+  const options = {
+    model: flags.model,
+    ...transformOptions(flags),
+    alpha: flags.alpha,
+    preserveColor: flags.preserveColor,
+    styleMaxSizePx: flags.styleSize,
+    backend: flags.backend,
+  };
+  const steps = 2 + flags.style.length + effectiveLevels(resolveOptions(options)).length;
   const progress = createProgress(steps, flags.quiet);
   try {
     progress.step('reading images');
@@ -73,16 +83,7 @@ async function stylizeCommand(contentPath: string, flags: StylizeFlags): Promise
     for (const s of flags.style) styles.push({ image: await readImageFile(s.file), weight: s.weight });
     const decoderCheckpoints = await Promise.all(flags.decoder.map(async (d) => new Uint8Array(await readFile(d))));
     progress.step('loading model');
-    const stylizer = await Stylizer.create({
-      model: flags.model,
-      method: flags.method,
-      levels,
-      alpha: flags.alpha,
-      preserveColor: flags.preserveColor,
-      styleMaxSizePx: flags.styleSize,
-      backend: flags.backend,
-      decoderCheckpoints,
-    });
+    const stylizer = await Stylizer.create({ ...options, decoderCheckpoints });
     try {
       progress.step('encoding styles');
       await stylizer.setStyles(styles);
@@ -164,10 +165,18 @@ function withStylisationOptions(command: Command, sizeDescription: string): Comm
         .argParser(collect(parseStyleArg))
         .default([]),
     )
-    .addOption(new Option('-m, --method <method>', 'feature transform').choices(['wct', 'adain']).default('wct'))
+    .addOption(
+      new Option('--preset <name>', 'quality/speed preset: method, levels and whitening chosen by measurement (default: best)').choices([
+        ...PRESETS,
+      ]),
+    )
+    .addOption(new Option('-m, --method <method>', 'feature transform (default: wct; overrides the preset)').choices(['wct', 'adain']))
     .addOption(new Option('--model <id>', 'model family').choices([...MODEL_IDS]).default('cd16x'))
     .addOption(
-      new Option('--levels <list>', 'levels, coarse to fine (default: 5,4,3,2,1 for cd16x, 3,2,1 for vgg19)').argParser(wrap(parseLevels)),
+      new Option(
+        '--levels <list>',
+        'levels, coarse to fine (default: 5,4,3,2,1 for cd16x, 3,2,1 for vgg19; overrides the preset)',
+      ).argParser(wrap(parseLevels)),
     )
     .addOption(new Option('-a, --alpha <0..1>', 'style strength').argParser(wrap(parseUnitInterval)).default(1))
     .addOption(new Option('--size <px>', sizeDescription).argParser(wrap((v) => parseNonNegativeInt(v, 8192))).default(512))

@@ -7,17 +7,15 @@
 import { Stylizer, readImageFile, type ModelId } from '../node.js';
 import { openFrameSink, openFrameSource, type FrameSink, type FrameSource } from '../io/video.js';
 import { createIterationProgress } from './progress.js';
-import type { StyleArg } from './args.js';
+import { transformOptions, type StyleArg, type TransformFlags } from './args.js';
 
-export interface VideoFlags {
+export interface VideoFlags extends TransformFlags {
   style: StyleArg[];
   temporal: boolean;
   strength: number;
   flowSize: number;
   size: number;
-  method: 'wct' | 'adain';
   model: ModelId;
-  levels?: number[];
   alpha: number;
   styleSize: number;
   preserveColor: boolean;
@@ -35,8 +33,7 @@ export async function videoCommand(input: string, flags: VideoFlags, usage: (msg
   for (const s of flags.style) styles.push({ image: await readImageFile(s.file), weight: s.weight });
   const stylizer = await Stylizer.create({
     model: flags.model,
-    method: flags.method,
-    levels: flags.levels ?? null,
+    ...transformOptions(flags),
     alpha: flags.alpha,
     preserveColor: flags.preserveColor,
     styleMaxSizePx: flags.styleSize,

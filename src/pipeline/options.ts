@@ -5,11 +5,19 @@
 import { MODEL_FAMILIES, isModelId, type ModelId } from '../weights/architectures.js';
 import type { ByteSource } from '../weights/model-loader.js';
 import type { StatisticsPrecision } from '../transforms/moments.js';
+import { PRESETS, isPreset, presetOptions, type Preset } from './presets.js';
 
 export type TransformMethod = 'wct' | 'adain';
 export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+export type WctWhitening = 'eigen' | 'newton-schulz';
 
 export interface StylizerOptions {
+  /**
+   * Quality/speed preset: `'realtime'`, `'balanced'` or `'best'` (see presets.ts). Setting it applies
+   * the preset's method, levels, whitening and internal resolution, beneath any of those given in
+   * the same call. Default `null`: the fields as given (their defaults are `'best'`).
+   */
+  readonly preset: Preset | null;
   /** Model family. Default `'cd16x'` (distilled VGG-19, ~16x cheaper, levels 1–5). `'vgg19'` has levels 1–3. */
   readonly model: ModelId;
   /** Feature transform. Default `'wct'`. */
@@ -28,6 +36,20 @@ export interface StylizerOptions {
    * Default `'float64'`.
    */
   readonly statisticsPrecision: StatisticsPrecision;
+  /**
+   * How WCT whitens the content features each frame: `'eigen'` (exact: the moments are read back and
+   * eigendecomposed in float64 on the CPU, the published method) or `'newton-schulz'` (an iterative
+   * inverse square root on the backend, no readback; feature error ~1e-4 relative to `'eigen'`,
+   * measured in test/transforms.test.ts). `statisticsPrecision` applies to `'eigen'` only.
+   * Default `'eigen'`.
+   */
+  readonly wctWhitening: WctWhitening;
+  /**
+   * Internal resolution: the content is scaled down so its longer side is at most this (px) before
+   * stylisation and the result is scaled back up to the input size. 0 = stylise at the input size.
+   * Default 0.
+   */
+  readonly processingMaxSidePx: number;
   /** Backend preference. Default `'auto'`: webgpu → webgl → wasm → cpu, first that initialises. */
   readonly backend: BackendName | 'auto';
   /** Where converted models live: `<modelBaseUrl>/<model>/manifest.json`. Default `'./models/'` (browser). */
@@ -49,6 +71,7 @@ export interface StylizerOptions {
 }
 
 export const DEFAULT_OPTIONS: StylizerOptions = {
+  preset: null,
   model: 'cd16x',
   method: 'wct',
   levels: null,
@@ -56,6 +79,8 @@ export const DEFAULT_OPTIONS: StylizerOptions = {
   preserveColor: false,
   styleMaxSizePx: 0,
   statisticsPrecision: 'float64',
+  wctWhitening: 'eigen',
+  processingMaxSidePx: 0,
   backend: 'auto',
   modelBaseUrl: './models/',
   modelSource: null,
@@ -76,7 +101,15 @@ export function resolveOptions(partial: Partial<StylizerOptions> = {}, base: Sty
   if (typeof partial !== 'object' || partial === null) throw new OptionsError('options must be an object');
   const known = new Set(Object.keys(DEFAULT_OPTIONS));
   for (const k of Object.keys(partial)) if (!known.has(k)) throw new OptionsError(`unknown option "${k}"`);
-  const o: StylizerOptions = { ...base, ...partial };
+  let presetFields: Partial<StylizerOptions> = {};
+  if (partial.preset !== undefined && partial.preset !== null) {
+    if (!isPreset(partial.preset))
+      throw new OptionsError(`preset must be one of ${PRESETS.join(', ')} (got ${JSON.stringify(partial.preset)})`);
+    const model = partial.model ?? base.model;
+    if (!isModelId(model)) throw new OptionsError(`model must be one of cd16x, vgg19 (got ${JSON.stringify(model)})`);
+    presetFields = presetOptions(partial.preset, model);
+  }
+  const o: StylizerOptions = { ...base, ...presetFields, ...partial };
   if (!isModelId(o.model)) throw new OptionsError(`model must be one of cd16x, vgg19 (got ${JSON.stringify(o.model)})`);
   if (o.method !== 'wct' && o.method !== 'adain')
     throw new OptionsError(`method must be "wct" or "adain" (got ${JSON.stringify(o.method)})`);
@@ -89,6 +122,14 @@ export function resolveOptions(partial: Partial<StylizerOptions> = {}, base: Sty
   if (o.statisticsPrecision !== 'float64' && o.statisticsPrecision !== 'float32') {
     throw new OptionsError(`statisticsPrecision must be "float64" or "float32" (got ${JSON.stringify(o.statisticsPrecision)})`);
   }
+  if (o.wctWhitening !== 'eigen' && o.wctWhitening !== 'newton-schulz') {
+    throw new OptionsError(`wctWhitening must be "eigen" or "newton-schulz" (got ${JSON.stringify(o.wctWhitening)})`);
+  }
+  if (
+    !Number.isInteger(o.processingMaxSidePx) ||
+    (o.processingMaxSidePx !== 0 && (o.processingMaxSidePx < 32 || o.processingMaxSidePx > 8192))
+  )
+    throw new OptionsError(`processingMaxSidePx must be 0 or an integer in [32, 8192] (got ${String(o.processingMaxSidePx)})`);
   if (!BACKENDS.includes(o.backend))
     throw new OptionsError(`backend must be one of ${BACKENDS.join(', ')} (got ${JSON.stringify(o.backend)})`);
   if (o.levels !== null) validateLevels(o.levels, o.model);

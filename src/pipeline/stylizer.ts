@@ -16,7 +16,7 @@ import type { ModelId } from '../weights/architectures.js';
 import { LoadedModel, fetchByteSource, type ByteSource } from '../weights/model-loader.js';
 import { runNetwork } from '../nets/network.js';
 import { featureMoments, type FeatureMoments } from '../transforms/moments.js';
-import { applyWct, blendWctStats, colouringFromMoments, type WctStyleStats } from '../transforms/wct.js';
+import { applyWct, blendWctStats, colouringFromMoments, uploadWctStats, wctOnBackend, type WctStyleStats } from '../transforms/wct.js';
 import { ADAIN_EPSILON, adain, blendAdainStats, type AdaInStyleStats } from '../transforms/adain.js';
 import { VideoSmoother, type PreparedFrame, type SmootherSettings } from '../temporal/video-smoother.js';
 import { preserveContentColour } from '../transforms/colour.js';
@@ -127,8 +127,6 @@ export class Stylizer {
   private readonly smoother: VideoSmoother;
   /** Video frames run one after another (each depends on the previous output). */
   private videoQueue: Promise<unknown> = Promise.resolve();
-  /** What the temporal stage did on the last video frame (for overlays and tests). */
-  lastVideoFrame: PreparedFrame | null = null;
   private disposed = false;
   private readonly inFlight = new Set<Promise<unknown>>();
   private loadCounter = 0;
@@ -258,7 +256,17 @@ export class Stylizer {
   reset(): void {
     this.lastTimestampMs = null;
     this.smoother.reset();
-    this.lastVideoFrame = null;
+  }
+
+  /**
+   * What the temporal stage did on the last video frame (scene cut, tracked fraction), read back
+   * from the backend on request: the per-frame path itself never reads back. Null before a video
+   * frame, after a reset, and while smoothing is off.
+   */
+  async videoFrameInfo(): Promise<PreparedFrame | null> {
+    this.assertLive();
+    await this.videoQueue;
+    return this.smoother.lastFrameInfo();
   }
 
   /** Frees every tensor this stylizer owns. Idempotent; in-flight calls finish first. */
@@ -361,7 +369,6 @@ export class Stylizer {
       // Off: each frame as stylize() gives it; drop any state so turning smoothing back on
       // cannot blend with a stale frame.
       this.smoother.reset();
-      this.lastVideoFrame = null;
       return this.run(frame);
     }
     const content = toImageBatch(frame, 'frame');
@@ -377,7 +384,7 @@ export class Stylizer {
         if (oh > 0 && ow > 0) {
           const cropped = oh === h && ow === w ? content : tf.slice(content, [0, 0, 0, 0], [1, oh, ow, 3]);
           try {
-            this.lastVideoFrame = await this.smoother.prepare(cropped);
+            this.smoother.prepare(cropped);
           } finally {
             if (cropped !== content) cropped.dispose();
           }
@@ -407,13 +414,20 @@ export class Stylizer {
     if (!styles) throw new OptionsError('no styles set: call setStyles() first');
     const levels = effectiveLevels(options);
     const deepest = Math.max(...levels);
-    const content = toImageBatch(input, 'content');
-    const [, h, w] = content.shape;
+    const original = toImageBatch(input, 'content');
+    const [, h, w] = original.shape;
     const minSide = 2 ** deepest;
-    if (h < minSide || w < minSide) {
-      content.dispose();
+    const processing = processingSize(h, w, options.processingMaxSidePx, minSide);
+    if (processing.h < minSide || processing.w < minSide) {
+      original.dispose();
       throw new InputError(`content is ${w}x${h}: level ${deepest} needs at least ${minSide}x${minSide} pixels`);
     }
+    // Internal resolution: stylise a scaled-down copy, scale the result back up at the end.
+    const scaled = processing.h !== h || processing.w !== w;
+    const content = scaled ? tf.tidy(() => tf.image.resizeBilinear(original, [processing.h, processing.w], false, true)) : original;
+    if (scaled) original.dispose();
+    const factor = 2 ** (deepest - 1);
+    const outputSize: [number, number] = [Math.floor(h / factor) * factor, Math.floor(w / factor) * factor];
     await this.ensureStyleStats(styles, model, levels, this.styleGeneration).catch((e: unknown) => {
       content.dispose();
       throw e;
@@ -431,7 +445,14 @@ export class Stylizer {
         const tTr = now();
         let transformed: tf.Tensor4D;
         try {
-          if (options.method === 'wct') {
+          if (options.method === 'wct' && options.wctWhitening === 'newton-schulz') {
+            const blended = blendWctStats(
+              perStyle.map((s) => s.wct),
+              styles.weights,
+            );
+            // Uploads C^2 + C numbers; reads nothing back.
+            transformed = tf.tidy(() => wctOnBackend(features, uploadWctStats(blended), options.alpha));
+          } else if (options.method === 'wct') {
             const moments = await featureMoments(features, options.statisticsPrecision);
             const blended = blendWctStats(
               perStyle.map((s) => s.wct),
@@ -458,7 +479,9 @@ export class Stylizer {
       }
       const result = tf.tidy(() => {
         const rgb = options.preserveColor ? preserveContentColour(image, content) : image;
-        return tf.squeeze<tf.Tensor3D>(tf.clipByValue(rgb, 0, 1), [0]);
+        const [, rh, rw] = rgb.shape;
+        const full = scaled && (rh !== outputSize[0] || rw !== outputSize[1]) ? tf.image.resizeBilinear(rgb, outputSize, false, true) : rgb;
+        return tf.squeeze<tf.Tensor3D>(tf.clipByValue(full, 0, 1), [0]);
       });
       for (const l of timings.perLevel) {
         timings.encodeMs += l.encodeMs;
@@ -473,6 +496,17 @@ export class Stylizer {
       content.dispose();
     }
   }
+}
+
+/**
+ * The size stylisation runs at: the input scaled so its longer side is at most `maxSidePx` (0 = no
+ * limit), never below `minSidePx` on the shorter side (when the input itself allows it).
+ */
+export function processingSize(h: number, w: number, maxSidePx: number, minSidePx: number): { h: number; w: number } {
+  if (maxSidePx <= 0 || Math.max(h, w) <= maxSidePx) return { h, w };
+  let scale = maxSidePx / Math.max(h, w);
+  if (Math.min(h, w) * scale < minSidePx) scale = Math.min(1, minSidePx / Math.min(h, w));
+  return { h: Math.max(1, Math.round(h * scale)), w: Math.max(1, Math.round(w * scale)) };
 }
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());

@@ -16,8 +16,12 @@
  * a noisy still scene LESS stable (its output wanders with the running statistics), so the
  * smoother works on outputs only.
  *
- * Tensor ownership: the smoother owns its state (previous frame, output, pyramid) and frees it on
- * reset/dispose; `blend` returns a caller-owned tensor; inputs are never disposed.
+ * Nothing is read back on the per-frame path: the scene-cut test (too little of the frame tracked)
+ * gates the blend weight on the backend, and the tracked fraction is kept as a scalar tensor that
+ * {@link VideoSmoother.lastFrameInfo} reads only when asked.
+ *
+ * Tensor ownership: the smoother owns its state (previous frame, output, pyramid, tracked fraction)
+ * and frees it on reset/dispose; `blend` returns a caller-owned tensor; inputs are never disposed.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { consistencyMask, flowFromPyramids, greyPyramid, pyramidLevels, resizeFlow, toGrey255, type FlowOptions } from './flow.js';
@@ -56,6 +60,12 @@ export interface PreparedFrame {
   readonly trackedFraction: number;
 }
 
+/** What `prepare` knows without a readback. */
+export interface PreparedTracking {
+  /** True when there is no previous frame of this size to track against (a new shot for certain). */
+  readonly untracked: boolean;
+}
+
 interface Pending {
   /** Previous output warped to the current frame, `[1,H,W,3]`. */
   readonly warpedOutput: tf.Tensor4D;
@@ -72,6 +82,9 @@ export class VideoSmoother {
   private frame: tf.Tensor4D | null = null;
   private pyramid: tf.Tensor4D[] = [];
   private pending: Pending | null = null;
+  /** Mean confidence of the last prepared frame (a scalar; null when it had nothing to track). */
+  private tracked: tf.Scalar | null = null;
+  private lastUntracked: boolean | null = null;
 
   constructor(private settings: SmootherSettings) {}
 
@@ -83,9 +96,11 @@ export class VideoSmoother {
    * Tracks `frame` (`[1,H,W,3]` in [0,1] at the output size; not disposed) against the previous
    * frame and prepares the warped previous output. Call {@link blend} next.
    */
-  async prepare(frame: tf.Tensor4D): Promise<PreparedFrame> {
+  prepare(frame: tf.Tensor4D): PreparedTracking {
     this.clearPending();
-    tf.dispose([this.frame, ...this.pyramid].filter((t): t is tf.Tensor4D => t !== null));
+    tf.dispose([this.frame, this.tracked, ...this.pyramid].filter((t): t is NonNullable<typeof t> => t !== null));
+    this.tracked = null;
+    this.lastUntracked = true;
     const [, h, w] = frame.shape;
     const side = this.settings.flowMaxSidePx;
     const scale = side > 0 ? Math.min(1, side / Math.max(h, w)) : 1;
@@ -101,7 +116,7 @@ export class VideoSmoother {
     const prev = this.prevFrame;
     const prevOut = this.prevOutput;
     if (!prev || !prevOut || prev.shape[1] !== h || prev.shape[2] !== w || this.prevPyramid.length !== levels) {
-      return { sceneCut: true, trackedFraction: 0 };
+      return { untracked: true };
     }
     // Flow from the current frame back to the previous one pulls the previous output forward;
     // the forward flow is for the consistency check. Default flow options (solved at half the
@@ -121,14 +136,20 @@ export class VideoSmoother {
     });
     tf.dispose([back, fwd]);
     this.pending = pending;
-    const meanConfidence = tf.mean(pending.confidence);
-    const tracked = (await meanConfidence.data())[0] ?? 0;
-    meanConfidence.dispose();
-    if (tracked < 1 - SCENE_CUT_UNTRACKED_FRACTION) {
-      this.clearPending();
-      return { sceneCut: true, trackedFraction: tracked };
-    }
-    return { sceneCut: false, trackedFraction: tracked };
+    this.tracked = tf.mean<tf.Scalar>(pending.confidence);
+    this.lastUntracked = false;
+    return { untracked: false };
+  }
+
+  /**
+   * The last prepared frame's tracking, read back now (one scalar). For overlays and tests: the
+   * per-frame path never calls it. Null before the first frame and after a reset.
+   */
+  async lastFrameInfo(): Promise<PreparedFrame | null> {
+    if (this.lastUntracked === null) return null;
+    if (this.lastUntracked || !this.tracked) return { sceneCut: true, trackedFraction: 0 };
+    const trackedFraction = (await this.tracked.data())[0] ?? 0;
+    return { sceneCut: trackedFraction < 1 - SCENE_CUT_UNTRACKED_FRACTION, trackedFraction };
   }
 
   /**
@@ -142,13 +163,17 @@ export class VideoSmoother {
     const pending = this.pending;
     const prevOut = this.prevOutput;
     const strength = this.settings.strength;
+    const tracked = this.tracked;
     const out =
-      pending && prevOut && strength > 0
+      pending && prevOut && tracked && strength > 0
         ? tf.tidy(() => {
             // Static pixels blend with the previous output itself: no resampling, so nothing
             // blurs however long the shot. Moving pixels blend more lightly with the warped one.
+            // A scene cut (too little of the frame tracked) zeroes the weight on the backend:
+            // deciding it on the CPU would need a readback every frame.
+            const sameShot = tf.cast(tf.greaterEqual(tracked, 1 - SCENE_CUT_UNTRACKED_FRACTION), 'float32');
             const a = tf.mul(
-              pending.confidence,
+              tf.mul(pending.confidence, sameShot),
               tf.add(tf.mul(pending.isStatic, strength * (1 - MOVING_PIXEL_SHARE)), strength * MOVING_PIXEL_SHARE),
             );
             const previous = tf.add(tf.mul(prevOut, pending.isStatic), tf.mul(pending.warpedOutput, tf.sub(1, pending.isStatic)));
@@ -176,9 +201,12 @@ export class VideoSmoother {
   reset(): void {
     this.clearPending();
     tf.dispose(
-      [this.prevFrame, this.prevOutput, this.frame, ...this.prevPyramid, ...this.pyramid].filter((t): t is tf.Tensor4D => t !== null),
+      [this.prevFrame, this.prevOutput, this.frame, this.tracked, ...this.prevPyramid, ...this.pyramid].filter(
+        (t): t is NonNullable<typeof t> => t !== null,
+      ),
     );
-    this.prevFrame = this.prevOutput = this.frame = null;
+    this.prevFrame = this.prevOutput = this.frame = this.tracked = null;
+    this.lastUntracked = null;
     this.prevPyramid = [];
     this.pyramid = [];
   }

@@ -12,6 +12,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { matMul64, spectralFunction } from './eigen.js';
 import { featureMoments, type FeatureMoments, type StatisticsPrecision } from './moments.js';
+import { inverseSqrtNewtonSchulz, type NewtonSchulzOptions } from './matrix-sqrt.js';
 
 export interface WctStyleStats {
   readonly channels: number;
@@ -79,6 +80,52 @@ export function applyWct(contentFeatures: tf.Tensor4D, moments: FeatureMoments, 
     const tT = tf.transpose(tf.tensor2d(Float32Array.from(t), [c, c]));
     const xc = tf.sub(x, tf.tensor1d(Float32Array.from(moments.mean)));
     let y = tf.add(tf.matMul(xc, tT), tf.tensor1d(Float32Array.from(style.mean)));
+    if (alpha !== 1) y = tf.add(tf.mul(y, alpha), tf.mul(x, 1 - alpha));
+    return tf.reshape(y, [1, h, w, c]);
+  });
+}
+
+/** A style's (or a blend's) WCT statistics uploaded to the backend. */
+export interface WctStyleTensors {
+  /** `[C, C]` colouring matrix. */
+  readonly colouring: tf.Tensor2D;
+  /** `[C]` style mean. */
+  readonly mean: tf.Tensor1D;
+}
+
+/** Uploads blended style statistics. Caller owns both tensors; dispose. */
+export function uploadWctStats(style: WctStyleStats): WctStyleTensors {
+  return {
+    colouring: tf.tensor2d(Float32Array.from(style.colouring), [style.channels, style.channels]),
+    mean: tf.tensor1d(Float32Array.from(style.mean)),
+  };
+}
+
+/**
+ * WCT entirely on the backend, with no readback: content moments by reduction and the whitening
+ * matrix by the Newton–Schulz iteration (see matrix-sqrt.ts) instead of a CPU eigendecomposition.
+ * For the per-frame video path; the exact path ({@link wct}) stays the still-image reference.
+ * @param contentFeatures NHWC batch 1; not disposed. `style` tensors are not disposed.
+ * @returns new features. Caller owns; dispose.
+ */
+export function wctOnBackend(
+  contentFeatures: tf.Tensor4D,
+  style: WctStyleTensors,
+  alpha: number,
+  newtonSchulz: Partial<NewtonSchulzOptions> = {},
+): tf.Tensor4D {
+  const [, h, w, c] = contentFeatures.shape;
+  const count = h * w;
+  if (count < 2) throw new Error(`feature map ${h}x${w} is too small for a covariance (need >= 2 positions)`);
+  if (style.colouring.shape[0] !== c) throw new Error(`WCT: content has ${c} channels, style ${style.colouring.shape[0]}`);
+  return tf.tidy(() => {
+    const x = tf.reshape(contentFeatures, [count, c]);
+    const xc = tf.sub(x, tf.mean(x, 0));
+    const covariance = tf.div<tf.Tensor2D>(tf.matMul(xc, xc, true, false), count - 1);
+    const whitening = inverseSqrtNewtonSchulz(covariance, newtonSchulz);
+    // Rows are positions: (T Xc)^T = Xc T^T with T = colouring · whitening (whitening is symmetric).
+    const tT = tf.matMul(whitening, style.colouring, false, true);
+    let y = tf.add(tf.matMul(xc, tT), style.mean);
     if (alpha !== 1) y = tf.add(tf.mul(y, alpha), tf.mul(x, 1 - alpha));
     return tf.reshape(y, [1, h, w, c]);
   });

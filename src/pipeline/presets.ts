@@ -1,0 +1,37 @@
+/**
+ * Quality/speed presets, chosen by measurement (README, "Presets"; `node scripts/bench.js` and
+ * scripts/preset-quality.js reproduce the figures). At 512 px on 2-thread WASM, against the
+ * still-image default (the five-level WCT cascade with exact whitening):
+ * - `best`: that cascade, the published method (parity-tested against the reference).
+ * - `balanced`: WCT at levels 4..1 with backend whitening: 1.7x faster; relu5_1 adds the largest
+ *   strokes but costs a third of the time.
+ * - `realtime`: one WCT level (relu4_1) with backend whitening: 4.3x faster, nothing read back per
+ *   frame. Single-level AdaIN was 5.1x faster but its Gram style loss was 1.4–3x higher; WCT at
+ *   relu3_1 was faster still but kept only fine texture.
+ * Internal resolution is left at the input size: the adaptive mode (`targetFps`) and the elements'
+ * processing size lower it where a frame rate must be held.
+ */
+import { MODEL_FAMILIES, type ModelId } from '../weights/architectures.js';
+import type { StylizerOptions } from './options.js';
+
+export type Preset = 'realtime' | 'balanced' | 'best';
+export const PRESETS: readonly Preset[] = ['realtime', 'balanced', 'best'];
+
+export function isPreset(v: unknown): v is Preset {
+  return typeof v === 'string' && (PRESETS as readonly string[]).includes(v);
+}
+
+/** The options a preset sets, for a model (the vgg19 family stops at level 3). */
+export function presetOptions(preset: Preset, model: ModelId): Partial<StylizerOptions> {
+  const available = [...MODEL_FAMILIES[model].levels.keys()];
+  const deepest = Math.min(4, Math.max(...available));
+  const cascade = available.filter((l) => l <= deepest).sort((a, b) => b - a);
+  switch (preset) {
+    case 'best':
+      return { method: 'wct', levels: null, wctWhitening: 'eigen', statisticsPrecision: 'float64', processingMaxSidePx: 0 };
+    case 'balanced':
+      return { method: 'wct', levels: cascade, wctWhitening: 'newton-schulz', processingMaxSidePx: 0 };
+    case 'realtime':
+      return { method: 'wct', levels: [deepest], wctWhitening: 'newton-schulz', processingMaxSidePx: 0 };
+  }
+}
