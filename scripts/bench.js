@@ -1,5 +1,6 @@
-// `npm run bench`: per-stage milliseconds of the default WCT cascade and single-level AdaIN at 256,
-// 512 and 1024 px (short side), with each conv stage's FLOPs, compulsory bytes, achieved GFLOP/s and
+// `npm run bench`: per-stage milliseconds of the three presets (best = the default WCT cascade,
+// balanced, realtime) and single-level AdaIN at 256, 512 and 1024 px (short side), each preset's
+// speed-up over best, with each conv stage's FLOPs, compulsory bytes, achieved GFLOP/s and
 // its fraction of the backend's peak (a large matmul measured in the same run); the temporal stage
 // (flow both ways + warp + blend) per frame; and the optical flow's cost against one default
 // stylisation on the 1024x436 Sintel frames. Medians of several runs after warm-up. Each run appends
@@ -23,6 +24,7 @@ import {
   estimateFlow,
   VideoSmoother,
   DEFAULT_OPTIONS,
+  effectiveLevels,
 } from '../dist/bench-exports.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -42,8 +44,11 @@ const runs = Number(values.runs);
 const sizes = values.sizes.split(',').map(Number);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+// The presets (src/pipeline/presets.ts) and single-level AdaIN, the published real-time method.
 const configs = [
-  { name: 'WCT cascade 5,4,3,2,1 (default)', options: { method: 'wct', levels: [5, 4, 3, 2, 1] } },
+  { name: 'best (default: WCT 5..1, eigen)', preset: 'best', options: { preset: 'best' } },
+  { name: 'balanced (WCT 4..1, N-S)', preset: 'balanced', options: { preset: 'balanced' } },
+  { name: 'realtime (WCT 4, N-S)', preset: 'realtime', options: { preset: 'realtime' } },
   { name: 'AdaIN single level 4', options: { method: 'adain', levels: [4] } },
 ];
 
@@ -79,14 +84,15 @@ for (const size of sizes) {
       out.dispose();
       if (i > 0) samples.push(structuredClone(s.lastTimings)); // first run is warm-up
     }
-    const deepest = Math.max(...cfg.options.levels);
+    const levels = effectiveLevels(s.getOptions());
+    const deepest = Math.max(...levels);
     const f = 2 ** (deepest - 1);
     const h = Math.floor(content.height / f) * f;
     const w = Math.floor(content.width / f) * f;
     const encode = { macs: 0, bytes: 0 };
     const decode = { macs: 0, bytes: 0 };
     const perLevel = [];
-    for (const level of cfg.options.levels) {
+    for (const level of levels) {
       const nets = await model.level(level);
       const enc = networkCost(nets.encoderLayers, h, w);
       const dec = networkCost(nets.decoderLayers, h / 2 ** (level - 1), w / 2 ** (level - 1));
@@ -110,6 +116,7 @@ for (const size of sizes) {
     };
     rows.push({
       config: cfg.name,
+      preset: cfg.preset ?? null,
       size: `${content.width}x${content.height}`,
       totalMs: median(samples.map((t) => t.totalMs)),
       encodeMs,
@@ -201,12 +208,25 @@ for (const r of rows) {
       `   level ${l.level}: encode ${l.encodeMs.toFixed(1)} ms, transform ${l.transformMs.toFixed(1)} ms, decode ${l.decodeMs.toFixed(1)} ms`,
     );
 }
+// Each preset's speed-up over the still-image default, per size (same run, same machine).
+const presetSpeedups = [];
+for (const size of new Set(rows.map((r) => r.size))) {
+  const at = (preset) => rows.find((r) => r.size === size && r.preset === preset);
+  const best = at('best');
+  if (!best) continue;
+  for (const preset of ['balanced', 'realtime']) {
+    const r = at(preset);
+    if (r) presetSpeedups.push({ size, preset, speedup: best.totalMs / r.totalMs });
+  }
+}
+console.log('preset speed-up over best (the still-image default):');
+for (const p of presetSpeedups) console.log(`   ${p.size.padEnd(10)} ${p.preset.padEnd(9)} ${p.speedup.toFixed(2)}x`);
 console.log('temporal stage (flow both ways + warp + blend), per frame:');
 for (const r of temporalRows) console.log(`   ${r.size.padEnd(9)} ${r.flowWarpBlendMs.toFixed(0).padStart(6)} ms`);
 console.log(
   `optical flow vs stylisation at ${flowCost.size}: flow ${flowCost.flowMs.toFixed(0)} ms, default stylisation ${flowCost.stylizeMs.toFixed(0)} ms, ratio ${flowCost.ratio.toFixed(3)}`,
 );
-const report = { env, rows, temporalRows, flowCost };
+const report = { env, rows, presetSpeedups, temporalRows, flowCost };
 if (values.json) writeFileSync(values.json, `${JSON.stringify(report, null, 1)}\n`);
 if (!values['no-history']) {
   // One line per run (committed): enough to see a regression without the per-level detail.
@@ -227,6 +247,7 @@ if (!values['no-history']) {
       encodePeak: round(r.encode.peakFraction, 2),
       decodePeak: round(r.decode.peakFraction, 2),
     })),
+    presetSpeedups: presetSpeedups.map((p) => ({ size: p.size, preset: p.preset, speedup: round(p.speedup, 2) })),
     temporalMs: temporalRows.map((r) => ({ size: r.size, ms: round(r.flowWarpBlendMs, 0) })),
     flowToStylizeRatio: round(flowCost.ratio, 3),
   };

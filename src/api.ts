@@ -20,6 +20,7 @@ export {
   type WctWhitening,
 } from './pipeline/options.js';
 export { PRESETS, isPreset, presetOptions, type Preset } from './pipeline/presets.js';
+export { AdaptiveResolution, ADAPTIVE_SCALE_LADDER, type AdaptiveResolutionOptions } from './pipeline/adaptive-resolution.js';
 export {
   InputError,
   toImageBatch,

@@ -102,6 +102,20 @@ describe('browser backends agree', () => {
     expect(Math.abs(fy! - wy!)).toBeLessThan(0.01);
   });
 
+  it.each(['webgl', 'webgpu'])(
+    'on %s the per-frame video path (realtime preset, temporal on) reads nothing back, compiles nothing new and holds its tensors',
+    (name) => {
+      const r = get(name);
+      expect(r.noReadbackError, r.noReadbackError).toBeUndefined();
+      expect(r.spyCalibration).toBe(2); // a deliberate readback: caught by Tensor.data and backend.read
+      expect(r.readbacksPerFrame).toEqual({});
+      expect(r.programsAdded).toBe(0); // the backend's program cache did not grow
+      expect(r.tensorsAfterFrames).toHaveLength(2);
+      expect(r.tensorsAfterFrames![1]).toBe(r.tensorsAfterFrames![0]);
+      expect(r.videoFrameValid).toBe(true);
+    },
+  );
+
   it.each(['wasm', 'webgl', 'webgpu'])('the Gatys optimiser runs on %s in the browser and its loss falls', (name) => {
     const r = get(name);
     expect(r.optimizerError).toBeUndefined();

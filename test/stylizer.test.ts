@@ -131,6 +131,25 @@ describe('Stylizer API', () => {
     tf.dispose([full, reduced]);
   });
 
+  it('targetFps (adaptive mode) lowers the internal resolution of video frames, never the output size', async () => {
+    const s = await Stylizer.create({ backend: 'wasm', levels: [2, 1], targetFps: 240 }); // 4 ms: out of reach here
+    await s.setStyles([{ image: styleA }]);
+    expect(s.adaptiveScale).toBe(1);
+    for (let i = 0; i < 40; i++) {
+      const out = await s.stylizeVideoFrame(content, i * 33);
+      expect(out.shape).toEqual([96, 128, 3]);
+      out.dispose();
+    }
+    expect(s.adaptiveScale).toBeLessThanOrEqual(0.5);
+    await s.setOptions({ targetFps: 1 }); // a second per frame: all the room it needs
+    for (let i = 40; i < 60; i++) (await s.stylizeVideoFrame(content, i * 33)).dispose();
+    expect(s.adaptiveScale).toBe(1);
+    await s.setOptions({ targetFps: 0 });
+    expect(s.adaptiveScale).toBe(1);
+    s.dispose();
+    expect(() => resolveOptions({ targetFps: -1 })).toThrow('targetFps must be 0 (off) or a number in (0, 240] (got -1)');
+  });
+
   it("statisticsPrecision 'float32' (backend statistics) stays close to the exact float64 path", async () => {
     const exact = await styled({ levels: [3, 2, 1] }, [{ image: styleA }]);
     const fast = await styled({ levels: [3, 2, 1], statisticsPrecision: 'float32' }, [{ image: styleA }]);

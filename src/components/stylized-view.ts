@@ -94,7 +94,10 @@ export abstract class StylizedView extends LitElement {
   @property({ type: Boolean, attribute: 'preserve-color', reflect: true }) preserveColor = false;
   /** Temporal smoothing (`temporal="off"` to turn it off). */
   @property({ converter: onOffConverter }) temporal = true;
-  /** Quality/speed preset: sets the processing size. */
+  /**
+   * Quality/speed preset: the engine preset (method, levels, whitening; see the library's `preset`)
+   * and the processing size. `method` still overrides the preset's method.
+   */
   @property() preset: QualityPreset = 'realtime';
   /** Longer side of the processing size in px; 0 takes the preset's. */
   @property({ type: Number, attribute: 'processing-size' }) processingSize = 0;
@@ -143,6 +146,7 @@ export abstract class StylizedView extends LitElement {
   protected stylizerOptions(): Partial<StylizerOptions> {
     return {
       model: this.model,
+      ...(isQualityPreset(this.preset) ? { preset: this.preset } : {}),
       method: this.method,
       alpha: this.alpha,
       preserveColor: this.preserveColor,
@@ -153,7 +157,7 @@ export abstract class StylizedView extends LitElement {
   }
 
   override willUpdate(changed: PropertyValues<this>): void {
-    const optionKeys = ['model', 'method', 'alpha', 'preserveColor', 'modelBaseUrl', 'temporal', 'styleSize'] as const;
+    const optionKeys = ['model', 'preset', 'method', 'alpha', 'preserveColor', 'modelBaseUrl', 'temporal', 'styleSize'] as const;
     if (optionKeys.some((k) => changed.has(k))) {
       this.configured = this.stylizer
         .configure(this.stylizerOptions())

@@ -1,5 +1,5 @@
 /** Shared types of the web components: style sources, presets and the typed custom events. */
-import type { StageTimings, TransformMethod } from '../api.js';
+import type { Preset, StageTimings, TransformMethod } from '../api.js';
 
 /** One style of a blend: an image URL (or a user's file) and its relative weight. */
 export interface StyleSource {
@@ -12,10 +12,10 @@ export interface StyleSource {
 }
 
 /**
- * Quality/speed presets of the elements: the internal processing size (longer side, px) the
- * camera or video frame is scaled to before stylisation.
+ * Quality/speed presets of the elements: the engine's presets (method, levels, whitening) plus the
+ * internal processing size (longer side, px) the camera or video frame is scaled to.
  */
-export type QualityPreset = 'realtime' | 'balanced' | 'best';
+export type QualityPreset = Preset;
 export const PRESET_PROCESSING_SIZE_PX: Readonly<Record<QualityPreset, number>> = Object.freeze({
   realtime: 256,
   balanced: 384,

@@ -68,6 +68,13 @@ export interface StylizerOptions {
   readonly flowMaxSidePx: number;
   /** Video mode: a timestamp gap longer than this (a pause or seek) starts afresh. Default 1000 ms. */
   readonly videoResetGapMs: number;
+  /**
+   * Video mode: adaptive resolution. When > 0, the internal resolution is lowered (down to 1/4 per
+   * side, in fixed steps) until each `stylizeVideoFrame` call takes at most 1000 / targetFps ms, and
+   * raised again when there is room (see adaptive-resolution.ts). The time measured is the call's
+   * own (on WebGPU/WebGL: the time to issue the frame's work). 0 = off. Default 0.
+   */
+  readonly targetFps: number;
 }
 
 export const DEFAULT_OPTIONS: StylizerOptions = {
@@ -88,6 +95,7 @@ export const DEFAULT_OPTIONS: StylizerOptions = {
   temporalStrength: 0.9,
   flowMaxSidePx: 256,
   videoResetGapMs: 1000,
+  targetFps: 0,
 };
 
 export class OptionsError extends Error {
@@ -139,6 +147,8 @@ export function resolveOptions(partial: Partial<StylizerOptions> = {}, base: Sty
     throw new OptionsError(`flowMaxSidePx must be 0 or an integer in [32, 4096] (got ${String(o.flowMaxSidePx)})`);
   if (typeof o.videoResetGapMs !== 'number' || !(o.videoResetGapMs > 0))
     throw new OptionsError(`videoResetGapMs must be a number > 0 (got ${String(o.videoResetGapMs)})`);
+  if (typeof o.targetFps !== 'number' || !(o.targetFps >= 0 && o.targetFps <= 240))
+    throw new OptionsError(`targetFps must be 0 (off) or a number in (0, 240] (got ${String(o.targetFps)})`);
   if (!Array.isArray(o.decoderCheckpoints)) throw new OptionsError('decoderCheckpoints must be an array of Uint8Array');
   return o;
 }

@@ -22,6 +22,7 @@ import { VideoSmoother, type PreparedFrame, type SmootherSettings } from '../tem
 import { preserveContentColour } from '../transforms/colour.js';
 import { OptionsError, effectiveLevels, normaliseWeights, resolveOptions, type BackendName, type StylizerOptions } from './options.js';
 import { InputError, toImageBatch, type StylizerInput } from './input.js';
+import { AdaptiveResolution } from './adaptive-resolution.js';
 
 export interface StyleSpec {
   readonly image: StylizerInput;
@@ -125,6 +126,8 @@ export class Stylizer {
   private styleGeneration = 0;
   private lastTimestampMs: number | null = null;
   private readonly smoother: VideoSmoother;
+  /** Adaptive resolution of video mode (null while `targetFps` is 0). */
+  private adaptive: AdaptiveResolution | null = null;
   /** Video frames run one after another (each depends on the previous output). */
   private videoQueue: Promise<unknown> = Promise.resolve();
   private disposed = false;
@@ -141,6 +144,7 @@ export class Stylizer {
   ) {
     this.options = options;
     this.smoother = new VideoSmoother(smootherSettings(options));
+    this.adaptive = options.targetFps > 0 ? new AdaptiveResolution({ targetFps: options.targetFps }) : null;
   }
 
   /** Initialises the backend and loads the model manifest (weights load lazily, per level). */
@@ -173,6 +177,9 @@ export class Stylizer {
       next.modelSource !== this.options.modelSource;
     if (modelChanged) {
       await this.loadModel(next);
+    }
+    if (next.targetFps !== this.options.targetFps) {
+      this.adaptive = next.targetFps > 0 ? new AdaptiveResolution({ targetFps: next.targetFps }) : null;
     }
     this.options = next;
     this.smoother.setSettings(smootherSettings(next));
@@ -256,6 +263,12 @@ export class Stylizer {
   reset(): void {
     this.lastTimestampMs = null;
     this.smoother.reset();
+    this.adaptive?.reset();
+  }
+
+  /** Video mode's current internal-resolution scale per side (1 unless `targetFps` lowered it). */
+  get adaptiveScale(): number {
+    return this.adaptive?.scale ?? 1;
   }
 
   /**
@@ -364,12 +377,22 @@ export class Stylizer {
 
   private async runVideoFrame(frame: StylizerInput): Promise<tf.Tensor3D> {
     this.assertLive();
+    const adaptive = this.adaptive;
+    if (!adaptive) return this.runVideoFrameAt(frame, null);
+    const t0 = now();
+    const result = await this.runVideoFrameAt(frame, adaptive.scale);
+    adaptive.update(now() - t0);
+    return result;
+  }
+
+  /** One video frame; `scale` (adaptive mode) shrinks the internal resolution further. */
+  private async runVideoFrameAt(frame: StylizerInput, scale: number | null): Promise<tf.Tensor3D> {
     const strength = this.options.temporalStrength;
     if (strength === 0) {
       // Off: each frame as stylize() gives it; drop any state so turning smoothing back on
       // cannot blend with a stale frame.
       this.smoother.reset();
-      return this.run(frame);
+      return this.run(frame, scale);
     }
     const content = toImageBatch(frame, 'frame');
     try {
@@ -389,7 +412,7 @@ export class Stylizer {
             if (cropped !== content) cropped.dispose();
           }
         }
-        stylised = await this.run(frame3d); // also reports a frame too small for the levels
+        stylised = await this.run(frame3d, scale); // also reports a frame too small for the levels
       } finally {
         frame3d.dispose();
       }
@@ -406,7 +429,8 @@ export class Stylizer {
     }
   }
 
-  private async run(input: StylizerInput): Promise<tf.Tensor3D> {
+  /** @param scale adaptive mode's extra scale of the internal resolution (null = none). */
+  private async run(input: StylizerInput, scale: number | null = null): Promise<tf.Tensor3D> {
     const options = this.options;
     const model = this.model;
     const styles = this.styles;
@@ -417,7 +441,9 @@ export class Stylizer {
     const original = toImageBatch(input, 'content');
     const [, h, w] = original.shape;
     const minSide = 2 ** deepest;
-    const processing = processingSize(h, w, options.processingMaxSidePx, minSide);
+    const baseMaxSide = options.processingMaxSidePx > 0 ? Math.min(options.processingMaxSidePx, Math.max(h, w)) : Math.max(h, w);
+    const maxSide = scale !== null && scale < 1 ? Math.max(minSide, Math.round(baseMaxSide * scale)) : options.processingMaxSidePx;
+    const processing = processingSize(h, w, maxSide, minSide);
     if (processing.h < minSide || processing.w < minSide) {
       original.dispose();
       throw new InputError(`content is ${w}x${h}: level ${deepest} needs at least ${minSide}x${minSide} pixels`);

@@ -78,11 +78,94 @@ async function runOn(backend: 'wasm' | 'webgl' | 'webgpu'): Promise<BackendResul
     } catch (e) {
       result.optimizerError = String((e as Error).stack ?? e);
     }
+    try {
+      await checkNoReadback(backend, style, result);
+    } catch (e) {
+      result.noReadbackError = `${String((e as Error).stack ?? e)} (at: ${checkPhase})`;
+    }
     tf.dispose([content, style]);
     return result;
   } catch (e) {
     return { backend, ok: false, error: String((e as Error).stack ?? e) };
   }
+}
+
+/**
+ * The per-frame video path reads nothing back: spy on every way tf.js copies data to the CPU while
+ * `stylizeVideoFrame` runs (realtime preset, temporal smoothing on). Also counts compiled programs
+ * (no per-frame recompilation) and live tensors (no growth).
+ */
+let checkPhase = '';
+
+async function checkNoReadback(backend: 'wasm' | 'webgl' | 'webgpu', style: tf.Tensor3D, result: BackendResult): Promise<void> {
+  const stylizer = await Stylizer.create({ backend, preset: 'realtime', modelBaseUrl: '/models/' });
+  await stylizer.setStyles([{ image: style }]);
+  const frames = [0, 1, 2, 3, 4, 5].map((k) =>
+    tf.tidy(() => tf.slice(tf.image.resizeBilinear(pattern(2), [64, 96]), [0, 2 * k, 0], [64, 64, 3])),
+  );
+  const counts: Record<string, number> = {};
+  const restore: Array<() => void> = [];
+  const spy = (target: object, name: string, label: string, counts_ = (_args: unknown[]): boolean => true): void => {
+    const host = target as Record<string, unknown>;
+    const original = host[name];
+    if (typeof original !== 'function') return;
+    host[name] = function (this: unknown, ...args: unknown[]) {
+      if (counts_(args)) counts[label] = (counts[label] ?? 0) + 1;
+      return (original as (...a: unknown[]) => unknown).apply(this, args);
+    };
+    restore.push(() => {
+      host[name] = original;
+    });
+  };
+  const programCount = (): number | null => {
+    const b = tf.backend() as unknown as { binaryCache?: object; pipelineCache?: object };
+    const cache = b.binaryCache ?? b.pipelineCache;
+    return cache ? Object.keys(cache).length : null;
+  };
+  let last: tf.Tensor3D | null = null;
+  try {
+    checkPhase = 'warm-up';
+    for (let i = 0; i < 3; i++) (await stylizer.stylizeVideoFrame(frames[i]!, i * 33)).dispose(); // warm-up: weights, shaders
+    result.tensorsAfterFrames = [];
+    for (const name of ['dataSync', 'data', 'arraySync', 'array', 'bytes']) spy(tf.Tensor.prototype, name, `Tensor.${name}`);
+    // A backend read of data that already sits on the CPU (small constants tf.js keeps there) is
+    // no readback: count only reads of GPU-resident data.
+    const gpuBackend = tf.backend() as unknown as {
+      tensorMap?: Map<object, { values?: unknown }>;
+      texData?: Map<object, { values?: unknown }>;
+    };
+    const onCpu = (dataId: unknown): boolean => {
+      const store = gpuBackend.tensorMap ?? gpuBackend.texData;
+      return store?.get(dataId as object)?.values != null;
+    };
+    for (const name of ['read', 'readSync']) spy(tf.backend(), name, `backend.${name}`, (args) => !onCpu(args[0]));
+    checkPhase = 'probe';
+    const probe = tf.add(tf.ones([64, 64]), 1); // big enough to be computed on, and read from, the GPU
+    await probe.data();
+    probe.dispose();
+    result.spyCalibration = Object.values(counts).reduce((a, b) => a + b, 0);
+    for (const k of Object.keys(counts)) delete counts[k];
+    const programsBefore = programCount();
+    checkPhase = 'frames';
+    for (let i = 3; i < 6; i++) {
+      last?.dispose();
+      last = await stylizer.stylizeVideoFrame(frames[i]!, i * 33);
+      if (i !== 4) result.tensorsAfterFrames.push(tf.memory().numTensors);
+    }
+    const programsAfter = programCount();
+    result.programsAdded = programsBefore === null || programsAfter === null ? null : programsAfter - programsBefore;
+  } finally {
+    for (const r of restore) r();
+    result.readbacksPerFrame = counts;
+  }
+  checkPhase = 'final read';
+  if (last) {
+    const values = await last.data();
+    result.videoFrameValid = values.every((v) => Number.isFinite(v) && v >= 0 && v <= 1);
+    last.dispose();
+  }
+  stylizer.dispose();
+  tf.dispose(frames);
 }
 
 const results: BackendResult[] = [];

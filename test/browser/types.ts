@@ -15,4 +15,15 @@ export interface BackendResult {
   /** Mean estimated flow (x, y) over the interior for a (+3, -2) px shift of the 64x64 pattern. */
   flowMean?: number[];
   warpError?: string;
+  /** Video mode, realtime preset: readbacks counted during frames 3–5 (after warm-up). */
+  readbacksPerFrame?: Record<string, number>;
+  /** Compiled programs / pipelines added during frames 3–5 (null where the backend has no cache to count). */
+  programsAdded?: number | null;
+  /** tf.memory().numTensors after frames 3 and 5 (no growth across frames). */
+  tensorsAfterFrames?: number[];
+  /** The last smoothed frame is finite and in [0, 1]. */
+  videoFrameValid?: boolean;
+  /** Calls the spies counted for one deliberate readback of a GPU tensor (proves they work). */
+  spyCalibration?: number;
+  noReadbackError?: string;
 }
