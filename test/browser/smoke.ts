@@ -105,12 +105,13 @@ async function checkNoReadback(backend: 'wasm' | 'webgl' | 'webgpu', style: tf.T
   );
   const counts: Record<string, number> = {};
   const restore: Array<() => void> = [];
-  const spy = (target: object, name: string, label: string, counts_ = (_args: unknown[]): boolean => true): void => {
+  /** Wraps `target[name]` to count calls (those `isReadback` accepts) under `label`. */
+  const spy = (target: object, name: string, label: string, isReadback: (args: unknown[]) => boolean = () => true): void => {
     const host = target as Record<string, unknown>;
     const original = host[name];
     if (typeof original !== 'function') return;
     host[name] = function (this: unknown, ...args: unknown[]) {
-      if (counts_(args)) counts[label] = (counts[label] ?? 0) + 1;
+      if (isReadback(args)) counts[label] = (counts[label] ?? 0) + 1;
       return (original as (...a: unknown[]) => unknown).apply(this, args);
     };
     restore.push(() => {
