@@ -83,6 +83,7 @@ describe('livestyle stylize: bad input gives one clear line and no output file',
     [['stylize', content, '--style', style, '--model', 'vgg19', '--levels', '4'], 1, /level 4 is not available in vgg19/],
     [['stylize', content, '--style', 'missing.jpg'], 1, /missing\.jpg: cannot read \(ENOENT\)/],
     [['stylize', content, '--style', style, '--out', 'x.jpg'], 2, /--out must end in \.png/],
+    [['stylize', content, '--style', style, '--preset', 'fast'], 2, /'fast' is invalid\. Allowed choices are realtime, balanced, best/],
   ])('%j exits %i', async (args, code, message) => {
     const target = path.join(out, 'never.png');
     const r = await cli([...args, ...(args.includes('--out') ? [] : ['--out', target])]);
@@ -90,6 +91,31 @@ describe('livestyle stylize: bad input gives one clear line and no output file',
     expect(r.stderr).toMatch(message);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(existsSync(target)).toBe(false);
+  });
+
+  it('--preset realtime runs its one level; --levels given with it wins', async () => {
+    const target = path.join(out, 'preset.png');
+    const r = await cli(['stylize', content, '--style', style, '--preset', 'realtime', '--size', '104', '--out', target]);
+    expect(r.code, r.stderr).toBe(0);
+    const meta = await sharp(target).metadata();
+    expect(meta.height).toBe(104); // level 4 only: cropped to a multiple of 8 (the default's 16 would give 96)
+    const overridden = path.join(out, 'preset-levels.png');
+    const r2 = await cli([
+      'stylize',
+      content,
+      '--style',
+      style,
+      '--preset',
+      'realtime',
+      '--levels',
+      '1',
+      '--size',
+      '105',
+      '--out',
+      overridden,
+    ]);
+    expect(r2.code, r2.stderr).toBe(0);
+    expect((await sharp(overridden).metadata()).height).toBe(105); // level 1 alone crops nothing
   });
 
   it('an unreadable image (text named .png) fails cleanly, leaving nothing behind', async () => {
