@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import type { Preset } from '../pipeline/presets.js';
 import type { StylizerOptions, TransformMethod } from '../pipeline/options.js';
+import type { ModelId } from '../weights/architectures.js';
 
 export interface StyleArg {
   readonly file: string;
@@ -61,18 +62,28 @@ export function parseNonNegativeNumber(value: string): number {
   return v;
 }
 
-/** The transform flags `stylize` and `video` share; absent ones are left to the preset / defaults. */
-export interface TransformFlags {
+/** The stylisation flags `stylize` and `video` share; absent transform flags are left to the preset. */
+export interface StylisationFlags {
+  readonly model: ModelId;
   readonly preset?: Preset;
   readonly method?: TransformMethod;
   readonly levels?: number[];
+  readonly alpha: number;
+  readonly preserveColor: boolean;
+  readonly styleSize: number;
+  readonly backend: 'wasm' | 'cpu';
 }
 
-/** Stylizer options for the transform flags: a preset first, then any flag given explicitly. */
-export function transformOptions(flags: TransformFlags): Partial<StylizerOptions> {
+/** Stylizer options for those flags: a preset first, then any transform flag given explicitly. */
+export function stylisationOptions(flags: StylisationFlags): Partial<StylizerOptions> {
   return {
+    model: flags.model,
     ...(flags.preset ? { preset: flags.preset } : {}),
     ...(flags.method ? { method: flags.method } : {}),
     ...(flags.levels ? { levels: flags.levels } : {}),
+    alpha: flags.alpha,
+    preserveColor: flags.preserveColor,
+    styleMaxSizePx: flags.styleSize,
+    backend: flags.backend,
   };
 }

@@ -34,9 +34,9 @@ import {
   parseNonNegativeInt,
   parseIntInRange,
   parseNonNegativeNumber,
-  transformOptions,
+  stylisationOptions,
   type StyleArg,
-  type TransformFlags,
+  type StylisationFlags,
 } from './args.js';
 import { optimizeCommand, type OptimizeFlags } from './optimize.js';
 import { evalQualityCommand, type EvalQualityFlags } from './eval-quality.js';
@@ -48,16 +48,11 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-interface StylizeFlags extends TransformFlags {
+interface StylizeFlags extends StylisationFlags {
   style: StyleArg[];
-  model: ModelId;
-  alpha: number;
   size: number;
-  styleSize: number;
-  preserveColor: boolean;
   out?: string;
   decoder: string[];
-  backend: 'wasm' | 'cpu';
   quiet: boolean;
 }
 
@@ -66,14 +61,7 @@ async function stylizeCommand(contentPath: string, flags: StylizeFlags): Promise
   const out = flags.out ?? `${path.basename(contentPath, path.extname(contentPath))}.stylized.png`;
   if (path.extname(out).toLowerCase() !== '.png') throw new UsageError(`--out must end in .png (got ${out})`);
   if (!existsSync(path.dirname(path.resolve(out)))) throw new UsageError(`--out folder ${path.dirname(out)} does not exist`);
-  const options = {
-    model: flags.model,
-    ...transformOptions(flags),
-    alpha: flags.alpha,
-    preserveColor: flags.preserveColor,
-    styleMaxSizePx: flags.styleSize,
-    backend: flags.backend,
-  };
+  const options = stylisationOptions(flags);
   const steps = 2 + flags.style.length + effectiveLevels(resolveOptions(options)).length;
   const progress = createProgress(steps, flags.quiet);
   try {

@@ -4,24 +4,19 @@
  * (the input's names) or a .webm/.mp4 file. Ctrl-C stops after the current frame: frames already
  * written stay, a video file is completed with the frames so far, nothing is left half-written.
  */
-import { Stylizer, readImageFile, type ModelId } from '../node.js';
+import { Stylizer, readImageFile } from '../node.js';
 import { openFrameSink, openFrameSource, type FrameSink, type FrameSource } from '../io/video.js';
 import { createIterationProgress } from './progress.js';
-import { transformOptions, type StyleArg, type TransformFlags } from './args.js';
+import { stylisationOptions, type StyleArg, type StylisationFlags } from './args.js';
 
-export interface VideoFlags extends TransformFlags {
+export interface VideoFlags extends StylisationFlags {
   style: StyleArg[];
   temporal: boolean;
   strength: number;
   flowSize: number;
   size: number;
-  model: ModelId;
-  alpha: number;
-  styleSize: number;
-  preserveColor: boolean;
   fps: number;
   out?: string;
-  backend: 'wasm' | 'cpu';
   quiet: boolean;
 }
 
@@ -32,12 +27,7 @@ export async function videoCommand(input: string, flags: VideoFlags, usage: (msg
   const styles = [];
   for (const s of flags.style) styles.push({ image: await readImageFile(s.file), weight: s.weight });
   const stylizer = await Stylizer.create({
-    model: flags.model,
-    ...transformOptions(flags),
-    alpha: flags.alpha,
-    preserveColor: flags.preserveColor,
-    styleMaxSizePx: flags.styleSize,
-    backend: flags.backend,
+    ...stylisationOptions(flags),
     temporalStrength: flags.temporal ? flags.strength : 0,
     flowMaxSidePx: flags.flowSize,
   });
