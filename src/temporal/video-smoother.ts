@@ -60,12 +60,6 @@ export interface PreparedFrame {
   readonly trackedFraction: number;
 }
 
-/** What `prepare` knows without a readback. */
-export interface PreparedTracking {
-  /** True when there is no previous frame of this size to track against (a new shot for certain). */
-  readonly untracked: boolean;
-}
-
 interface Pending {
   /** Previous output warped to the current frame, `[1,H,W,3]`. */
   readonly warpedOutput: tf.Tensor4D;
@@ -84,6 +78,7 @@ export class VideoSmoother {
   private pending: Pending | null = null;
   /** Mean confidence of the last prepared frame (a scalar; null when it had nothing to track). */
   private tracked: tf.Scalar | null = null;
+  /** Whether the last prepared frame had no previous frame of its size to track (null: none prepared). */
   private lastUntracked: boolean | null = null;
 
   constructor(private settings: SmootherSettings) {}
@@ -96,7 +91,7 @@ export class VideoSmoother {
    * Tracks `frame` (`[1,H,W,3]` in [0,1] at the output size; not disposed) against the previous
    * frame and prepares the warped previous output. Call {@link blend} next.
    */
-  prepare(frame: tf.Tensor4D): PreparedTracking {
+  prepare(frame: tf.Tensor4D): void {
     this.clearPending();
     tf.dispose([this.frame, this.tracked, ...this.pyramid].filter((t): t is NonNullable<typeof t> => t !== null));
     this.tracked = null;
@@ -116,7 +111,7 @@ export class VideoSmoother {
     const prev = this.prevFrame;
     const prevOut = this.prevOutput;
     if (!prev || !prevOut || prev.shape[1] !== h || prev.shape[2] !== w || this.prevPyramid.length !== levels) {
-      return { untracked: true };
+      return;
     }
     // Flow from the current frame back to the previous one pulls the previous output forward;
     // the forward flow is for the consistency check. Default flow options (solved at half the
@@ -138,7 +133,6 @@ export class VideoSmoother {
     this.pending = pending;
     this.tracked = tf.mean<tf.Scalar>(pending.confidence);
     this.lastUntracked = false;
-    return { untracked: false };
   }
 
   /**
