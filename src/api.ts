@@ -20,6 +20,7 @@ export {
   type WctWhitening,
 } from './pipeline/options.js';
 export { PRESETS, isPreset, presetOptions, type Preset } from './pipeline/presets.js';
+export { stylizeLevelTiled, tileGrid, withHalo, haloPx, type TileRect, type TiledLevel } from './pipeline/tiles.js';
 export { AdaptiveResolution, ADAPTIVE_SCALE_LADDER, type AdaptiveResolutionOptions } from './pipeline/adaptive-resolution.js';
 export {
   InputError,
@@ -46,6 +47,7 @@ export { runNetwork, convMacs, networkCost, type NetworkCost } from './nets/netw
 export {
   wct,
   applyWct,
+  applyWctMatrix,
   wctStyleStats,
   blendWctStats,
   wctMatrix,
@@ -55,8 +57,8 @@ export {
   type WctStyleTensors,
 } from './transforms/wct.js';
 export { inverseSqrtNewtonSchulz, DEFAULT_NEWTON_SCHULZ, type NewtonSchulzOptions } from './transforms/matrix-sqrt.js';
-export { adain, adainStyleStats, blendAdainStats, type AdaInStyleStats } from './transforms/adain.js';
-export { featureMoments, type FeatureMoments, type StatisticsPrecision } from './transforms/moments.js';
+export { adain, adainWithContentStats, adainStyleStats, blendAdainStats, type AdaInStyleStats } from './transforms/adain.js';
+export { featureMoments, MomentAccumulator, type FeatureMoments, type StatisticsPrecision } from './transforms/moments.js';
 export { preserveContentColour } from './transforms/colour.js';
 export { symmetricEigen, spectralFunction } from './transforms/eigen.js';
 export {

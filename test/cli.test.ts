@@ -83,6 +83,7 @@ describe('livestyle stylize: bad input gives one clear line and no output file',
     [['stylize', content, '--style', style, '--model', 'vgg19', '--levels', '4'], 1, /level 4 is not available in vgg19/],
     [['stylize', content, '--style', 'missing.jpg'], 1, /missing\.jpg: cannot read \(ENOENT\)/],
     [['stylize', content, '--style', style, '--out', 'x.jpg'], 2, /--out must end in \.png/],
+    [['stylize', content, '--style', style, '--tile', '10'], 2, /--tile "10" is not 0 or an integer in \[64, 8192\]/],
     [['stylize', content, '--style', style, '--preset', 'fast'], 2, /'fast' is invalid\. Allowed choices are realtime, balanced, best/],
   ])('%j exits %i', async (args, code, message) => {
     const target = path.join(out, 'never.png');
@@ -116,6 +117,19 @@ describe('livestyle stylize: bad input gives one clear line and no output file',
     ]);
     expect(r2.code, r2.stderr).toBe(0);
     expect((await sharp(overridden).metadata()).height).toBe(105); // level 1 alone crops nothing
+  });
+
+  it('--tile stylises a larger image tile by tile, matching the untiled output', async () => {
+    const tiledPng = path.join(out, 'tiled.png');
+    const wholePng = path.join(out, 'whole.png');
+    const r = await cli(['stylize', content, '--style', style, '--tile', '64', '--size', '160', '--out', tiledPng]);
+    expect(r.code, r.stderr).toBe(0);
+    expect((await cli(['stylize', content, '--style', style, '--size', '160', '--out', wholePng])).code).toBe(0);
+    const [a, b] = await Promise.all([sharp(tiledPng).raw().toBuffer(), sharp(wholePng).raw().toBuffer()]);
+    expect(a.length).toBe(b.length);
+    let sum = 0;
+    for (let i = 0; i < a.length; i++) sum += Math.abs(a[i]! - b[i]!);
+    expect(sum / a.length).toBeLessThan(0.5); // in 8-bit levels
   });
 
   it('an unreadable image (text named .png) fails cleanly, leaving nothing behind', async () => {

@@ -87,3 +87,10 @@ export function stylisationOptions(flags: StylisationFlags): Partial<StylizerOpt
     backend: flags.backend,
   };
 }
+
+/** `--tile`: 0 (never tile) or a tile side in [64, 8192] px. */
+export function parseTileSize(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || (n !== 0 && (n < 64 || n > 8192))) throw new Error(`--tile "${value}" is not 0 or an integer in [64, 8192]`);
+  return n;
+}

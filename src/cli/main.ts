@@ -33,6 +33,7 @@ import {
   parseUnitInterval,
   parseNonNegativeInt,
   parseIntInRange,
+  parseTileSize,
   parseNonNegativeNumber,
   stylisationOptions,
   type StyleArg,
@@ -53,6 +54,7 @@ interface StylizeFlags extends StylisationFlags {
   size: number;
   out?: string;
   decoder: string[];
+  tile: number;
   quiet: boolean;
 }
 
@@ -71,7 +73,7 @@ async function stylizeCommand(contentPath: string, flags: StylizeFlags): Promise
     for (const s of flags.style) styles.push({ image: await readImageFile(s.file), weight: s.weight });
     const decoderCheckpoints = await Promise.all(flags.decoder.map(async (d) => new Uint8Array(await readFile(d))));
     progress.step('loading model');
-    const stylizer = await Stylizer.create({ ...options, decoderCheckpoints });
+    const stylizer = await Stylizer.create({ ...options, decoderCheckpoints, tileSizePx: flags.tile });
     try {
       progress.step('encoding styles');
       await stylizer.setStyles(styles);
@@ -194,6 +196,11 @@ export function buildProgram(): Command {
       new Option('--decoder <file.pth>', 'use your own decoder checkpoint (its level is detected); repeatable')
         .argParser(collect((v) => v))
         .default([]),
+    )
+    .addOption(
+      new Option('--tile <px>', 'stylise images larger than this (longer side) tile by tile, to bound memory; 0 = never (64..8192)')
+        .argParser(wrap((v) => parseTileSize(v)))
+        .default(0),
     )
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(['wasm', 'cpu']).default('wasm'))
     .option('-q, --quiet', 'no progress output', false)

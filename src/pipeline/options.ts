@@ -50,6 +50,12 @@ export interface StylizerOptions {
    * Default 0.
    */
   readonly processingMaxSidePx: number;
+  /**
+   * Image mode: an image whose longer side exceeds this (px) is stylised tile by tile, with a halo
+   * and one whole-image statistic per level, so memory is bounded by the tile, not the image (see
+   * tiles.ts). 0 = never tile. Video frames are never tiled. Default 0.
+   */
+  readonly tileSizePx: number;
   /** Backend preference. Default `'auto'`: webgpu → webgl → wasm → cpu, first that initialises. */
   readonly backend: BackendName | 'auto';
   /** Where converted models live: `<modelBaseUrl>/<model>/manifest.json`. Default `'./models/'` (browser). */
@@ -88,6 +94,7 @@ export const DEFAULT_OPTIONS: StylizerOptions = {
   statisticsPrecision: 'float64',
   wctWhitening: 'eigen',
   processingMaxSidePx: 0,
+  tileSizePx: 0,
   backend: 'auto',
   modelBaseUrl: './models/',
   modelSource: null,
@@ -138,6 +145,8 @@ export function resolveOptions(partial: Partial<StylizerOptions> = {}, base: Sty
     (o.processingMaxSidePx !== 0 && (o.processingMaxSidePx < 32 || o.processingMaxSidePx > 8192))
   )
     throw new OptionsError(`processingMaxSidePx must be 0 or an integer in [32, 8192] (got ${String(o.processingMaxSidePx)})`);
+  if (!Number.isInteger(o.tileSizePx) || (o.tileSizePx !== 0 && (o.tileSizePx < 64 || o.tileSizePx > 8192)))
+    throw new OptionsError(`tileSizePx must be 0 or an integer in [64, 8192] (got ${String(o.tileSizePx)})`);
   if (!BACKENDS.includes(o.backend))
     throw new OptionsError(`backend must be one of ${BACKENDS.join(', ')} (got ${JSON.stringify(o.backend)})`);
   if (o.levels !== null) validateLevels(o.levels, o.model);

@@ -23,6 +23,7 @@ import { preserveContentColour } from '../transforms/colour.js';
 import { OptionsError, effectiveLevels, normaliseWeights, resolveOptions, type BackendName, type StylizerOptions } from './options.js';
 import { InputError, toImageBatch, type StylizerInput } from './input.js';
 import { AdaptiveResolution } from './adaptive-resolution.js';
+import { stylizeLevelTiled } from './tiles.js';
 
 export interface StyleSpec {
   readonly image: StylizerInput;
@@ -30,7 +31,10 @@ export interface StyleSpec {
   readonly weight?: number;
 }
 
-/** Per-stage wall-clock of the last call, in milliseconds (for stats overlays and benchmarks). */
+/**
+ * Per-stage wall-clock of the last call, in milliseconds (for stats overlays and benchmarks). A tiled
+ * run (`tileSizePx`) reports each level's whole time as its `encodeMs`.
+ */
 export interface StageTimings {
   encodeMs: number;
   transformMs: number;
@@ -230,7 +234,7 @@ export class Stylizer {
    */
   stylize(image: StylizerInput): Promise<tf.Tensor3D> {
     this.assertLive();
-    const p = this.run(image);
+    const p = this.run(image, null, true);
     this.inFlight.add(p);
     const done = (): void => void this.inFlight.delete(p);
     p.then(done, done);
@@ -429,8 +433,11 @@ export class Stylizer {
     }
   }
 
-  /** @param scale adaptive mode's extra scale of the internal resolution (null = none). */
-  private async run(input: StylizerInput, scale: number | null = null): Promise<tf.Tensor3D> {
+  /**
+   * @param scale adaptive mode's extra scale of the internal resolution (null = none).
+   * @param tileImages whether `tileSizePx` applies (image mode).
+   */
+  private async run(input: StylizerInput, scale: number | null = null, tileImages = false): Promise<tf.Tensor3D> {
     const options = this.options;
     const model = this.model;
     const styles = this.styles;
@@ -461,11 +468,44 @@ export class Stylizer {
     const timings: StageTimings = { encodeMs: 0, transformMs: 0, decodeMs: 0, totalMs: 0, perLevel: [] };
     const t0 = now();
     let image: tf.Tensor4D = content;
+    // Large stills: tile by tile (image mode only), on the image cropped to the pooling grid.
+    const align = 2 ** (deepest - 1);
+    const tiled = tileImages && options.tileSizePx > 0 && Math.max(processing.h, processing.w) > options.tileSizePx;
     try {
+      if (tiled) {
+        const [ch, cw] = [Math.floor(processing.h / align) * align, Math.floor(processing.w / align) * align];
+        image = tf.slice(content, [0, 0, 0, 0], [1, ch, cw, 3]);
+      }
       for (const level of levels) {
         const nets = await model.level(level);
         const perStyle = styles.stats.get(model.id)?.get(level);
         if (!perStyle) throw new Error(`internal: no style statistics for level ${level}`);
+        if (tiled) {
+          const tLevel = now();
+          const next = await stylizeLevelTiled(
+            image,
+            {
+              level,
+              nets,
+              method: options.method,
+              wct: blendWctStats(
+                perStyle.map((s) => s.wct),
+                styles.weights,
+              ),
+              adain: blendAdainStats(
+                perStyle.map((s) => s.adain),
+                styles.weights,
+              ),
+              alpha: options.alpha,
+            },
+            options.tileSizePx,
+            align,
+          );
+          if (image !== content) image.dispose();
+          image = next;
+          timings.perLevel.push({ level, encodeMs: now() - tLevel, transformMs: 0, decodeMs: 0 });
+          continue;
+        }
         const tEnc = now();
         const features = runNetwork(image, nets.encoderLayers, nets.encoderWeights);
         const tTr = now();

@@ -63,7 +63,23 @@ export function adain(contentFeatures: tf.Tensor4D, style: AdaInStyleStats, alph
   }
   return tf.tidy(() => {
     const [mean, std] = meanStd(contentFeatures);
-    const normalised = tf.div(tf.sub(contentFeatures, mean), std);
+    return adainWithContentStats(contentFeatures, mean, std, style, alpha);
+  });
+}
+
+/**
+ * AdaIN with the content's channel mean and std given (gathered over a whole image whose tiles
+ * are transformed one by one). Inputs are not disposed; caller owns the result.
+ */
+export function adainWithContentStats(
+  contentFeatures: tf.Tensor4D,
+  contentMean: tf.Tensor1D,
+  contentStd: tf.Tensor1D,
+  style: AdaInStyleStats,
+  alpha: number,
+): tf.Tensor4D {
+  return tf.tidy(() => {
+    const normalised = tf.div(tf.sub(contentFeatures, contentMean), contentStd);
     let y: tf.Tensor4D = tf.add(tf.mul(normalised, tf.tensor1d(Float32Array.from(style.std))), tf.tensor1d(Float32Array.from(style.mean)));
     if (alpha !== 1) y = tf.add(tf.mul(y, alpha), tf.mul(contentFeatures, 1 - alpha));
     return y;

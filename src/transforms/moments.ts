@@ -75,3 +75,70 @@ async function featureMoments32(features: tf.Tensor4D): Promise<FeatureMoments> 
     tf.dispose([meanT, covT]);
   }
 }
+
+/**
+ * Channel moments of features that arrive in parts (the tiles of a large image), accumulated in
+ * float64 on the CPU: the same mean and unbiased covariance as {@link featureMoments} of the whole.
+ * Sums are taken about the first part's channel means, so large means do not cancel the variance.
+ */
+export class MomentAccumulator {
+  private channels = 0;
+  private count = 0;
+  private shift: Float64Array | null = null;
+  private sum: Float64Array | null = null;
+  private outer: Float64Array | null = null;
+
+  /** Adds the positions of NHWC features (batch 1; read back, not disposed). */
+  async add(features: tf.Tensor4D): Promise<void> {
+    const [, h, w, c] = features.shape;
+    const n = h * w;
+    if (n === 0) return;
+    const x = await features.data();
+    if (!this.shift) {
+      this.channels = c;
+      this.shift = new Float64Array(c);
+      for (let i = 0; i < n; i++) for (let k = 0; k < c; k++) this.shift[k] = (this.shift[k] as number) + (x[i * c + k] as number) / n;
+      this.sum = new Float64Array(c);
+      this.outer = new Float64Array(c * c);
+    }
+    if (c !== this.channels) throw new Error(`MomentAccumulator: expected ${this.channels} channels, got ${c}`);
+    const shift = this.shift;
+    const sum = this.sum as Float64Array;
+    const outer = this.outer as Float64Array;
+    const row = new Float64Array(c);
+    for (let i = 0; i < n; i++) {
+      for (let k = 0; k < c; k++) {
+        row[k] = (x[i * c + k] as number) - (shift[k] as number);
+        sum[k] = (sum[k] as number) + (row[k] as number);
+      }
+      for (let a = 0; a < c; a++) {
+        const xa = row[a] as number;
+        if (xa === 0) continue;
+        const base = a * c;
+        for (let b = a; b < c; b++) outer[base + b] = (outer[base + b] as number) + xa * (row[b] as number);
+      }
+    }
+    this.count += n;
+  }
+
+  /** The moments of everything added so far. */
+  moments(): FeatureMoments {
+    const c = this.channels;
+    const n = this.count;
+    if (n < 2 || !this.shift || !this.sum || !this.outer) throw new Error(`need >= 2 positions for a covariance (have ${n})`);
+    const centred = new Float64Array(c);
+    const mean = new Float64Array(c);
+    for (let k = 0; k < c; k++) {
+      centred[k] = (this.sum[k] as number) / n;
+      mean[k] = (this.shift[k] as number) + (centred[k] as number);
+    }
+    const covariance = new Float64Array(c * c);
+    for (let a = 0; a < c; a++)
+      for (let b = a; b < c; b++) {
+        const v = ((this.outer[a * c + b] as number) - n * (centred[a] as number) * (centred[b] as number)) / (n - 1);
+        covariance[a * c + b] = v;
+        covariance[b * c + a] = v;
+      }
+    return { channels: c, count: n, mean, covariance };
+  }
+}

@@ -71,15 +71,28 @@ export async function wct(
 
 /** The GPU half of {@link wct}, given the content moments already read back. Caller owns the result. */
 export function applyWct(contentFeatures: tf.Tensor4D, moments: FeatureMoments, style: WctStyleStats, alpha: number): tf.Tensor4D {
-  const t = wctMatrix(moments, style);
-  const c = moments.channels;
-  const [, h, w] = contentFeatures.shape;
+  return applyWctMatrix(contentFeatures, wctMatrix(moments, style), moments.mean, style.mean, alpha);
+}
+
+/**
+ * alpha * (T (f - contentMean) + styleMean) + (1 - alpha) * f for a given C x C matrix T (see
+ * {@link wctMatrix}): the per-position half of WCT, for features whose statistics were gathered
+ * elsewhere (the tiles of a large image share one T). Caller owns the result.
+ */
+export function applyWctMatrix(
+  contentFeatures: tf.Tensor4D,
+  t: Float64Array,
+  contentMean: Float64Array,
+  styleMean: Float64Array,
+  alpha: number,
+): tf.Tensor4D {
+  const [, h, w, c] = contentFeatures.shape;
   return tf.tidy(() => {
     const x = tf.reshape(contentFeatures, [h * w, c]);
     // Rows are positions, so (T Xc)^T = Xc T^T.
     const tT = tf.transpose(tf.tensor2d(Float32Array.from(t), [c, c]));
-    const xc = tf.sub(x, tf.tensor1d(Float32Array.from(moments.mean)));
-    let y = tf.add(tf.matMul(xc, tT), tf.tensor1d(Float32Array.from(style.mean)));
+    const xc = tf.sub(x, tf.tensor1d(Float32Array.from(contentMean)));
+    let y = tf.add(tf.matMul(xc, tT), tf.tensor1d(Float32Array.from(styleMean)));
     if (alpha !== 1) y = tf.add(tf.mul(y, alpha), tf.mul(x, 1 - alpha));
     return tf.reshape(y, [1, h, w, c]);
   });
