@@ -17,7 +17,7 @@ import { LoadedModel, fetchByteSource, type ByteSource } from '../weights/model-
 import { runNetwork } from '../nets/network.js';
 import { featureMoments, type FeatureMoments } from '../transforms/moments.js';
 import { applyWct, blendWctStats, colouringFromMoments, uploadWctStats, wctOnBackend, type WctStyleStats } from '../transforms/wct.js';
-import { ADAIN_EPSILON, adain, blendAdainStats, type AdaInStyleStats } from '../transforms/adain.js';
+import { adain, adainStatsFromMoments, blendAdainStats, type AdaInStyleStats } from '../transforms/adain.js';
 import { VideoSmoother, type PreparedFrame, type SmootherSettings } from '../temporal/video-smoother.js';
 import { preserveContentColour } from '../transforms/colour.js';
 import { OptionsError, effectiveLevels, normaliseWeights, resolveOptions, type BackendName, type StylizerOptions } from './options.js';
@@ -113,13 +113,6 @@ interface StyleSet {
   readonly weights: number[];
   /** stats[model][level][styleIndex] */
   readonly stats: Map<string, Map<number, StyleLevelStats[]>>;
-}
-
-/** Content-side statistics derived from one readback of the channel moments. */
-function adainFromMoments(m: FeatureMoments): AdaInStyleStats {
-  const std = new Float64Array(m.channels);
-  for (let k = 0; k < m.channels; k++) std[k] = Math.sqrt((m.covariance[k * m.channels + k] as number) + ADAIN_EPSILON);
-  return { channels: m.channels, mean: m.mean, std };
 }
 
 export class Stylizer {
@@ -372,7 +365,7 @@ export class Stylizer {
         } finally {
           features.dispose();
         }
-        perStyle.push({ wct: colouringFromMoments(moments), adain: adainFromMoments(moments) });
+        perStyle.push({ wct: colouringFromMoments(moments), adain: adainStatsFromMoments(moments) });
       }
       if (generation !== this.styleGeneration || this.disposed) throw new AbortError('setStyles superseded by a newer call');
       byLevel.set(level, perStyle);

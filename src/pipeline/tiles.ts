@@ -18,7 +18,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { runNetwork } from '../nets/network.js';
 import { MomentAccumulator } from '../transforms/moments.js';
 import { applyWctMatrix, wctMatrix, type WctStyleStats } from '../transforms/wct.js';
-import { ADAIN_EPSILON, adainWithContentStats, type AdaInStyleStats } from '../transforms/adain.js';
+import { adainStatsFromMoments, adainWithContentStats, type AdaInStyleStats } from '../transforms/adain.js';
 import type { LevelNets } from '../weights/model-loader.js';
 
 export interface TileRect {
@@ -103,7 +103,9 @@ export async function stylizeLevelTiled(
   }
   const moments = accumulator.moments();
   // Pass 2: transform with those moments, decode, keep the cores (assembled row by row).
+  // The transform's content side, computed once for all tiles.
   const t = level.method === 'wct' ? wctMatrix(moments, level.wct) : null;
+  const contentAdain = t ? null : adainStatsFromMoments(moments);
   const rows: tf.Tensor4D[] = [];
   let row: tf.Tensor4D[] = [];
   let result: tf.Tensor4D | null = null;
@@ -115,13 +117,11 @@ export async function stylizeLevelTiled(
         if (t) {
           transformed = applyWctMatrix(features, t, moments.mean, level.wct.mean, level.alpha);
         } else {
-          const std = new Float64Array(moments.channels);
-          for (let k = 0; k < moments.channels; k++)
-            std[k] = Math.sqrt((moments.covariance[k * moments.channels + k] as number) + ADAIN_EPSILON);
+          const c = contentAdain as AdaInStyleStats;
           transformed = adainWithContentStats(
             features,
-            tf.tensor1d(Float32Array.from(moments.mean)),
-            tf.tensor1d(Float32Array.from(std)),
+            tf.tensor1d(Float32Array.from(c.mean)),
+            tf.tensor1d(Float32Array.from(c.std)),
             level.adain,
             level.alpha,
           );

@@ -5,6 +5,7 @@
  * `calc_mean_std`): unbiased variance + 1e-5 under the square root.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { FeatureMoments } from './moments.js';
 
 export const ADAIN_EPSILON = 1e-5;
 
@@ -24,6 +25,13 @@ function meanStd(features: tf.Tensor4D): [tf.Tensor1D, tf.Tensor1D] {
     const std = tf.sqrt(tf.add(tf.mul(variance, n / Math.max(1, n - 1)), ADAIN_EPSILON));
     return [mean as tf.Tensor1D, std as tf.Tensor1D];
   });
+}
+
+/** AdaIN statistics from channel moments (already read back): std = sqrt(unbiased variance + eps). */
+export function adainStatsFromMoments(m: FeatureMoments): AdaInStyleStats {
+  const std = new Float64Array(m.channels);
+  for (let k = 0; k < m.channels; k++) std[k] = Math.sqrt((m.covariance[k * m.channels + k] as number) + ADAIN_EPSILON);
+  return { channels: m.channels, mean: m.mean, std };
 }
 
 export async function adainStyleStats(styleFeatures: tf.Tensor4D): Promise<AdaInStyleStats> {
