@@ -63,16 +63,10 @@ export interface TiledLevel {
 
 /**
  * One cascade level over `image` (`[1, H, W, 3]`, H and W multiples of `align`; not disposed), tile
- * by tile. `onTile` is called after each tile of each pass (for progress).
+ * by tile.
  * @returns the decoded image, same size. Caller owns; dispose.
  */
-export async function stylizeLevelTiled(
-  image: tf.Tensor4D,
-  level: TiledLevel,
-  tilePx: number,
-  align: number,
-  onTile: () => void = () => undefined,
-): Promise<tf.Tensor4D> {
+export async function stylizeLevelTiled(image: tf.Tensor4D, level: TiledLevel, tilePx: number, align: number): Promise<tf.Tensor4D> {
   const [, h, w] = image.shape;
   const factor = 2 ** (level.level - 1);
   const tiles = tileGrid(h, w, tilePx, align);
@@ -99,7 +93,6 @@ export async function stylizeLevelTiled(
     } finally {
       tf.dispose([features, core]);
     }
-    onTile();
   }
   const moments = accumulator.moments();
   // Pass 2: transform with those moments, decode, keep the cores (assembled row by row).
@@ -136,7 +129,6 @@ export async function stylizeLevelTiled(
         if (row.length > 1) tf.dispose(row);
         row = [];
       }
-      onTile();
     }
     result = rows.length === 1 ? (rows[0] as tf.Tensor4D) : tf.concat(rows, 1);
     return result;

@@ -29,32 +29,12 @@ export async function featureMoments(features: tf.Tensor4D, precision: Statistic
 }
 
 async function featureMoments64(features: tf.Tensor4D): Promise<FeatureMoments> {
-  const [, h, w, c] = features.shape;
-  const count = h * w;
-  if (count < 2) throw new Error(`feature map ${h}x${w} is too small for a covariance (need >= 2 positions)`);
-  const x = await features.data();
-  const mean = new Float64Array(c);
-  for (let i = 0; i < count; i++) for (let k = 0; k < c; k++) mean[k] = (mean[k] as number) + (x[i * c + k] as number);
-  for (let k = 0; k < c; k++) mean[k] = (mean[k] as number) / count;
-  // Upper triangle, accumulated row by row over positions.
-  const cov = new Float64Array(c * c);
-  const row = new Float64Array(c);
-  for (let i = 0; i < count; i++) {
-    for (let k = 0; k < c; k++) row[k] = (x[i * c + k] as number) - (mean[k] as number);
-    for (let a = 0; a < c; a++) {
-      const xa = row[a] as number;
-      if (xa === 0) continue;
-      const base = a * c;
-      for (let b = a; b < c; b++) cov[base + b] = (cov[base + b] as number) + xa * (row[b] as number);
-    }
-  }
-  for (let a = 0; a < c; a++)
-    for (let b = a; b < c; b++) {
-      const v = (cov[a * c + b] as number) / (count - 1);
-      cov[a * c + b] = v;
-      cov[b * c + a] = v;
-    }
-  return { channels: c, count, mean, covariance: cov };
+  const [, h, w] = features.shape;
+  if (h * w < 2) throw new Error(`feature map ${h}x${w} is too small for a covariance (need >= 2 positions)`);
+  // One part: the sums are taken about the features' own mean, i.e. the two-pass centred covariance.
+  const accumulator = new MomentAccumulator();
+  await accumulator.add(features);
+  return accumulator.moments();
 }
 
 async function featureMoments32(features: tf.Tensor4D): Promise<FeatureMoments> {
@@ -97,7 +77,8 @@ export class MomentAccumulator {
     if (!this.shift) {
       this.channels = c;
       this.shift = new Float64Array(c);
-      for (let i = 0; i < n; i++) for (let k = 0; k < c; k++) this.shift[k] = (this.shift[k] as number) + (x[i * c + k] as number) / n;
+      for (let i = 0; i < n; i++) for (let k = 0; k < c; k++) this.shift[k] = (this.shift[k] as number) + (x[i * c + k] as number);
+      for (let k = 0; k < c; k++) this.shift[k] = (this.shift[k] as number) / n;
       this.sum = new Float64Array(c);
       this.outer = new Float64Array(c * c);
     }
