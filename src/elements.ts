@@ -17,6 +17,7 @@ export {
 } from './components/livestyle-style-mixer.js';
 export { LivestyleStats } from './components/livestyle-stats.js';
 export { StylizedView, parseStyleSrc, processingSizePx, ELEMENT_TEMPORAL_STRENGTH } from './components/stylized-view.js';
+export { CanvasPresenter, type PresentPath } from './components/canvas-presenter.js';
 export { StylizerController, FpsMeter, sameStyleImages, decodeStyleSource, type StylizerStatus } from './components/stylizer-controller.js';
 export { CameraController, describeCameraError, type CameraDevice, type Resolution } from './components/camera-controller.js';
 export { exportStylizedWebm, exportSize, estimateSecondsLeft, type ExportOptions, type ExportResult } from './components/video-export.js';

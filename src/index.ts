@@ -13,3 +13,4 @@ import './temporal/warp-kernels-gpu.js';
 
 export * from './api.js';
 export { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+export { CanvasPresenter, type PresentPath } from './components/canvas-presenter.js';

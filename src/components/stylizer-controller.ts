@@ -3,10 +3,11 @@
  * settings, and draws stylised frames to a canvas. Latest call wins for style loads; weight-only
  * changes apply to the next frame without re-encoding anything.
  */
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { AbortError, Stylizer, type StageTimings, type StylizerOptions } from '../api.js';
 import type { StyleSource } from './types.js';
+import { CanvasPresenter, type PresentPath } from './canvas-presenter.js';
 
 export type StylizerStatus = 'idle' | 'loading-model' | 'loading-styles' | 'ready' | 'error';
 
@@ -53,6 +54,8 @@ export interface DrawnFrame {
   readonly height: number;
   readonly timings: StageTimings | null;
   readonly fps: number;
+  /** `'gpu'`: drawn straight from GPU memory; `'readback'`: through the CPU (wasm, or a fallback). */
+  readonly presentPath: PresentPath;
 }
 
 export class StylizerController implements ReactiveController {
@@ -66,6 +69,7 @@ export class StylizerController implements ReactiveController {
   private styleRequest = 0;
   private styleAbort: AbortController | null = null;
   private readonly fps = new FpsMeter();
+  private presenter: CanvasPresenter | null = null;
   /** Bumped by dispose(): a model load that started before belongs to a stale generation. */
   private generation = 0;
 
@@ -95,6 +99,8 @@ export class StylizerController implements ReactiveController {
     this.styleAbort?.abort();
     this.stylizer?.dispose();
     this.stylizer = null;
+    this.presenter?.dispose();
+    this.presenter = null;
     this.creating = null;
     this.activeStyles = [];
     this.status = 'idle';
@@ -181,12 +187,9 @@ export class StylizerController implements ReactiveController {
     try {
       out = timestampMs === null ? await stylizer.stylize(source) : await stylizer.stylizeVideoFrame(source, timestampMs);
       const [height, width] = out.shape;
-      if (target.width !== width || target.height !== height) {
-        target.width = width;
-        target.height = height;
-      }
-      await tf.browser.toPixels(out, target);
-      return { width, height, timings: stylizer.lastTimings, fps: this.fps.tick(performance.now()) };
+      this.presenter ??= new CanvasPresenter();
+      const presentPath = await this.presenter.draw(out, target);
+      return { width, height, timings: stylizer.lastTimings, fps: this.fps.tick(performance.now()), presentPath };
     } finally {
       out?.dispose();
     }

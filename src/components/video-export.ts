@@ -3,7 +3,6 @@
  * mediabunny), stylised in video mode and encoded into a WebM in memory. Not a real-time capture:
  * the output has exactly the source's frames and timestamps. Cancelling discards everything.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import {
   ALL_FORMATS,
   BlobSource,
@@ -18,6 +17,7 @@ import {
 } from 'mediabunny';
 import { AbortError, type Stylizer } from '../api.js';
 import { processingDimensions } from './stylized-view.js';
+import { CanvasPresenter } from './canvas-presenter.js';
 import type { ExportProgressDetail } from './types.js';
 
 export interface ExportOptions {
@@ -65,6 +65,7 @@ export async function exportStylizedWebm(file: Blob, stylizer: Stylizer, options
   frameCanvas.height = size.height;
   const frameContext = frameCanvas.getContext('2d');
   const outCanvas = document.createElement('canvas');
+  const presenter = new CanvasPresenter();
   if (!frameContext) throw new Error('no 2D canvas context');
 
   const target = new BufferTarget();
@@ -95,7 +96,7 @@ export async function exportStylizedWebm(file: Blob, stylizer: Stylizer, options
           output.addVideoTrack(source, { frameRate: Math.max(1, Math.round(stats.averagePacketRate)) });
           await output.start();
         }
-        await tf.browser.toPixels(out, outCanvas);
+        await presenter.draw(out, outCanvas);
       } finally {
         out.dispose();
       }
@@ -115,6 +116,7 @@ export async function exportStylizedWebm(file: Blob, stylizer: Stylizer, options
     throw e;
   } finally {
     stylizer.reset();
+    presenter.dispose();
     input.dispose();
   }
   const buffer = target.buffer;

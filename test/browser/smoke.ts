@@ -1,6 +1,15 @@
 // Runs in headless Chromium: the same two-level cascade on each backend, results posted to window.
 import * as tf from '@tensorflow/tfjs-core';
-import { Stylizer, StyleOptimizer, setWasmPaths, warpBilinear, warpBilinearOps, hasWarpKernel, estimateFlow } from '../../src/index.js';
+import {
+  Stylizer,
+  StyleOptimizer,
+  CanvasPresenter,
+  setWasmPaths,
+  warpBilinear,
+  warpBilinearOps,
+  hasWarpKernel,
+  estimateFlow,
+} from '../../src/index.js';
 import type { BackendResult } from './types.js';
 
 declare global {
@@ -104,6 +113,9 @@ async function checkNoReadback(backend: 'wasm' | 'webgl' | 'webgpu', style: tf.T
     tf.tidy(() => tf.slice(tf.image.resizeBilinear(pattern(2), [64, 96]), [0, 2 * k, 0], [64, 64, 3])),
   );
   const counts: Record<string, number> = {};
+  /** Readbacks while the presenter draws (kept apart from the stylizer's). */
+  const drawCounts: Record<string, number> = {};
+  let drawing = false;
   const restore: Array<() => void> = [];
   /** Wraps `target[name]` to count calls (those `isReadback` accepts) under `label`. */
   const spy = (target: object, name: string, label: string, isReadback: (args: unknown[]) => boolean = () => true): void => {
@@ -111,7 +123,8 @@ async function checkNoReadback(backend: 'wasm' | 'webgl' | 'webgpu', style: tf.T
     const original = host[name];
     if (typeof original !== 'function') return;
     host[name] = function (this: unknown, ...args: unknown[]) {
-      if (isReadback(args)) counts[label] = (counts[label] ?? 0) + 1;
+      const bucket = drawing ? drawCounts : counts;
+      if (isReadback(args)) bucket[label] = (bucket[label] ?? 0) + 1;
       return (original as (...a: unknown[]) => unknown).apply(this, args);
     };
     restore.push(() => {
@@ -124,9 +137,18 @@ async function checkNoReadback(backend: 'wasm' | 'webgl' | 'webgpu', style: tf.T
     return cache ? Object.keys(cache).length : null;
   };
   let last: tf.Tensor3D | null = null;
+  // The frame is drawn as the elements draw it: straight from GPU memory onto a 2D canvas.
+  const presenter = new CanvasPresenter();
+  const view = document.createElement('canvas');
+  result.presentPaths = [];
   try {
     checkPhase = 'warm-up';
-    for (let i = 0; i < 3; i++) (await stylizer.stylizeVideoFrame(frames[i]!, i * 33)).dispose(); // warm-up: weights, shaders
+    for (let i = 0; i < 3; i++) {
+      // Warm-up: weights, shaders, the presenter's program.
+      const warm = await stylizer.stylizeVideoFrame(frames[i]!, i * 33);
+      await presenter.draw(warm, view);
+      warm.dispose();
+    }
     result.tensorsAfterFrames = [];
     for (const name of ['dataSync', 'data', 'arraySync', 'array', 'bytes']) spy(tf.Tensor.prototype, name, `Tensor.${name}`);
     // A backend read of data that already sits on the CPU (small constants tf.js keeps there) is
@@ -151,6 +173,12 @@ async function checkNoReadback(backend: 'wasm' | 'webgl' | 'webgpu', style: tf.T
     for (let i = 3; i < 6; i++) {
       last?.dispose();
       last = await stylizer.stylizeVideoFrame(frames[i]!, i * 33);
+      drawing = true;
+      try {
+        result.presentPaths.push(await presenter.draw(last, view));
+      } finally {
+        drawing = false;
+      }
       if (i !== 4) result.tensorsAfterFrames.push(tf.memory().numTensors);
     }
     const programsAfter = programCount();
@@ -158,13 +186,26 @@ async function checkNoReadback(backend: 'wasm' | 'webgl' | 'webgpu', style: tf.T
   } finally {
     for (const r of restore) r();
     result.readbacksPerFrame = counts;
+    result.readbacksPerDraw = drawCounts;
   }
   checkPhase = 'final read';
   if (last) {
     const values = await last.data();
     result.videoFrameValid = values.every((v) => Number.isFinite(v) && v >= 0 && v <= 1);
+    // What the GPU draw put on the canvas against tf.js's own CPU path, byte for byte.
+    const reference = document.createElement('canvas');
+    await tf.browser.toPixels(last, reference);
+    const [h, w] = last.shape;
+    const drawn = view.getContext('2d')!.getImageData(0, 0, w, h).data;
+    const expected = reference.getContext('2d')!.getImageData(0, 0, w, h).data;
+    let maxDiff = 0;
+    for (let i = 0; i < expected.length; i++) maxDiff = Math.max(maxDiff, Math.abs(drawn[i]! - expected[i]!));
+    result.presentMaxDiff = maxDiff;
+    result.presentSize = [view.width, view.height];
+    result.presentError = presenter.gpuError;
     last.dispose();
   }
+  presenter.dispose();
   stylizer.dispose();
   tf.dispose(frames);
 }

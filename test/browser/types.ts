@@ -26,4 +26,13 @@ export interface BackendResult {
   /** Calls the spies counted for one deliberate readback of a GPU tensor (proves they work). */
   spyCalibration?: number;
   noReadbackError?: string;
+  /** Readbacks counted while `CanvasPresenter.draw` put frames 3–5 on a canvas. */
+  readbacksPerDraw?: Record<string, number>;
+  /** How each of frames 3–5 reached the canvas (`CanvasPresenter.draw`). */
+  presentPaths?: string[];
+  /** Max |drawn - toPixels| over the last frame's RGBA bytes. */
+  presentMaxDiff?: number;
+  presentSize?: number[];
+  /** The presenter's last GPU-draw error, if any. */
+  presentError?: string | null;
 }
