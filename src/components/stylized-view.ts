@@ -204,6 +204,7 @@ export abstract class StylizedView extends LitElement {
       timings: drawn.timings,
       fps: drawn.fps,
       backend: this.stylizer.backend,
+      presentPath: drawn.presentPath,
     };
     this.lastFrame = detail;
     this.dispatchEvent(new CustomEvent('frame', { detail }));

@@ -51,6 +51,8 @@ export interface FrameDetail {
   /** Frames per second, averaged over the last second or so. */
   readonly fps: number;
   readonly backend: string;
+  /** `'gpu'`: drawn straight from GPU memory (WebGL); `'readback'`: through the CPU (`tf.browser.toPixels`). */
+  readonly presentPath: 'gpu' | 'readback';
 }
 
 /** `error` detail: something the user should know about (also shown in the element). */
