@@ -124,6 +124,9 @@ describe('browser backends agree', () => {
     expect(r.readbacksPerDraw).toEqual({}); // the same spies as the frame check, during the draws
     expect(r.presentSize).toEqual([64, 64]);
     expect(r.presentMaxDiff).toBeLessThanOrEqual(1); // one 8-bit rounding step at most
+    // CPU-resident values, grey and int32 images take toPixels, and are not GPU failures.
+    expect(r.presentOddPaths).toEqual(['readback', 'readback', 'readback']);
+    expect(r.presentOddError).toBeNull();
   });
 
   it('on webgpu the presenter draws through toPixels (a canvas context breaks the software adapter)', () => {

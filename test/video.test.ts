@@ -4,6 +4,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initNodeWasm, Stylizer, StyleOptimizer, InputError, readImageFile, toImageBatch, pairWarpingError } from '../src/node.js';
 import { SHARED } from './helpers.js';
+import { boxMean } from '../src/temporal/box-filter.js';
 
 let photo: tf.Tensor4D; // a 160 px photo the synthetic clips are cut from
 let style: tf.Tensor3D;
@@ -45,6 +46,29 @@ async function meanWarpingError(inputs: readonly tf.Tensor3D[], outputs: readonl
   }
   return sum / (outputs.length - 1);
 }
+
+describe('box mean of the temporal blend', () => {
+  it('equals the 2-D tf.avgPool (clipped border windows included) at a fraction of the reads, and leaks nothing', () => {
+    const image = tf.randomUniform<tf.Rank.R4>([1, 37, 29, 3], 0, 1, 'float32', 7);
+    const before = tf.memory().numTensors;
+    for (const k of [1, 5, 15]) {
+      const separable = boxMean(image, k);
+      const direct = tf.avgPool(image, k, 1, 'same');
+      const maxAbs = tf.tidy(() => tf.max(tf.abs(tf.sub(separable, direct))).dataSync()[0]);
+      expect(maxAbs, `k=${k}`).toBeLessThan(1e-6);
+      tf.dispose([separable, direct]);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    image.dispose();
+  });
+
+  it('refuses a window that is not a positive integer', () => {
+    const image = tf.zeros<tf.Rank.R4>([1, 4, 4, 1]);
+    expect(() => boxMean(image, 0)).toThrow('boxMean: window must be a positive integer (got 0)');
+    expect(() => boxMean(image, 2.5)).toThrow('positive integer');
+    image.dispose();
+  });
+});
 
 describe('temporal smoothing', () => {
   it('off (strength 0) reproduces per-frame stylisation exactly', async () => {

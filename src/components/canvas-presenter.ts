@@ -22,6 +22,8 @@ type AnyCanvas = HTMLCanvasElement | OffscreenCanvas;
 
 /** One backend's way of drawing. */
 interface GpuDrawer {
+  /** Whether `image`'s values live in GPU memory (small or fresh tensors may still sit on the CPU). */
+  holds(image: tf.Tensor3D): boolean;
   /** Renders `image` into the drawer's own canvas and returns that canvas (valid until the task ends). */
   render(image: tf.Tensor3D): AnyCanvas;
   dispose(): void;
@@ -62,13 +64,15 @@ void main() {
   outColor = vec4(clamp(vec3(valueAt(i), valueAt(i + 1), valueAt(i + 2)), 0.0, 1.0), 1.0);
 }`;
 
-/** The webgl backend's GL context and canvas (tf.js internals, typed to what is used). */
+/** The webgl backend's GL context and tensor storage (tf.js internals, typed to what is used). */
 interface WebGLBackendLike {
   gpgpu: { gl: WebGL2RenderingContext };
+  texData: { get(dataId: object): { texture?: unknown; slice?: unknown } | undefined };
 }
 
 class WebGLDrawer implements GpuDrawer {
   private readonly gl: WebGL2RenderingContext;
+  private readonly backend: WebGLBackendLike;
   private readonly program: WebGLProgram;
   private readonly vao: WebGLVertexArrayObject;
   private readonly uniforms: { values: WebGLUniformLocation | null; size: WebGLUniformLocation | null; cols: WebGLUniformLocation | null };
@@ -77,6 +81,7 @@ class WebGLDrawer implements GpuDrawer {
     const gl = backend.gpgpu.gl;
     if (typeof WebGL2RenderingContext === 'undefined' || !(gl instanceof WebGL2RenderingContext)) throw new Error('WebGL 2 required');
     this.gl = gl;
+    this.backend = backend;
     const compile = (type: number, source: string): WebGLShader => {
       const s = gl.createShader(type);
       if (!s) throw new Error('createShader failed');
@@ -103,6 +108,11 @@ class WebGLDrawer implements GpuDrawer {
       size: gl.getUniformLocation(program, 'u_sizePx'),
       cols: gl.getUniformLocation(program, 'u_texCols'),
     };
+  }
+
+  holds(image: tf.Tensor3D): boolean {
+    const data = this.backend.texData.get(image.dataId);
+    return data !== undefined && (data.texture != null || data.slice != null);
   }
 
   render(image: tf.Tensor3D): AnyCanvas {
@@ -165,32 +175,37 @@ export class CanvasPresenter {
   private gpuFailed = false;
   private gpuFailures = 0;
   private disposed = false;
-  /** Why the last GPU draw failed (that frame went through `toPixels`), or null. */
+  /** Why the last GPU draw attempt failed (that frame went through `toPixels`); null after a success. */
   gpuError: string | null = null;
   /** How the last frame was drawn. */
   lastPath: PresentPath | null = null;
 
   /**
-   * Draws `image` (`[H, W, 3]` in [0, 1], not disposed) on `target` (resized to the image; its
-   * 2D context is used).
+   * Draws `image` on `target` (resized to the image; its 2D context is used). The GPU path takes
+   * `[H, W, 3]` float32 in [0, 1] held in GPU memory; other images go through `tf.browser.toPixels`
+   * (which accepts `[H, W]` and 1/3/4 channels). `image` is not disposed.
    */
-  async draw(image: tf.Tensor3D, target: HTMLCanvasElement | OffscreenCanvas): Promise<PresentPath> {
+  async draw(image: tf.Tensor2D | tf.Tensor3D, target: HTMLCanvasElement | OffscreenCanvas): Promise<PresentPath> {
     if (this.disposed) throw new Error('CanvasPresenter is disposed');
     const [heightPx, widthPx] = image.shape;
     resize(target, widthPx, heightPx);
-    const drawer = this.drawerFor(tf.backend());
-    if (drawer) {
+    // The pass reads float RGB; anything else (grey, RGBA, int32) goes through toPixels, which
+    // validates it.
+    const rgb = image.rank === 3 && image.shape[2] === 3 && image.dtype === 'float32' ? (image as tf.Tensor3D) : null;
+    const drawer = rgb ? this.drawerFor(tf.backend()) : null;
+    if (rgb && drawer?.holds(rgb)) {
       try {
-        const source = drawer.render(image);
+        const source = drawer.render(rgb);
         const ctx = target.getContext('2d');
         if (!ctx) throw new Error('the target canvas has no 2D context');
         ctx.drawImage(source, 0, 0);
         this.gpuFailures = 0;
+        this.gpuError = null;
         this.lastPath = 'gpu';
         return 'gpu';
       } catch (e) {
-        // This frame takes the safe path (e.g. a tensor tf.js still holds on the CPU); repeated
-        // failures (a lost context, a driver that refuses the pass) switch the GPU path off.
+        // This frame takes the safe path; repeated failures (a lost context, a driver that refuses
+        // the pass) switch the GPU path off.
         this.gpuError = e instanceof Error ? e.message : String(e);
         if (++this.gpuFailures >= MAX_GPU_FAILURES) {
           this.gpuFailed = true;

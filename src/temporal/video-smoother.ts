@@ -26,6 +26,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { consistencyMask, flowFromPyramids, greyPyramid, pyramidLevels, resizeFlow, toGrey255, type FlowOptions } from './flow.js';
 import { warpBilinear } from './warp.js';
+import { boxMean } from './box-filter.js';
 
 export interface SmootherSettings {
   /** In [0, 1]: weight of the previous output where tracking is confident (see the module doc). */
@@ -225,11 +226,11 @@ function restoreDetail(mixed: tf.Tensor4D, reference: tf.Tensor4D): tf.Tensor4D 
     let restM: tf.Tensor4D = mixed;
     let restR: tf.Tensor4D = reference;
     for (const k of BAND_WINDOWS_PX) {
-      const baseM = tf.avgPool(restM, k, 1, 'same');
-      const baseR = tf.avgPool(restR, k, 1, 'same');
+      const baseM = boxMean(restM, k);
+      const baseR = boxMean(restR, k);
       const bandM = tf.sub<tf.Tensor4D>(restM, baseM);
       const bandR = tf.sub<tf.Tensor4D>(restR, baseR);
-      const energy = (d: tf.Tensor4D): tf.Tensor4D => tf.avgPool(tf.mean<tf.Tensor4D>(tf.square(d), 3, true), k, 1, 'same');
+      const energy = (d: tf.Tensor4D): tf.Tensor4D => boxMean(tf.mean<tf.Tensor4D>(tf.square(d), 3, true), k);
       const gain = tf.clipByValue(tf.sqrt(tf.div(tf.add(energy(bandR), 1e-6), tf.add(energy(bandM), 1e-6))), 1, MAX_DETAIL_GAIN);
       out = tf.add(out, tf.mul(bandM, gain));
       restM = baseM;

@@ -204,6 +204,17 @@ async function checkNoReadback(backend: 'wasm' | 'webgl' | 'webgpu', style: tf.T
     result.presentSize = [view.width, view.height];
     result.presentError = presenter.gpuError;
     last.dispose();
+    // Images the GPU pass does not take go through toPixels without counting as GPU failures:
+    // values still on the CPU, a grey [H, W] image, int32 RGB.
+    const odd = [
+      tf.tensor3d(new Float32Array(4 * 4 * 3).fill(0.5), [4, 4, 3]),
+      tf.fill<tf.Rank.R2>([4, 4], 0.5),
+      tf.fill<tf.Rank.R3>([4, 4, 3], 128, 'int32'),
+    ];
+    result.presentOddPaths = [];
+    for (const t of odd) result.presentOddPaths.push(await presenter.draw(t, document.createElement('canvas')));
+    result.presentOddError = presenter.gpuError;
+    tf.dispose(odd);
   }
   presenter.dispose();
   stylizer.dispose();

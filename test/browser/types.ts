@@ -35,4 +35,7 @@ export interface BackendResult {
   presentSize?: number[];
   /** The presenter's last GPU-draw error, if any. */
   presentError?: string | null;
+  /** Paths for a CPU-resident RGB tensor, a grey [H, W] image and int32 RGB (all via toPixels). */
+  presentOddPaths?: string[];
+  presentOddError?: string | null;
 }
