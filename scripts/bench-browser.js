@@ -9,7 +9,7 @@
 //          [--presets realtime,balanced,best] [--runs 5] [--frames 10] [--flags "<extra chromium flags>"] [--no-history]
 import path from 'node:path';
 import os from 'node:os';
-import { appendFileSync, createReadStream, existsSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'vite';
@@ -38,26 +38,12 @@ const frames = Number(values.frames);
 if (!(Number.isInteger(runs) && runs >= 1 && Number.isInteger(frames) && frames >= 1))
   throw new Error('--runs and --frames: integers >= 1');
 if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM} (set CHROMIUM_PATH)`);
-const modelsDir = process.env.LIVESTYLE_MODELS_DIR ?? path.join(root, 'models');
-
+// The config's demo plugin serves /models/ (from $LIVESTYLE_MODELS_DIR or models/).
 const server = await createServer({
   configFile: path.join(root, 'vite.config.ts'),
   root,
   logLevel: 'error',
   server: { port: 0, host: '127.0.0.1' },
-  plugins: [
-    {
-      name: 'serve-bench-models',
-      configureServer(s) {
-        s.middlewares.use('/models', (req, res, next) => {
-          const file = path.join(modelsDir, decodeURIComponent((req.url ?? '').split('?')[0] ?? ''));
-          if (!file.startsWith(modelsDir) || !existsSync(file)) return next();
-          res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
-          createReadStream(file).pipe(res);
-        });
-      },
-    },
-  ],
 });
 let browser;
 try {

@@ -1,7 +1,7 @@
 // Browser smoke test: Debian's Chromium (headless, software WebGL and WebGPU) driven by playwright-core;
 // the same cascade must agree across the webgl, webgpu and wasm backends.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, createReadStream } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { createServer, type ViteDevServer } from 'vite';
 import { chromium, type Browser } from 'playwright-core';
@@ -16,25 +16,12 @@ let results: BackendResult[] = [];
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install Debian's chromium (see .ci/run)`);
-  const modelsDir = process.env.LIVESTYLE_MODELS_DIR ?? path.join(REPO_ROOT, 'models');
+  // The config's demo plugin serves /models/ (from $LIVESTYLE_MODELS_DIR or models/).
   server = await createServer({
     configFile: path.join(REPO_ROOT, 'vite.config.ts'),
     root: REPO_ROOT,
     logLevel: 'error',
     server: { port: 0, host: '127.0.0.1' },
-    plugins: [
-      {
-        name: 'serve-test-models',
-        configureServer(s) {
-          s.middlewares.use('/models', (req, res, next) => {
-            const file = path.join(modelsDir, decodeURIComponent((req.url ?? '').split('?')[0] ?? ''));
-            if (!file.startsWith(modelsDir) || !existsSync(file)) return next();
-            res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
-            createReadStream(file).pipe(res);
-          });
-        },
-      },
-    ],
   });
   await server.listen();
   const address = server.httpServer?.address();
