@@ -1,4 +1,5 @@
 /** Shared types of the web components: style sources, presets and the typed custom events. */
+import type { PresentPath } from './canvas-presenter.js';
 import type { Preset, StageTimings, TransformMethod } from '../api.js';
 
 /** One style of a blend: an image URL (or a user's file) and its relative weight. */
@@ -52,7 +53,7 @@ export interface FrameDetail {
   readonly fps: number;
   readonly backend: string;
   /** `'gpu'`: drawn straight from GPU memory (WebGL); `'readback'`: through the CPU (`tf.browser.toPixels`). */
-  readonly presentPath: 'gpu' | 'readback';
+  readonly presentPath: PresentPath;
 }
 
 /** `error` detail: something the user should know about (also shown in the element). */

@@ -65,8 +65,8 @@ export async function exportStylizedWebm(file: Blob, stylizer: Stylizer, options
   frameCanvas.height = size.height;
   const frameContext = frameCanvas.getContext('2d');
   const outCanvas = document.createElement('canvas');
-  const presenter = new CanvasPresenter();
   if (!frameContext) throw new Error('no 2D canvas context');
+  const presenter = new CanvasPresenter();
 
   const target = new BufferTarget();
   const output = new Output({ format: new WebMOutputFormat(), target });
