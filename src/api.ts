@@ -85,6 +85,7 @@ export { gramMatrix, styleLayerLoss, contentLoss, totalVariationLoss } from './o
 export { Lbfgs, Adam, NonFiniteLossError, type ImageOptimizer, type StepResult } from './optimize/optimizers.js';
 export { ensureGradients } from './optimize/gradients.js';
 export { warpBilinear, warpBilinearOps, hasWarpKernel, DENSE_WARP_KERNEL } from './temporal/warp.js';
+export { hasTvl1Kernels, tvl1FusedStep, TVL1_PRIMAL_KERNEL, TVL1_DUAL_KERNEL, type Tvl1Linearisation } from './temporal/tvl1-step.js';
 export {
   estimateFlow,
   estimateFlowBothWays,

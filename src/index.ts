@@ -10,6 +10,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 // The dense-warp kernel for the GPU backends (wasm/cpu register theirs in temporal/warp-kernels-cpu.ts).
 import './temporal/warp-kernels-gpu.js';
+// The fused TV-L1 iteration (two passes instead of ~16 ops) for the GPU backends.
+import './temporal/tvl1-kernels-gpu.js';
 
 export * from './api.js';
 export { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';

@@ -133,6 +133,29 @@ describe('browser backends agree', () => {
     expect(r.presentMaxDiff).toBe(0);
   });
 
+  it.each(['webgl', 'webgpu'])('on %s the fused TV-L1 passes match the composed ops and run a fraction of the kernels', (name) => {
+    const r = get(name);
+    expect(r.warpError, r.warpError).toBeUndefined();
+    expect(r.tvl1HasKernels).toBe(true);
+    // The passes themselves: equal to the ops up to float rounding.
+    expect(r.tvl1StepMaxDiffPx).toBeLessThan(1e-5);
+    // The whole solve: re-warping amplifies rounding a little, far below a pixel.
+    expect(r.tvl1SolveMeanDiffPx).toBeLessThan(1e-3);
+    const { fused, ops } = r.flowKernelCalls!;
+    console.log(
+      `${name}: one flow runs ${fused} kernels fused vs ${ops} composed; step max diff ${r.tvl1StepMaxDiffPx!.toExponential(2)} px, solve mean diff ${r.tvl1SolveMeanDiffPx!.toExponential(2)} px`,
+    );
+    expect(fused).toBeLessThan(ops / 3);
+  });
+
+  it('wasm keeps the composed ops for TV-L1 (no fused kernels there)', () => {
+    const r = get('wasm');
+    expect(r.tvl1HasKernels).toBe(false);
+    expect(r.tvl1StepMaxDiffPx).toBe(0);
+    expect(r.tvl1SolveMeanDiffPx).toBe(0);
+    expect(r.flowKernelCalls!.fused).toBe(r.flowKernelCalls!.ops);
+  });
+
   it.each(['wasm', 'webgl', 'webgpu'])('the Gatys optimiser runs on %s in the browser and its loss falls', (name) => {
     const r = get(name);
     expect(r.optimizerError).toBeUndefined();

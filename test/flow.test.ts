@@ -161,6 +161,7 @@ describe('flow API hygiene', () => {
     expect(() => resolveFlowOptions({ tau: 0.5 })).toThrow(/tau must be in \(0, 0.25\]/);
     expect(() => resolveFlowOptions({ warps: 0 })).toThrow(FlowOptionsError);
     expect(() => resolveFlowOptions({ bogus: 1 } as never)).toThrow(/unknown flow option "bogus"/);
+    expect(() => resolveFlowOptions({ fusedKernels: 1 } as never)).toThrow(/fusedKernels must be a boolean \(got 1\)/);
     const a = tf.zeros<tf.Rank.R4>([1, 32, 32, 3]);
     const b = tf.zeros<tf.Rank.R4>([1, 32, 40, 3]);
     expect(() => estimateFlow(a, b)).toThrow(/frames differ in size/);

@@ -8,7 +8,9 @@ import {
   warpBilinear,
   warpBilinearOps,
   hasWarpKernel,
+  hasTvl1Kernels,
   estimateFlow,
+  type FlowOptions,
 } from '../../src/index.js';
 import type { BackendResult } from './types.js';
 
@@ -72,6 +74,39 @@ async function runOn(backend: 'wasm' | 'webgl' | 'webgpu'): Promise<BackendResul
       const est = estimateFlow(a, b, { finestLevel: 0 });
       const inner = tf.slice(est, [0, 8, 8, 0], [1, 48, 48, 2]);
       result.flowMean = Array.from(await tf.mean(inner, [0, 1, 2]).data());
+      // The fused TV-L1 passes against the composed ops on this backend, and the kernels each runs.
+      result.tvl1HasKernels = hasTvl1Kernels();
+      const solve = async (options: Partial<FlowOptions>): Promise<[number, Float32Array]> => {
+        let flowOut: tf.Tensor4D | null = null;
+        const info = await tf.profile(() => {
+          flowOut = estimateFlow(a, b, options);
+          return flowOut;
+        });
+        const values = (await flowOut!.data()) as Float32Array;
+        (flowOut as tf.Tensor4D | null)?.dispose();
+        return [info.kernels.filter((k) => !k.name.endsWith('__op')).length, values];
+      };
+      const diffs = (x: Float32Array, y: Float32Array): { max: number; mean: number } => {
+        let max = 0;
+        let sum = 0;
+        for (let i = 0; i < x.length; i++) {
+          const d = Math.abs(x[i]! - y[i]!);
+          max = Math.max(max, d);
+          sum += d;
+        }
+        return { max, mean: sum / x.length };
+      };
+      // One linearisation, 8 iterations, one level at full size: the passes alone, no re-warping.
+      const step = { finestLevel: 0, coarsestSidePx: 64, warps: 1, iterations: 8 };
+      const [, stepFused] = await solve({ ...step, fusedKernels: true });
+      const [, stepOps] = await solve({ ...step, fusedKernels: false });
+      result.tvl1StepMaxDiffPx = diffs(stepFused, stepOps).max;
+      // The whole coarse-to-fine solve: each re-warp resamples at sub-pixel positions and the
+      // thresholding is piecewise, so rounding differences grow; compare the mean.
+      const [fusedCalls, fusedFlow] = await solve({ finestLevel: 0, fusedKernels: true });
+      const [opsCalls, opsFlow] = await solve({ finestLevel: 0, fusedKernels: false });
+      result.tvl1SolveMeanDiffPx = diffs(fusedFlow, opsFlow).mean;
+      result.flowKernelCalls = { fused: fusedCalls, ops: opsCalls };
       tf.dispose([img, flow, viaKernel, viaOps, a, shift, b, est, inner]);
     } catch (e) {
       result.warpError = String((e as Error).stack ?? e);

@@ -15,6 +15,14 @@ export interface BackendResult {
   /** Mean estimated flow (x, y) over the interior for a (+3, -2) px shift of the 64x64 pattern. */
   flowMean?: number[];
   warpError?: string;
+  /** The backend has the fused TV-L1 kernels. */
+  tvl1HasKernels?: boolean;
+  /** Max |fused − composed-ops| flow (px) after one linearisation of 8 iterations (one level). */
+  tvl1StepMaxDiffPx?: number;
+  /** Mean |fused − composed-ops| flow (px) of the whole coarse-to-fine solve. */
+  tvl1SolveMeanDiffPx?: number;
+  /** Kernels run by one estimateFlow of that pair: fused passes vs composed ops. */
+  flowKernelCalls?: { fused: number; ops: number };
   /** Video mode, realtime preset: readbacks counted during frames 3–5 (after warm-up). */
   readbacksPerFrame?: Record<string, number>;
   /** Compiled programs / pipelines added during frames 3–5 (null where the backend has no cache to count). */
