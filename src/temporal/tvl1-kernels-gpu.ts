@@ -176,62 +176,52 @@ class DualWebGPU extends Tvl1WebGPU {
   }
 }
 
-function primalInputs(inputs: tf.NamedTensorInfoMap): tf.TensorInfo[] {
-  return ['u', 'p', 'grad', 'invGrad', 'rhoC'].map((n) => input(inputs, n, TVL1_PRIMAL_KERNEL));
+/** A fused kernel on both GPU backends: its named inputs, and a program per backend. */
+interface FusedKernel {
+  readonly name: string;
+  readonly inputs: readonly string[];
+  /** The input whose shape the output has. */
+  readonly outputLike: string;
+  readonly webgl: (shape: number[], attr: (name: string) => number) => GPGPUProgram;
+  readonly webgpu: (shape: number[], attr: (name: string) => number) => WebGPUProgram;
 }
 
-tf.registerKernel({
-  kernelName: TVL1_PRIMAL_KERNEL,
-  backendName: 'webgl',
-  kernelFunc: ({ inputs, backend, attrs }) => {
-    const ins = primalInputs(inputs);
-    const program = new PrimalWebGL(
-      (ins[0] as tf.TensorInfo).shape,
-      attr(attrs, 'lambdaTheta', TVL1_PRIMAL_KERNEL),
-      attr(attrs, 'theta', TVL1_PRIMAL_KERNEL),
-    );
-    return (backend as MathBackendWebGL).runWebGLProgram(program, ins, 'float32');
-  },
+function registerOnGpus(k: FusedKernel): void {
+  const read = (inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap | undefined) => ({
+    ins: k.inputs.map((n) => input(inputs, n, k.name)),
+    shape: input(inputs, k.outputLike, k.name).shape,
+    attr: (name: string) => attr(attrs, name, k.name),
+  });
+  tf.registerKernel({
+    kernelName: k.name,
+    backendName: 'webgl',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const r = read(inputs, attrs);
+      return (backend as MathBackendWebGL).runWebGLProgram(k.webgl(r.shape, r.attr), r.ins, 'float32');
+    },
+  });
+  tf.registerKernel({
+    kernelName: k.name,
+    backendName: 'webgpu',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const r = read(inputs, attrs);
+      return (backend as WebGPUBackend).runWebGPUProgram(k.webgpu(r.shape, r.attr), r.ins, 'float32');
+    },
+  });
+}
+
+registerOnGpus({
+  name: TVL1_PRIMAL_KERNEL,
+  inputs: ['u', 'p', 'grad', 'invGrad', 'rhoC'],
+  outputLike: 'u',
+  webgl: (shape, a) => new PrimalWebGL(shape, a('lambdaTheta'), a('theta')),
+  webgpu: (shape, a) => new PrimalWebGPU(shape, a('lambdaTheta'), a('theta')),
 });
 
-tf.registerKernel({
-  kernelName: TVL1_PRIMAL_KERNEL,
-  backendName: 'webgpu',
-  kernelFunc: ({ inputs, backend, attrs }) => {
-    const ins = primalInputs(inputs);
-    const program = new PrimalWebGPU(
-      (ins[0] as tf.TensorInfo).shape,
-      attr(attrs, 'lambdaTheta', TVL1_PRIMAL_KERNEL),
-      attr(attrs, 'theta', TVL1_PRIMAL_KERNEL),
-    );
-    return (backend as WebGPUBackend).runWebGPUProgram(program, ins, 'float32');
-  },
-});
-
-tf.registerKernel({
-  kernelName: TVL1_DUAL_KERNEL,
-  backendName: 'webgl',
-  kernelFunc: ({ inputs, backend, attrs }) => {
-    const u = input(inputs, 'u', TVL1_DUAL_KERNEL);
-    const p = input(inputs, 'p', TVL1_DUAL_KERNEL);
-    return (backend as MathBackendWebGL).runWebGLProgram(
-      new DualWebGL(p.shape, attr(attrs, 'tauOverTheta', TVL1_DUAL_KERNEL)),
-      [u, p],
-      'float32',
-    );
-  },
-});
-
-tf.registerKernel({
-  kernelName: TVL1_DUAL_KERNEL,
-  backendName: 'webgpu',
-  kernelFunc: ({ inputs, backend, attrs }) => {
-    const u = input(inputs, 'u', TVL1_DUAL_KERNEL);
-    const p = input(inputs, 'p', TVL1_DUAL_KERNEL);
-    return (backend as WebGPUBackend).runWebGPUProgram(
-      new DualWebGPU(p.shape, attr(attrs, 'tauOverTheta', TVL1_DUAL_KERNEL)),
-      [u, p],
-      'float32',
-    );
-  },
+registerOnGpus({
+  name: TVL1_DUAL_KERNEL,
+  inputs: ['u', 'p'],
+  outputLike: 'p',
+  webgl: (shape, a) => new DualWebGL(shape, a('tauOverTheta')),
+  webgpu: (shape, a) => new DualWebGPU(shape, a('tauOverTheta')),
 });
