@@ -11,7 +11,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { GPGPUProgram, MathBackendWebGL } from '@tensorflow/tfjs-backend-webgl';
-import { webgpu_util, type WebGPUBackend, type WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import { FlatWebGPUProgram } from './webgpu-program.js';
 import { TVL1_DUAL_KERNEL, TVL1_PRIMAL_KERNEL } from './tvl1-step.js';
 
 /** A float literal both GLSL and WGSL read as float. */
@@ -114,19 +115,7 @@ class DualWebGL implements GPGPUProgram {
   }
 }
 
-abstract class Tvl1WebGPU implements WebGPUProgram {
-  abstract variableNames: string[];
-  abstract shaderKey: string;
-  outputShape: number[];
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  workgroupSize: [number, number, number] = [64, 1, 1];
-  size = true;
-  constructor(shape: number[]) {
-    this.outputShape = shape;
-    this.dispatchLayout = webgpu_util.flatDispatchLayout(this.outputShape);
-    this.dispatch = webgpu_util.computeDispatch(this.dispatchLayout, this.outputShape, this.workgroupSize);
-  }
+abstract class Tvl1WebGPU extends FlatWebGPUProgram {
   protected wrap(channel: string, body: string): string {
     return `
       fn main(index : i32) {
@@ -142,7 +131,6 @@ abstract class Tvl1WebGPU implements WebGPUProgram {
         }
       }`;
   }
-  abstract getUserCode(): string;
 }
 
 class PrimalWebGPU extends Tvl1WebGPU {

@@ -7,7 +7,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { GPGPUProgram, MathBackendWebGL } from '@tensorflow/tfjs-backend-webgl';
-import { webgpu_util, type WebGPUBackend, type WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import { FlatWebGPUProgram } from './webgpu-program.js';
 import { DENSE_WARP_KERNEL } from './warp-kernels-cpu.js';
 
 function imageAndFlow(inputs: tf.NamedTensorInfoMap): [tf.TensorInfo, tf.TensorInfo] {
@@ -49,20 +50,9 @@ class WarpProgramWebGL implements GPGPUProgram {
   }
 }
 
-class WarpProgramWebGPU implements WebGPUProgram {
+class WarpProgramWebGPU extends FlatWebGPUProgram {
   variableNames = ['image', 'flow'];
-  outputShape: number[];
   shaderKey = 'livestyleDenseWarp';
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  workgroupSize: [number, number, number] = [64, 1, 1];
-  size = true;
-
-  constructor(shape: number[]) {
-    this.outputShape = shape;
-    this.dispatchLayout = webgpu_util.flatDispatchLayout(this.outputShape);
-    this.dispatch = webgpu_util.computeDispatch(this.dispatchLayout, this.outputShape, this.workgroupSize);
-  }
 
   getUserCode(): string {
     return `
