@@ -2,7 +2,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { initNodeWasm, Stylizer, StyleOptimizer, InputError, readImageFile, toImageBatch, pairWarpingError } from '../src/node.js';
+import {
+  initNodeWasm,
+  Stylizer,
+  StyleOptimizer,
+  InputError,
+  readImageFile,
+  toImageBatch,
+  pairWarpingError,
+  VideoSmoother,
+} from '../src/node.js';
 import { SHARED } from './helpers.js';
 import { boxMean } from '../src/temporal/box-filter.js';
 
@@ -149,6 +158,36 @@ describe('temporal smoothing', () => {
     s.dispose();
     tf.dispose([a, b, other, small]);
   });
+
+  it('keeps tracking through fast real motion but cuts between shots (shared Sintel frames, flow at 256 px)', async () => {
+    // sintel_ambush_4 frames 4-6 are a fight moving up to 250 px per frame at 1024 px: only ~10%
+    // of the frame tracks, yet it is one shot. Cutting to mountain_2 and raft_demo tracks 0-1%.
+    const video = path.join(SHARED, 'data', 'video');
+    const files = [
+      ['sintel_ambush_4_clean', 'frame_0004.png', false],
+      ['sintel_ambush_4_clean', 'frame_0005.png', false],
+      ['sintel_ambush_4_clean', 'frame_0006.png', false],
+      ['sintel_mountain_2', 'frame_0001.png', true],
+      ['sintel_raft_demo', 'frame_0016.png', true],
+    ] as const;
+    const smoother = new VideoSmoother({ strength: 0.9, flowMaxSidePx: 256 });
+    const before = tf.memory().numTensors;
+    const seen: Array<{ cut: boolean; tracked: number }> = [];
+    for (const [clip, file] of files) {
+      const frame = toImageBatch(await readImageFile(path.join(video, clip, file), 256));
+      smoother.prepare(frame);
+      const info = await smoother.lastFrameInfo();
+      seen.push({ cut: info?.sceneCut ?? true, tracked: info?.trackedFraction ?? 0 });
+      smoother.blend(frame).dispose();
+      frame.dispose();
+    }
+    smoother.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    console.log(`tracked: ${seen.map((x) => x.tracked.toFixed(3)).join(', ')}`);
+    expect(seen.map((x) => x.cut)).toEqual([true, false, false, true, true]); // the first frame starts a shot
+    expect(seen[1]?.tracked).toBeLessThan(0.4); // what the old 40% rule wrongly called a cut
+    expect(seen[2]?.tracked).toBeLessThan(0.4);
+  }, 60_000);
 
   it('1000 frames through stylizeVideoFrame leave tf.memory() where it started', async () => {
     // Small frames and one level keep this to about a minute; every frame still runs both flows,
