@@ -33,6 +33,13 @@ beforeAll(async () => {
   await page.goto(`http://127.0.0.1:${address.port}/test/browser/smoke.html`);
   await page.waitForFunction(() => (window as { smokeResults?: unknown }).smokeResults !== undefined, undefined, { timeout: 240_000 });
   results = (await page.evaluate(() => (window as { smokeResults?: BackendResult[] }).smokeResults)) ?? [];
+  // A second page on half-float WebGL textures: tf.js fixes that choice once per page.
+  const half = await browser.newPage();
+  half.on('pageerror', (e) => errors.push(e.message));
+  await half.goto(`http://127.0.0.1:${address.port}/test/browser/smoke.html?float16`);
+  await half.waitForFunction(() => (window as { smokeResults?: unknown }).smokeResults !== undefined, undefined, { timeout: 240_000 });
+  results.push(...((await half.evaluate(() => (window as { smokeResults?: BackendResult[] }).smokeResults)) ?? []));
+  await half.close();
   mkdirSync(path.join(REPO_ROOT, 'test-artifacts'), { recursive: true });
   await page.screenshot({ path: path.join(REPO_ROOT, 'test-artifacts', 'browser-smoke.png') });
   if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
@@ -162,6 +169,38 @@ describe('browser backends agree', () => {
     const totals = r.optimizerTotals!;
     expect(totals).toHaveLength(6);
     expect(totals[5]).toBeLessThan(0.5 * totals[0]!);
+  });
+});
+
+describe('WebGL on half-float textures (devices without float32 rendering)', () => {
+  const rows = (): [BackendResult, BackendResult] => {
+    const full = results.find((x) => x.backend === 'webgl-presets');
+    const half = results.find((x) => x.backend === 'webgl-float16');
+    expect(full?.error, full?.error).toBeUndefined();
+    expect(half?.error, half?.error).toBeUndefined();
+    return [full!, half!];
+  };
+
+  it.each(['realtime', 'balanced', 'best'])('the %s preset stays finite and within a parity bound of float32', (preset) => {
+    const [full, half] = rows();
+    const a = full.presetPixels![preset]!;
+    const b = half.presetPixels![preset]!;
+    expect(b).toHaveLength(a.length);
+    // The Newton–Schulz whitening of realtime/balanced made every pixel NaN here (README, "Precision").
+    expect(b.filter((v) => !Number.isFinite(v))).toHaveLength(0);
+    let sum = 0;
+    for (let i = 0; i < a.length; i++) sum += Math.abs(a[i]! - b[i]!);
+    const mean = sum / a.length;
+    const max = maxAbsDiff(a, b);
+    console.log(`float16 ${preset}: mean |diff| ${mean.toFixed(4)}, max ${max.toFixed(4)}`);
+    expect(mean).toBeLessThan(0.02);
+    expect(max).toBeLessThan(0.2);
+  });
+
+  it('video mode (flow, warp, blend) stays finite and in range', () => {
+    const [full, half] = rows();
+    expect(full.videoFrameValid).toBe(true);
+    expect(half.videoFrameValid).toBe(true);
   });
 });
 

@@ -40,7 +40,9 @@ export interface StylizerOptions {
    * How WCT whitens the content features each frame: `'eigen'` (exact: the moments are read back and
    * eigendecomposed in float64 on the CPU, the published method) or `'newton-schulz'` (an iterative
    * inverse square root on the backend, no readback; feature error ~1e-4 relative to `'eigen'`,
-   * measured in test/parity.test.ts). `statisticsPrecision` applies to `'eigen'` only.
+   * measured in test/parity.test.ts). `statisticsPrecision` applies to `'eigen'` only. On a WebGL
+   * backend that keeps half-float textures, `'newton-schulz'` whitens exactly instead: the
+   * iteration diverges in float16 (README, "Precision").
    * Default `'eigen'`.
    */
   readonly wctWhitening: WctWhitening;

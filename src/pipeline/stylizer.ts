@@ -24,6 +24,7 @@ import { OptionsError, effectiveLevels, normaliseWeights, resolveOptions, type B
 import { InputError, toImageBatch, type StylizerInput } from './input.js';
 import { AdaptiveResolution } from './adaptive-resolution.js';
 import { stylizeLevelTiled } from './tiles.js';
+import { storesHalfFloats } from '../backend/precision.js';
 
 export interface StyleSpec {
   readonly image: StylizerInput;
@@ -504,7 +505,10 @@ export class Stylizer {
         const tTr = now();
         let transformed: tf.Tensor4D;
         try {
-          if (options.method === 'wct' && options.wctWhitening === 'newton-schulz') {
+          // Half-float textures cannot hold the Newton–Schulz iteration: covariance eigenvalues
+          // below float16's resolution come out negative and it diverges (every pixel NaN;
+          // README, "Precision"). There the exact whitening runs instead, at one readback a level.
+          if (options.method === 'wct' && options.wctWhitening === 'newton-schulz' && !storesHalfFloats()) {
             const blended = blendWctStats(
               perStyle.map((s) => s.wct),
               styles.weights,

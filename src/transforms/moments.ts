@@ -44,8 +44,9 @@ async function featureMoments32(features: tf.Tensor4D): Promise<FeatureMoments> 
   const [meanT, covT] = tf.tidy(() => {
     const x = tf.reshape(features, [count, c]);
     const mean = tf.mean(x, 0);
-    const xc = tf.sub(x, mean);
-    const cov = tf.div(tf.matMul(xc, xc, true, false), count - 1);
+    // Scaled before the product so XᵀX cannot overflow half-float textures (see wct.ts).
+    const xs = tf.mul(tf.sub(x, mean), 1 / Math.sqrt(count - 1));
+    const cov = tf.matMul(xs, xs, true, false);
     return [mean, cov];
   });
   try {

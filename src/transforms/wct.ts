@@ -134,7 +134,10 @@ export function wctOnBackend(
   return tf.tidy(() => {
     const x = tf.reshape(contentFeatures, [count, c]);
     const xc = tf.sub(x, tf.mean(x, 0));
-    const covariance = tf.div<tf.Tensor2D>(tf.matMul(xc, xc, true, false), count - 1);
+    // Scaled before the product, not after: on half-float textures (WebGL without float32
+    // rendering) the raw XᵀX of a large map overflows float16's 65,504 (README, "Precision").
+    const xs = tf.mul(xc, 1 / Math.sqrt(count - 1));
+    const covariance = tf.matMul<tf.Tensor2D>(xs, xs, true, false);
     const whitening = inverseSqrtNewtonSchulz(covariance, newtonSchulz);
     // Rows are positions: (T Xc)^T = Xc T^T with T = colouring · whitening (whitening is symmetric).
     const tT = tf.matMul(whitening, style.colouring, false, true);

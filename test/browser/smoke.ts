@@ -256,6 +256,53 @@ async function checkNoReadback(backend: 'wasm' | 'webgl' | 'webgpu', style: tf.T
   tf.dispose(frames);
 }
 
+/**
+ * Each preset's output for the test pattern on WebGL, and whether three smoothed video frames
+ * stay finite. The `?float16` page runs it on half-float textures (what tf.js picks where a device
+ * cannot render float32, as on many phones); the test compares with the float32 page.
+ */
+async function runPresetsOnWebgl(name: string): Promise<BackendResult> {
+  const result: BackendResult = { backend: name, ok: false, presetPixels: {} };
+  try {
+    const content = pattern(1);
+    const style = pattern(3);
+    for (const preset of ['realtime', 'balanced', 'best'] as const) {
+      const stylizer = await Stylizer.create({ backend: 'webgl', preset, modelBaseUrl: '/models/' });
+      await stylizer.setStyles([{ image: style }]);
+      const out = await stylizer.stylize(content);
+      result.presetPixels![preset] = Array.from(await out.data());
+      out.dispose();
+      stylizer.dispose();
+    }
+    const stylizer = await Stylizer.create({ backend: 'webgl', preset: 'realtime', modelBaseUrl: '/models/' });
+    await stylizer.setStyles([{ image: style }]);
+    let frame: tf.Tensor3D | null = null;
+    for (let i = 0; i < 3; i++) {
+      frame?.dispose();
+      frame = await stylizer.stylizeVideoFrame(content, i * 40);
+    }
+    const values = await frame!.data();
+    result.videoFrameValid = values.every((v) => Number.isFinite(v) && v >= 0 && v <= 1);
+    frame!.dispose();
+    stylizer.dispose();
+    tf.dispose([content, style]);
+    result.ok = true;
+  } catch (e) {
+    result.error = e instanceof Error ? e.message : String(e);
+  }
+  return result;
+}
+
 const results: BackendResult[] = [];
-for (const b of ['wasm', 'webgl', 'webgpu'] as const) results.push(await runOn(b));
+if (new URLSearchParams(location.search).has('float16')) {
+  // Before any WebGL texture exists: the flag holds for the page's lifetime, as on such a device.
+  tf.env().set('WEBGL_RENDER_FLOAT32_ENABLED', false);
+  await tf.setBackend('webgl');
+  results.push(await runPresetsOnWebgl('webgl-float16'));
+} else {
+  // WebGL before WebGPU: the software WebGPU adapter here loses the page's WebGL context.
+  for (const b of ['wasm', 'webgl'] as const) results.push(await runOn(b));
+  results.push(await runPresetsOnWebgl('webgl-presets'));
+  results.push(await runOn('webgpu'));
+}
 window.smokeResults = results;

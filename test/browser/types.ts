@@ -46,4 +46,6 @@ export interface BackendResult {
   /** Paths for a CPU-resident RGB tensor, a grey [H, W] image and int32 RGB (all via toPixels). */
   presentOddPaths?: string[];
   presentOddError?: string | null;
+  /** Rows `webgl-presets` and `webgl-float16` (half-float textures): each preset's output pixels. */
+  presetPixels?: Record<string, number[]>;
 }
