@@ -118,6 +118,8 @@ export function uploadWctStats(style: WctStyleStats): WctStyleTensors {
  * WCT entirely on the backend, with no readback: content moments by reduction and the whitening
  * matrix by the Newton–Schulz iteration (see matrix-sqrt.ts) instead of a CPU eigendecomposition.
  * For the per-frame video path; the exact path ({@link wct}) stays the still-image reference.
+ * Not for backends that keep half floats (`storesHalfFloats()`, backend/precision.ts): it diverges there,
+ * so the Stylizer whitens exactly on them (README, "Precision").
  * @param contentFeatures NHWC batch 1; not disposed. `style` tensors are not disposed.
  * @returns new features. Caller owns; dispose.
  */
