@@ -178,6 +178,9 @@ describe('WebGL on half-float textures (devices without float32 rendering)', () 
     const half = results.find((x) => x.backend === 'webgl-float16');
     expect(full?.error, full?.error).toBeUndefined();
     expect(half?.error, half?.error).toBeUndefined();
+    // The second page really keeps half floats (tf.js honoured the flag); the first does not.
+    expect(half?.storesHalfFloats).toBe(true);
+    expect(full?.storesHalfFloats).toBe(false);
     return [full!, half!];
   };
 
@@ -193,6 +196,7 @@ describe('WebGL on half-float textures (devices without float32 rendering)', () 
     const mean = sum / a.length;
     const max = maxAbsDiff(a, b);
     console.log(`float16 ${preset}: mean |diff| ${mean.toFixed(4)}, max ${max.toFixed(4)}`);
+    expect(max).toBeGreaterThan(0); // float16 rounding shows: the two pages did differ
     expect(mean).toBeLessThan(0.02);
     expect(max).toBeLessThan(0.2);
   });

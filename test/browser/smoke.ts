@@ -10,6 +10,7 @@ import {
   hasWarpKernel,
   hasTvl1Kernels,
   estimateFlow,
+  storesHalfFloats,
   type FlowOptions,
 } from '../../src/index.js';
 import type { BackendResult } from './types.js';
@@ -283,6 +284,7 @@ async function runPresetsOnWebgl(name: string): Promise<BackendResult> {
     }
     const values = await frame!.data();
     result.videoFrameValid = values.every((v) => Number.isFinite(v) && v >= 0 && v <= 1);
+    result.storesHalfFloats = storesHalfFloats();
     frame!.dispose();
     stylizer.dispose();
     tf.dispose([content, style]);

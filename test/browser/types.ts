@@ -48,4 +48,6 @@ export interface BackendResult {
   presentOddError?: string | null;
   /** Rows `webgl-presets` and `webgl-float16` (half-float textures): each preset's output pixels. */
   presetPixels?: Record<string, number[]>;
+  /** `storesHalfFloats()` on that page after the runs. */
+  storesHalfFloats?: boolean;
 }
