@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { createServer, type ViteDevServer } from 'vite';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { CHROMIUM_FLAGS, REPO_ROOT } from './helpers.js';
 import type { BackendResult } from './browser/types.js';
 
@@ -27,19 +27,22 @@ beforeAll(async () => {
   const address = server.httpServer?.address();
   if (!address || typeof address === 'string') throw new Error('no server address');
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
-  const page = await browser.newPage();
   const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`http://127.0.0.1:${address.port}/test/browser/smoke.html`);
-  await page.waitForFunction(() => (window as { smokeResults?: unknown }).smokeResults !== undefined, undefined, { timeout: 240_000 });
-  results = (await page.evaluate(() => (window as { smokeResults?: BackendResult[] }).smokeResults)) ?? [];
+  /** Opens the smoke page at `query` and waits for what it posts. The caller closes the page. */
+  const smokePage = async (query: string): Promise<[Page, BackendResult[]]> => {
+    const page = await browser.newPage();
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`http://127.0.0.1:${address.port}/test/browser/smoke.html${query}`);
+    await page.waitForFunction(() => (window as { smokeResults?: unknown }).smokeResults !== undefined, undefined, {
+      timeout: 240_000,
+    });
+    return [page, (await page.evaluate(() => (window as { smokeResults?: BackendResult[] }).smokeResults)) ?? []];
+  };
+  const [page, main] = await smokePage('');
   // A second page on half-float WebGL textures: tf.js fixes that choice once per page.
-  const half = await browser.newPage();
-  half.on('pageerror', (e) => errors.push(e.message));
-  await half.goto(`http://127.0.0.1:${address.port}/test/browser/smoke.html?float16`);
-  await half.waitForFunction(() => (window as { smokeResults?: unknown }).smokeResults !== undefined, undefined, { timeout: 240_000 });
-  results.push(...((await half.evaluate(() => (window as { smokeResults?: BackendResult[] }).smokeResults)) ?? []));
+  const [half, halfResults] = await smokePage('?float16');
   await half.close();
+  results = [...main, ...halfResults];
   mkdirSync(path.join(REPO_ROOT, 'test-artifacts'), { recursive: true });
   await page.screenshot({ path: path.join(REPO_ROOT, 'test-artifacts', 'browser-smoke.png') });
   if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);

@@ -21,6 +21,20 @@ export interface FeatureMoments {
 export type StatisticsPrecision = 'float64' | 'float32';
 
 /**
+ * Unbiased covariance `XcᵀXc / (N - 1)` of mean-centred rows `xc` (`[N, C]`, not disposed), on the
+ * backend. Scaled by 1/√(N-1) before the product, not after: on half-float textures (WebGL without
+ * float32 rendering) the raw XᵀX of a large map overflows float16's 65,504 (README, "Precision").
+ * @returns `[C, C]`. Caller owns; dispose.
+ */
+export function covarianceOfCentred(xc: tf.Tensor2D): tf.Tensor2D {
+  const count = xc.shape[0];
+  return tf.tidy(() => {
+    const xs = tf.mul(xc, 1 / Math.sqrt(count - 1));
+    return tf.matMul<tf.Tensor2D>(xs, xs, true, false);
+  });
+}
+
+/**
  * Channel moments of NHWC features (batch 1).
  * ref: Li et al. 2017 (WCT), eqs. 1–2: covariance of the mean-centred C x N feature matrix.
  */
@@ -42,12 +56,9 @@ async function featureMoments32(features: tf.Tensor4D): Promise<FeatureMoments> 
   const count = h * w;
   if (count < 2) throw new Error(`feature map ${h}x${w} is too small for a covariance (need >= 2 positions)`);
   const [meanT, covT] = tf.tidy(() => {
-    const x = tf.reshape(features, [count, c]);
+    const x = tf.reshape<tf.Rank.R2>(features, [count, c]);
     const mean = tf.mean(x, 0);
-    // Scaled before the product so XᵀX cannot overflow half-float textures (see wct.ts).
-    const xs = tf.mul(tf.sub(x, mean), 1 / Math.sqrt(count - 1));
-    const cov = tf.matMul(xs, xs, true, false);
-    return [mean, cov];
+    return [mean, covarianceOfCentred(tf.sub(x, mean))];
   });
   try {
     const [mean, cov] = await Promise.all([meanT.data(), covT.data()]);

@@ -11,7 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { matMul64, spectralFunction } from './eigen.js';
-import { featureMoments, type FeatureMoments, type StatisticsPrecision } from './moments.js';
+import { covarianceOfCentred, featureMoments, type FeatureMoments, type StatisticsPrecision } from './moments.js';
 import { inverseSqrtNewtonSchulz, type NewtonSchulzOptions } from './matrix-sqrt.js';
 
 export interface WctStyleStats {
@@ -134,12 +134,9 @@ export function wctOnBackend(
   if (count < 2) throw new Error(`feature map ${h}x${w} is too small for a covariance (need >= 2 positions)`);
   if (style.colouring.shape[0] !== c) throw new Error(`WCT: content has ${c} channels, style ${style.colouring.shape[0]}`);
   return tf.tidy(() => {
-    const x = tf.reshape(contentFeatures, [count, c]);
-    const xc = tf.sub(x, tf.mean(x, 0));
-    // Scaled before the product, not after: on half-float textures (WebGL without float32
-    // rendering) the raw XᵀX of a large map overflows float16's 65,504 (README, "Precision").
-    const xs = tf.mul(xc, 1 / Math.sqrt(count - 1));
-    const covariance = tf.matMul<tf.Tensor2D>(xs, xs, true, false);
+    const x = tf.reshape<tf.Rank.R2>(contentFeatures, [count, c]);
+    const xc = tf.sub<tf.Tensor2D>(x, tf.mean(x, 0));
+    const covariance = covarianceOfCentred(xc);
     const whitening = inverseSqrtNewtonSchulz(covariance, newtonSchulz);
     // Rows are positions: (T Xc)^T = Xc T^T with T = colouring · whitening (whitening is symmetric).
     const tT = tf.matMul(whitening, style.colouring, false, true);
