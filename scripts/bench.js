@@ -6,6 +6,9 @@
 // stylisation on the 1024x436 Sintel frames. Medians of several runs after warm-up. Each run appends
 // its figures (date, machine, backend) to bench/history.jsonl so regressions show.
 // Usage: node scripts/bench.js [--runs N] [--sizes 256,512,1024] [--backend wasm|cpu] [--json out.json] [--no-history]
+// With --backend webgpu it runs the GPU benchmark instead (src/bench/gpu-bench.ts): per preset, size
+// and mode, dispatches / passes / submits / pipelines / uploads / readbacks per frame and the median
+// frame time on the Dawn adapter; `--backend webgpu --help` lists its options.
 import path from 'node:path';
 import os from 'node:os';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -29,6 +32,60 @@ import {
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const shared = process.env.LIVESTYLE_SHARED_DIR ?? path.resolve(root, '..', 'shared');
+
+const argv = process.argv.slice(2);
+const backendAt = argv.findIndex((a) => a === '--backend' || a.startsWith('--backend='));
+const chosenBackend = backendAt < 0 ? 'wasm' : argv[backendAt].includes('=') ? argv[backendAt].split('=')[1] : argv[backendAt + 1];
+if (chosenBackend === 'webgpu') {
+  await gpuBench(argv);
+  process.exit(0);
+}
+
+async function gpuBench(args) {
+  const {
+    gpuBenchMain,
+    parseGpuBenchArgs,
+    GPU_BENCH_USAGE,
+    readImageFile: read,
+    releaseNodeWebGpu,
+  } = await import('../dist/bench-exports.js');
+  if (args.includes('--help')) {
+    console.log(
+      `npm run bench -- --backend webgpu [options]\n${GPU_BENCH_USAGE}\n  --no-history                     do not append to bench/history.jsonl`,
+    );
+    return;
+  }
+  const opts = parseGpuBenchArgs(args);
+  const photo = await read(path.join(shared, 'data', 'content', 'golden_gate.jpg'), 1200);
+  const style = await read(path.join(shared, 'data', 'style', 'starry_night.jpg'), 512);
+  const report = await gpuBenchMain(opts, photo, style);
+  releaseNodeWebGpu();
+  if (opts.historyNote) {
+    const line = {
+      date: report.date,
+      kind: 'gpu',
+      adapter: report.adapter?.description ?? null,
+      software: report.adapter?.software ?? null,
+      runs: report.runs,
+      rows: report.rows.map((r) => ({
+        preset: r.preset,
+        mode: r.mode,
+        size: r.size,
+        dispatches: r.counts.dispatches,
+        passes: r.counts.computePasses,
+        submits: r.counts.submits,
+        pipelines: r.counts.pipelinesCreated,
+        uploads: r.counts.uploads,
+        readbacks: r.counts.readbacks,
+        readbackBytes: r.counts.readbackBytes,
+        frameMs: r.frameMs === null ? null : Number(r.frameMs.toFixed(2)),
+      })),
+    };
+    mkdirSync(path.join(root, 'bench'), { recursive: true });
+    appendFileSync(path.join(root, 'bench', 'history.jsonl'), `${JSON.stringify(line)}\n`);
+    console.log('appended to bench/history.jsonl');
+  }
+}
 const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '5' },

@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initNodeWasm } from './backend/node-wasm.js';
+import { initNodeWebGpu, probeNodeWebGpu, releaseNodeWebGpu, WebGpuUnavailableError } from './backend/node-webgpu.js';
 import { setDefaultEnvironment } from './pipeline/stylizer.js';
 import { OptionsError } from './pipeline/options.js';
 import type { ByteSource } from './weights/model-loader.js';
@@ -19,6 +20,16 @@ export { convertModel, ConvertError, type ConvertOptions } from './weights/conve
 export { readImageFile, writePngFile, ImageFileError, MAX_IMAGE_SIDE_PX } from './io/node-image.js';
 export { readNpy, type NpyArray } from './io/npy.js';
 export { initNodeWasm } from './backend/node-wasm.js';
+export {
+  initNodeWebGpu,
+  probeNodeWebGpu,
+  releaseNodeWebGpu,
+  nodeWebGpuAdapter,
+  nodeWebGpuLostReason,
+  isSoftwareAdapter,
+  WebGpuUnavailableError,
+  type GpuAdapterDescription,
+} from './backend/node-webgpu.js';
 
 /** The package root (holds `models/`), from this file's location in `src/` or `dist/`. */
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -42,12 +53,28 @@ export function fileModelSource(model: ModelId, dir = modelsDir()): ByteSource {
 
 setDefaultEnvironment({
   async initBackend(preference) {
-    if (preference === 'webgl' || preference === 'webgpu')
-      throw new OptionsError(`backend ${preference} is not available in Node; use wasm or cpu`);
+    if (preference === 'webgl') throw new OptionsError('backend webgl is not available in Node; use webgpu, wasm or cpu');
     if (preference === 'cpu') {
       await tf.setBackend('cpu');
       await tf.ready();
       return 'cpu';
+    }
+    if (preference === 'webgpu') {
+      await initNodeWebGpu();
+      return 'webgpu';
+    }
+    if (preference === 'auto') {
+      // 'auto' in Node: WebGPU only on a hardware adapter; a software one (lavapipe) is slower than WASM.
+      try {
+        const adapter = await probeNodeWebGpu();
+        if (!adapter.software) {
+          await initNodeWebGpu();
+          return 'webgpu';
+        }
+        releaseNodeWebGpu();
+      } catch (e) {
+        if (!(e instanceof WebGpuUnavailableError)) throw e;
+      }
     }
     await initNodeWasm();
     return 'wasm';

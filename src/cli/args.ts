@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import type { Preset } from '../pipeline/presets.js';
 import type { StylizerOptions, TransformMethod } from '../pipeline/options.js';
 import type { ModelId } from '../weights/architectures.js';
+import type { CliBackend } from './backend.js';
 
 export interface StyleArg {
   readonly file: string;
@@ -71,7 +72,7 @@ export interface StylisationFlags {
   readonly alpha: number;
   readonly preserveColor: boolean;
   readonly styleSize: number;
-  readonly backend: 'wasm' | 'cpu';
+  readonly backend: CliBackend;
 }
 
 /** Stylizer options for those flags: a preset first, then any transform flag given explicitly. */

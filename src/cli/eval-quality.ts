@@ -15,6 +15,7 @@ import path from 'node:path';
 import { Stylizer, StyleOptimizer, readImageFile, writePngFile, toImageBatch, toRgbBytes, type PixelsLike } from '../node.js';
 import { ssimLuminance } from '../metrics/ssim.js';
 import { writeFileAtomic, writeJsonFile } from '../io/atomic-file.js';
+import { announceBackend, type CliBackend } from './backend.js';
 
 export interface EvalQualityFlags {
   pairs: string;
@@ -22,7 +23,7 @@ export interface EvalQualityFlags {
   size: number;
   iters: number;
   hybridIters: number;
-  backend: 'wasm' | 'cpu';
+  backend: CliBackend;
   quiet: boolean;
 }
 
@@ -109,6 +110,7 @@ export async function evalQualityCommand(flags: EvalQualityFlags, usage: (msg: s
     if (!flags.quiet) process.stderr.write(`${m}\n`);
   };
   const wct = await Stylizer.create({ backend: flags.backend, method: 'wct' });
+  const backend = announceBackend(wct.backend, flags.quiet);
   const adain = await Stylizer.create({ backend: flags.backend, method: 'adain', levels: [4] });
   const gatys = await StyleOptimizer.create({ backend: flags.backend, iterations: flags.iters });
   // The hybrid starts from the WCT output measured above (what `init: 'wct'` computes), not a second WCT run.
@@ -189,6 +191,7 @@ export async function evalQualityCommand(flags: EvalQualityFlags, usage: (msg: s
     sizePx: flags.size,
     gatysIterations: flags.iters,
     hybridIterations: flags.hybridIters,
+    backend,
     metrics: {
       styleLoss: 'sum over relu1_1, relu2_1, relu3_1 (vgg19) of 1/3 * sum((G - A)^2) / (4 C^2), G = F^T F / (H W)',
       contentLoss: 'mean((F - P)^2) at relu3_1 (vgg19)',

@@ -9,7 +9,8 @@ import { existsSync, statSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import { StyleOptimizer, initNodeWasm, readImageFile, toImageBatch, type PixelsLike } from '../node.js';
+import { StyleOptimizer, readImageFile, toImageBatch, type PixelsLike } from '../node.js';
+import { initCliBackend, type BackendReport, type CliBackend } from './backend.js';
 import { pairWarpingError } from '../metrics/warping-error.js';
 import { estimateFlow, resizeFlow, type FlowOptions } from '../temporal/flow.js';
 import { endPointError, parseFlo, type FlowField } from '../temporal/flo.js';
@@ -22,6 +23,8 @@ export interface EvalTemporalFlags {
   flow?: string;
   style?: string;
   json?: string;
+  /** Default 'auto' (a hardware GPU through WebGPU, else wasm). */
+  backend?: CliBackend;
   quiet: boolean;
 }
 
@@ -55,11 +58,12 @@ export interface TemporalReport {
   readonly frames: number;
   readonly width: number;
   readonly height: number;
+  readonly backend: BackendReport;
 }
 
 export async function evalTemporal(flags: EvalTemporalFlags, log: (m: string) => void = () => undefined): Promise<TemporalReport> {
   const inputs = await listFrames(flags.input, '--input');
-  await initNodeWasm();
+  const backend = await initCliBackend(flags.backend ?? 'auto', flags.quiet);
   const outputs = await listFrames(flags.output, '--output');
   if (inputs.length !== outputs.length)
     throw new Error(`--input has ${inputs.length} frames but --output has ${outputs.length}; they must pair up`);
@@ -79,7 +83,7 @@ export async function evalTemporal(flags: EvalTemporalFlags, log: (m: string) =>
   const pairs: Array<{ from: string; to: string; error: number; maskedFraction: number }> = [];
   let inA = await frameAt(inputs[0] as string, h, w);
   let outA = await frameAt(outputs[0] as string, h, w);
-  const optimiser = flags.style ? await StyleOptimizer.create({ backend: 'wasm' }) : null;
+  const optimiser = flags.style ? await StyleOptimizer.create({ backend: backend.name as CliBackend }) : null;
   const styleImage = flags.style ? await readImageFile(flags.style) : null;
   let styleSum = 0;
   const styleLossOf = async (inp: tf.Tensor4D, out: tf.Tensor4D): Promise<number> => {
@@ -128,6 +132,7 @@ export async function evalTemporal(flags: EvalTemporalFlags, log: (m: string) =>
     frames: inputs.length,
     width: w,
     height: h,
+    backend,
   };
 }
 
@@ -146,6 +151,8 @@ export interface EvalFlowFlags {
   invalid?: string;
   finestLevel?: number;
   json?: string;
+  /** Default 'auto'. */
+  backend?: CliBackend;
 }
 
 async function maskFile(file: string | undefined): Promise<Uint8Array | undefined> {
@@ -168,11 +175,12 @@ export interface FlowReport {
   readonly flowMs: number;
   readonly width: number;
   readonly height: number;
+  readonly backend: BackendReport;
 }
 
 export async function evalFlow(flags: EvalFlowFlags): Promise<FlowReport> {
   if (flags.frames.length !== 2) throw new Error(`--frames needs exactly two images (got ${flags.frames.length})`);
-  await initNodeWasm();
+  const backend = await initCliBackend(flags.backend ?? 'auto', true);
   const truth = parseFlo(
     new Uint8Array(
       await readFile(flags.gt).catch(() => {
@@ -202,7 +210,15 @@ export async function evalFlow(flags: EvalFlowFlags): Promise<FlowReport> {
     const est: FlowField = { width: truth.width, height: truth.height, data };
     const e = endPointError(est, truth, occ, inv);
     const zero = endPointError({ ...est, data: new Float32Array(data.length) }, truth, occ, inv);
-    return { epeAll: e.all, epeNonOccluded: e.nonOccluded, zeroMotionEpe: zero.all, flowMs, width: truth.width, height: truth.height };
+    return {
+      epeAll: e.all,
+      epeNonOccluded: e.nonOccluded,
+      zeroMotionEpe: zero.all,
+      flowMs,
+      width: truth.width,
+      height: truth.height,
+      backend,
+    };
   } finally {
     tf.dispose([ta, tb]);
   }

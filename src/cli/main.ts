@@ -24,6 +24,7 @@ import {
   PRESETS,
   effectiveLevels,
   resolveOptions,
+  releaseNodeWebGpu,
   type ModelId,
 } from '../node.js';
 import { createProgress } from './progress.js';
@@ -44,6 +45,7 @@ import { evalQualityCommand, type EvalQualityFlags } from './eval-quality.js';
 import { videoCommand, type VideoFlags } from './video.js';
 import { evalTemporalCommand, evalFlowCommand, type EvalTemporalFlags, type EvalFlowFlags } from './eval-temporal.js';
 import { VIDEO_EXTENSIONS } from '../io/video.js';
+import { announceBackend, backendOption } from './backend.js';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -74,6 +76,7 @@ async function stylizeCommand(contentPath: string, flags: StylizeFlags): Promise
     const decoderCheckpoints = await Promise.all(flags.decoder.map(async (d) => new Uint8Array(await readFile(d))));
     progress.step('loading model');
     const stylizer = await Stylizer.create({ ...options, decoderCheckpoints, tileSizePx: flags.tile });
+    announceBackend(stylizer.backend, flags.quiet);
     try {
       progress.step('encoding styles');
       await stylizer.setStyles(styles);
@@ -202,7 +205,7 @@ export function buildProgram(): Command {
         .argParser(wrap((v) => parseTileSize(v)))
         .default(0),
     )
-    .addOption(new Option('--backend <name>', 'tfjs backend').choices(['wasm', 'cpu']).default('wasm'))
+    .addOption(backendOption())
     .option('-q, --quiet', 'no progress output', false)
     .action(async (content: string, flags: StylizeFlags) => stylizeCommand(content, flags));
 
@@ -251,7 +254,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--seed <n>', 'noise seed').argParser(wrap((v) => parseIntInRange(v, 0, 2 ** 31 - 1))).default(0))
     .option('-o, --out <file.png>', 'output PNG (default: <content>.optimized.png)')
     .option('--json <file>', 'also write losses per iteration as JSON')
-    .addOption(new Option('--backend <name>', 'tfjs backend').choices(['wasm', 'cpu']).default('wasm'))
+    .addOption(backendOption())
     .option('-q, --quiet', 'no progress output', false)
     .action(async (content: string, flags: OptimizeFlags) => optimizeCommand(content, flags, (m) => new UsageError(m)));
 
@@ -280,7 +283,7 @@ export function buildProgram(): Command {
         .default(25),
     )
     .option('-o, --out <dir|file.webm|file.mp4>', 'output: a folder of PNG frames (input names) or a video file')
-    .addOption(new Option('--backend <name>', 'tfjs backend').choices(['wasm', 'cpu']).default('wasm'))
+    .addOption(backendOption())
     .option('-q, --quiet', 'no progress output', false)
     .action(async (input: string, flags: VideoFlags) => videoCommand(input, flags, (m) => new UsageError(m)));
 
@@ -295,6 +298,7 @@ export function buildProgram(): Command {
     .option('--flow <dir>', 'forward flows (.flo, one per consecutive pair) to use instead of estimating them')
     .option('--style <file>', 'also report the mean Gram style loss (vgg19 relu1_1..relu3_1) of the output frames')
     .option('--json <file>', 'also write the report as JSON')
+    .addOption(backendOption())
     .option('-q, --quiet', 'no per-pair lines on stderr', false)
     .action(async (flags: EvalTemporalFlags) => evalTemporalCommand(flags));
 
@@ -309,6 +313,7 @@ export function buildProgram(): Command {
       new Option('--finest-level <n>', 'finest pyramid level solved (0 = full size)').argParser(wrap((v) => parseIntInRange(v, 0, 4))),
     )
     .option('--json <file>', 'also write the report as JSON')
+    .addOption(backendOption())
     .action(async (flags: EvalFlowFlags) => evalFlowCommand(flags));
 
   evalCommand
@@ -322,7 +327,7 @@ export function buildProgram(): Command {
     .addOption(optimizeSizeOption())
     .addOption(iterationsOption('--iters <n>', 'Gatys iterations', DEFAULT_OPTIMIZER_OPTIONS.iterations))
     .addOption(iterationsOption('--hybrid-iters <n>', 'hybrid refinement iterations', 50))
-    .addOption(new Option('--backend <name>', 'tfjs backend').choices(['wasm', 'cpu']).default('wasm'))
+    .addOption(backendOption())
     .option('-q, --quiet', 'no progress output', false)
     .action(async (flags: EvalQualityFlags) => evalQualityCommand(flags, (m) => new UsageError(m)));
 
@@ -351,6 +356,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     const err = e as Error;
     process.stderr.write(`livestyle: error: ${err.message}\n`);
     return err instanceof UsageError ? 2 : 1;
+  } finally {
+    // Dawn's device is destroyed so nothing keeps the process alive.
+    releaseNodeWebGpu();
   }
 }
 

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { StyleOptimizer, readImageFile, writePngFile, type InitKind, type LossNetworkId, type OptimizerKind } from '../node.js';
 import { writeJsonFile } from '../io/atomic-file.js';
+import { announceBackend, type CliBackend } from './backend.js';
 import { createIterationProgress } from './progress.js';
 import type { StyleArg } from './args.js';
 
@@ -25,7 +26,7 @@ export interface OptimizeFlags {
   seed: number;
   out?: string;
   json?: string;
-  backend: 'wasm' | 'cpu';
+  backend: CliBackend;
   quiet: boolean;
 }
 
@@ -51,6 +52,7 @@ export async function optimizeCommand(contentPath: string, flags: OptimizeFlags,
     seed: flags.seed,
     backend: flags.backend,
   });
+  const backend = announceBackend(optimizer.backend, flags.quiet);
   const controller = new AbortController();
   const onSigint = (): void => {
     if (controller.signal.aborted) process.exit(130);
@@ -76,6 +78,7 @@ export async function optimizeCommand(contentPath: string, flags: OptimizeFlags,
           content: contentPath,
           styles: flags.style,
           options: optimizer.getOptions(),
+          backend,
           parts: result.parts,
           iterations: result.iterations,
           evaluations: result.evaluations,

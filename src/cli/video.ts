@@ -4,10 +4,56 @@
  * (the input's names) or a .webm/.mp4 file. Ctrl-C stops after the current frame: frames already
  * written stay, a video file is completed with the frames so far, nothing is left half-written.
  */
-import { Stylizer, readImageFile } from '../node.js';
+import { Stylizer, readImageFile, nodeWebGpuLostReason, type PixelsLike } from '../node.js';
 import { openFrameSink, openFrameSource, type FrameSink, type FrameSource } from '../io/video.js';
 import { createIterationProgress } from './progress.js';
 import { stylisationOptions, type StyleArg, type StylisationFlags } from './args.js';
+import { announceBackend } from './backend.js';
+
+/** The GPU went away mid-clip; the frames done before it are complete on disk. */
+class DeviceLostError extends Error {
+  override name = 'DeviceLostError';
+}
+
+/** Decoded frames read ahead of the stylizer, and encoded frames in flight behind it. */
+const READ_AHEAD_FRAMES = 3;
+const WRITES_IN_FLIGHT = 2;
+
+/**
+ * Pulls up to `depth` items ahead from `source`, so a decoder (ffmpeg, blocked on a full pipe
+ * otherwise) works while the consumer computes. Errors surface at the item where they happened.
+ */
+export async function* readAhead<T>(source: AsyncIterable<T>, depth: number): AsyncGenerator<T> {
+  const it = source[Symbol.asyncIterator]();
+  const queue: Array<Promise<IteratorResult<T>>> = [];
+  let done = false;
+  const pull = (): void => {
+    while (!done && queue.length < depth) {
+      const next = it.next();
+      queue.push(next);
+      // Stop pulling at the end; a rejection is rethrown when its turn comes.
+      next.then(
+        (r) => {
+          if (r.done) done = true;
+        },
+        () => {
+          done = true;
+        },
+      );
+    }
+  };
+  try {
+    pull();
+    while (queue.length > 0) {
+      const r = await (queue.shift() as Promise<IteratorResult<T>>);
+      if (r.done) return;
+      pull();
+      yield r.value;
+    }
+  } finally {
+    await it.return?.();
+  }
+}
 
 export interface VideoFlags extends StylisationFlags {
   style: StyleArg[];
@@ -38,35 +84,58 @@ export async function videoCommand(input: string, flags: VideoFlags, usage: (msg
   };
   process.on('SIGINT', onSigint);
   const progress = createIterationProgress(source.count, flags.quiet, 10);
+  announceBackend(stylizer.backend, flags.quiet);
   let written = 0;
+  let issued = 0;
+  // Writes run behind the stylizer: frame i is read back and encoded while frame i+1 is computed.
+  const writes: Array<Promise<void>> = [];
+  const t0 = performance.now();
+  const settleOldest = async (): Promise<void> => {
+    await writes.shift();
+    written++;
+    const fps = written / ((performance.now() - t0) / 1000);
+    progress.update(Math.min(written, source.count), `${fps.toFixed(2)} frames/s`);
+  };
   try {
     await stylizer.setStyles(styles);
-    sink = await openFrameSink(flags.out, source.fps);
-    const t0 = performance.now();
-    for await (const pixels of source.frames()) {
-      if (interrupted) break;
-      const out = await stylizer.stylizeVideoFrame(pixels, (written * 1000) / source.fps);
-      try {
-        await sink.write(source.names[written] ?? `frame_${String(written + 1).padStart(6, '0')}.png`, out);
-      } finally {
-        out.dispose();
+    const out = await openFrameSink(flags.out, source.fps);
+    sink = out;
+    try {
+      for await (const pixels of readAhead<PixelsLike>(source.frames(), READ_AHEAD_FRAMES)) {
+        if (interrupted) break;
+        const frame = await stylizer.stylizeVideoFrame(pixels, (issued * 1000) / source.fps);
+        const name = source.names[issued] ?? `frame_${String(issued + 1).padStart(6, '0')}.png`;
+        issued++;
+        const write = out.write(name, frame).finally(() => frame.dispose());
+        write.catch(() => undefined); // awaited in order below; never an unhandled rejection
+        writes.push(write);
+        while (writes.length >= WRITES_IN_FLIGHT) await settleOldest();
+        // Let a pending SIGINT run between frames (WASM work otherwise starves the event loop).
+        await new Promise((resolve) => setTimeout(resolve, 0));
       }
-      written++;
-      const fps = written / ((performance.now() - t0) / 1000);
-      progress.update(Math.min(written, source.count), `${fps.toFixed(2)} frames/s`);
-      // Let a pending SIGINT run between frames (WASM work otherwise starves the event loop).
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      while (writes.length > 0) await settleOldest();
+    } catch (e) {
+      // A lost GPU device ends the run like an interrupt: the frames already done are kept.
+      const lost = nodeWebGpuLostReason();
+      if (!lost) throw e;
+      await Promise.allSettled(writes.splice(0));
+      source.close();
+      if (written === 0) throw new Error(`the GPU device was lost before any frame was written (${lost})`);
+      await out.finish();
+      progress.stop();
+      throw new DeviceLostError(`the GPU device was lost after ${written} frames (${lost}); wrote those ${written} frames to ${flags.out}`);
     }
     source.close();
     if (written === 0) throw new Error(`${input}: no frames were stylised`);
-    await sink.finish();
+    await out.finish();
     progress.stop();
     if (!flags.quiet)
       process.stderr.write(`wrote ${written} frame${written === 1 ? '' : 's'} to ${flags.out}${interrupted ? ' (interrupted)' : ''}\n`);
   } catch (e) {
     progress.stop();
     source.close();
-    await sink?.abort();
+    await Promise.allSettled(writes.splice(0));
+    if (!(e instanceof DeviceLostError)) await sink?.abort();
     throw e;
   } finally {
     process.off('SIGINT', onSigint);

@@ -1,5 +1,6 @@
 /** Converting the accepted image kinds to a float RGB tensor in [0, 1]. */
 import * as tf from '@tensorflow/tfjs-core';
+import { storesHalfFloats } from '../backend/precision.js';
 
 /** Raw pixels, as `ImageData` or a decoded file: RGBA (4 bytes/px) or RGB (3 bytes/px). */
 export interface PixelsLike {
@@ -66,11 +67,34 @@ export function toImageBatch(input: StylizerInput, what = 'image'): tf.Tensor4D 
 
 /** `[H, W, 3]` float in [0,1] → interleaved RGB bytes (clamped, rounded). The tensor is not disposed. */
 export async function toRgbBytes(image: tf.Tensor3D): Promise<Uint8Array> {
-  const bytes = tf.tidy(() => tf.cast(tf.round(tf.mul(tf.clipByValue(image, 0, 1), 255)), 'int32'));
+  const [height, width] = image.shape;
+  if (storesHalfFloats()) {
+    // float16 cannot hold the packed 24-bit value below: one int32 per channel.
+    const bytes = tf.tidy(() => tf.cast(tf.round(tf.mul(tf.clipByValue(image, 0, 1), 255)), 'int32'));
+    try {
+      return Uint8Array.from(await bytes.data());
+    } finally {
+      bytes.dispose();
+    }
+  }
+  // One int32 per pixel, r + 256 g + 65536 b (exact in float32: < 2^24), so a GPU backend reads back
+  // a third of the bytes of one int32 per channel.
+  const packed = tf.tidy(() => {
+    const q = tf.round(tf.mul(tf.clipByValue(image, 0, 1), 255));
+    return tf.cast(tf.sum(tf.mul(q, tf.tensor1d([1, 256, 65536])), -1), 'int32');
+  });
   try {
-    return Uint8Array.from(await bytes.data());
+    const px = (await packed.data()) as Int32Array;
+    const out = new Uint8Array(width * height * 3);
+    for (let i = 0, o = 0; i < px.length; i++, o += 3) {
+      const v = px[i] as number;
+      out[o] = v & 255;
+      out[o + 1] = (v >> 8) & 255;
+      out[o + 2] = (v >> 16) & 255;
+    }
+    return out;
   } finally {
-    bytes.dispose();
+    packed.dispose();
   }
 }
 

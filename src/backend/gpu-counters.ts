@@ -1,0 +1,137 @@
+/**
+ * Counts what a frame costs a WebGPU device in calls rather than milliseconds: compute dispatches,
+ * compute passes, queue submits, pipelines created, tensor uploads and readbacks. On a GPU, fixed
+ * per-call costs (~10–20 µs per dispatch in Dawn/Vulkan) decide the frame time of networks this
+ * small, and these counts are the same on every machine, so they can be measured on a software
+ * adapter and compared across changes.
+ *
+ * Works by wrapping the WebGPU classes' prototype methods (Dawn's in Node, the browser's in a
+ * page) while installed; every device on the page is counted.
+ */
+
+export interface GpuCounts {
+  /** `dispatchWorkgroups` calls: one per shader pass tfjs (or our kernels) run. */
+  dispatches: number;
+  /** Compute passes begun (tfjs ends one at every tensor upload and every 15 dispatches). */
+  computePasses: number;
+  /** `queue.submit` calls. */
+  submits: number;
+  /** Compute pipelines created (shader compilations): 0 after warm-up on a steady frame. */
+  pipelinesCreated: number;
+  /** Tensor data uploads (buffers mapped at creation: tf.scalar constants, input pixels). */
+  uploads: number;
+  uploadBytes: number;
+  /** Uniform writes (`queue.writeBuffer`, one per dispatch in tfjs: shapes, sizes). */
+  uniformWrites: number;
+  uniformBytes: number;
+  /** Buffers mapped for reading (data brought back to the CPU). */
+  readbacks: number;
+  readbackBytes: number;
+}
+
+type Method = (this: unknown, ...args: never[]) => unknown;
+
+const zero = (): GpuCounts => ({
+  dispatches: 0,
+  computePasses: 0,
+  submits: 0,
+  pipelinesCreated: 0,
+  uploads: 0,
+  uploadBytes: 0,
+  uniformWrites: 0,
+  uniformBytes: 0,
+  readbacks: 0,
+  readbackBytes: 0,
+});
+
+/** Installed counters; {@link GpuCounters.uninstall} restores the original methods. */
+export class GpuCounters {
+  private counts = zero();
+  private readonly restore: Array<() => void> = [];
+
+  private constructor() {}
+
+  /** Starts counting on the WebGPU classes found in `scope` (default: `globalThis`). */
+  static install(scope: Record<string, unknown> = globalThis): GpuCounters {
+    const c = new GpuCounters();
+    const proto = (name: string): Record<string, Method> => {
+      const cls = scope[name] as { prototype: Record<string, Method> } | undefined;
+      if (!cls?.prototype) throw new Error(`GpuCounters: ${name} is not defined (no WebGPU implementation loaded)`);
+      return cls.prototype;
+    };
+    const wrap = (name: string, method: string, before: (self: unknown, args: unknown[]) => void): void => {
+      const p = proto(name);
+      const original = p[method];
+      if (typeof original !== 'function') throw new Error(`GpuCounters: ${name}.${method} is missing`);
+      p[method] = function (this: unknown, ...args: never[]): unknown {
+        before(this, args);
+        return original.apply(this, args);
+      };
+      c.restore.push(() => {
+        p[method] = original;
+      });
+    };
+    const mapRead = (scope['GPUMapMode'] as { READ: number } | undefined)?.READ ?? 1;
+    wrap('GPUComputePassEncoder', 'dispatchWorkgroups', () => {
+      c.counts.dispatches++;
+    });
+    wrap('GPUComputePassEncoder', 'dispatchWorkgroupsIndirect', () => {
+      c.counts.dispatches++;
+    });
+    wrap('GPUCommandEncoder', 'beginComputePass', () => {
+      c.counts.computePasses++;
+    });
+    wrap('GPUQueue', 'submit', () => {
+      c.counts.submits++;
+    });
+    wrap('GPUQueue', 'writeBuffer', (_self, args) => {
+      c.counts.uniformWrites++;
+      // writeBuffer(buffer, offset, data, dataOffset?, size?): size in elements of data when given.
+      const data = args[2] as ArrayBufferView | ArrayBuffer;
+      const bytesPer = ArrayBuffer.isView(data) ? ((data as unknown as { BYTES_PER_ELEMENT?: number }).BYTES_PER_ELEMENT ?? 1) : 1;
+      const size = args[4] as number | undefined;
+      c.counts.uniformBytes += size !== undefined ? size * bytesPer : data.byteLength;
+    });
+    wrap('GPUDevice', 'createComputePipeline', () => {
+      c.counts.pipelinesCreated++;
+    });
+    wrap('GPUDevice', 'createComputePipelineAsync', () => {
+      c.counts.pipelinesCreated++;
+    });
+    wrap('GPUDevice', 'createBuffer', (_self, args) => {
+      const d = args[0] as { size: number; mappedAtCreation?: boolean };
+      if (d.mappedAtCreation) {
+        c.counts.uploads++;
+        c.counts.uploadBytes += d.size;
+      }
+    });
+    wrap('GPUBuffer', 'mapAsync', (self, args) => {
+      if (((args[0] as number) & mapRead) !== 0) {
+        c.counts.readbacks++;
+        c.counts.readbackBytes += (self as { size: number }).size;
+      }
+    });
+    return c;
+  }
+
+  /** The counts since install or the last {@link reset}. */
+  snapshot(): GpuCounts {
+    return { ...this.counts };
+  }
+
+  reset(): void {
+    this.counts = zero();
+  }
+
+  /** Restores the original methods. Idempotent. */
+  uninstall(): void {
+    for (const r of this.restore.splice(0).reverse()) r();
+  }
+}
+
+/** `b - a`, field by field. */
+export function diffCounts(a: GpuCounts, b: GpuCounts): GpuCounts {
+  const out = zero();
+  for (const k of Object.keys(out) as Array<keyof GpuCounts>) out[k] = b[k] - a[k];
+  return out;
+}

@@ -1,0 +1,218 @@
+// WebGPU in Node (Dawn through the optional `webgpu` package) against multi-threaded WASM, on
+// whatever adapter this machine has: Mesa's lavapipe in CI (a software Vulkan driver, slow but the
+// same code path a hardware GPU runs). `.ci/run` sets LIVESTYLE_REQUIRE_WEBGPU=1, so there a missing
+// adapter fails the run instead of skipping.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  Stylizer,
+  PRESETS,
+  initNodeWasm,
+  probeNodeWebGpu,
+  releaseNodeWebGpu,
+  readImageFile,
+  isSoftwareAdapter,
+  type GpuAdapterDescription,
+  type PixelsLike,
+  type Preset,
+} from '../src/node.js';
+import { REPO_ROOT, SHARED } from './helpers.js';
+
+const run = promisify(execFile);
+const BIN = path.join(REPO_ROOT, 'bin', 'livestyle.js');
+const CONTENT = path.join(SHARED, 'data', 'content', 'golden_gate.jpg');
+const STYLE = path.join(SHARED, 'data', 'style', 'starry_night.jpg');
+
+let adapter: GpuAdapterDescription | null = null;
+let unavailable = '';
+try {
+  adapter = await probeNodeWebGpu();
+} catch (e) {
+  unavailable = (e as Error).message;
+}
+releaseNodeWebGpu();
+if (!adapter) {
+  if (process.env.LIVESTYLE_REQUIRE_WEBGPU === '1') throw new Error(`WebGPU in Node is required here but unavailable: ${unavailable}`);
+  console.warn(`skipping the Node WebGPU tests: ${unavailable}`);
+}
+
+function psnrDb(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let se = 0;
+  for (let i = 0; i < a.length; i++) se += (a[i]! - b[i]!) ** 2;
+  return 10 * Math.log10(1 / Math.max(se / a.length, 1e-20));
+}
+
+/** Three frames of a pan: the same photo shifted right by 0, 3 and 6 px. */
+function panFrames(photo: PixelsLike, width: number): PixelsLike[] {
+  const frames: PixelsLike[] = [];
+  const ch = photo.data.length / (photo.width * photo.height);
+  for (const dx of [0, 3, 6]) {
+    const data = new Uint8Array(width * photo.height * 3);
+    for (let y = 0; y < photo.height; y++)
+      for (let x = 0; x < width; x++)
+        for (let c = 0; c < 3; c++) data[(y * width + x) * 3 + c] = photo.data[(y * photo.width + x + dx) * ch + c]!;
+    frames.push({ width, height: photo.height, data });
+  }
+  return frames;
+}
+
+interface Outputs {
+  image: Record<string, Float32Array>;
+  video: Float32Array[];
+}
+
+/** Every preset's image output and a three-frame video (temporal on) on one backend. */
+async function outputsOn(backend: 'wasm' | 'webgpu', content: PixelsLike, style: PixelsLike, frames: PixelsLike[]): Promise<Outputs> {
+  const image: Record<string, Float32Array> = {};
+  for (const preset of PRESETS) {
+    const s = await Stylizer.create({ backend, preset });
+    try {
+      await s.setStyles([{ image: style }]);
+      const out = await s.stylize(content);
+      image[preset] = (await out.data()) as Float32Array;
+      out.dispose();
+    } finally {
+      s.dispose();
+    }
+  }
+  const video: Float32Array[] = [];
+  const s = await Stylizer.create({ backend, preset: 'realtime' });
+  try {
+    await s.setStyles([{ image: style }]);
+    for (let i = 0; i < frames.length; i++) {
+      const out = await s.stylizeVideoFrame(frames[i]!, i * 40);
+      video.push((await out.data()) as Float32Array);
+      out.dispose();
+    }
+  } finally {
+    s.dispose();
+  }
+  return { image, video };
+}
+
+describe.skipIf(!adapter)('WebGPU in Node (Dawn)', () => {
+  let wasm: Outputs;
+  let gpu: Outputs;
+  let content: PixelsLike;
+  let style: PixelsLike;
+  let frames: PixelsLike[];
+
+  beforeAll(async () => {
+    content = await readImageFile(CONTENT, 64); // 64 x 85 → cropped to 64 x 80 by the 5-level cascade
+    style = await readImageFile(STYLE, 64);
+    frames = panFrames(await readImageFile(CONTENT, 64), 72);
+    await initNodeWasm();
+    wasm = await outputsOn('wasm', content, style, frames);
+    gpu = await outputsOn('webgpu', content, style, frames);
+  }, 600_000);
+  afterAll(() => releaseNodeWebGpu());
+
+  it('describes its adapter; lavapipe and SwiftShader count as software', () => {
+    expect(adapter!.description.length + adapter!.device.length).toBeGreaterThan(0);
+    expect(isSoftwareAdapter({ isFallbackAdapter: false, description: 'llvmpipe: Mesa 25.0.7 (LLVM 15.0.6)' })).toBe(true);
+    expect(isSoftwareAdapter({ architecture: 'swiftshader', description: 'SwiftShader device' })).toBe(true);
+    expect(isSoftwareAdapter({ isFallbackAdapter: true })).toBe(true);
+    expect(isSoftwareAdapter({ vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H200' })).toBe(false);
+  });
+
+  it.each([...PRESETS])('image mode, preset %s: webgpu matches wasm at >= 40 dB PSNR', (preset: Preset) => {
+    const a = wasm.image[preset]!;
+    const b = gpu.image[preset]!;
+    expect(a.length).toBeGreaterThan(64 * 64 * 3 - 1);
+    expect(b.every(Number.isFinite)).toBe(true);
+    expect(psnrDb(a, b)).toBeGreaterThanOrEqual(40);
+  });
+
+  it('video mode with temporal smoothing: every frame matches wasm at >= 40 dB PSNR', () => {
+    expect(gpu.video).toHaveLength(3);
+    for (let i = 0; i < 3; i++) expect(psnrDb(wasm.video[i]!, gpu.video[i]!)).toBeGreaterThanOrEqual(40);
+    // The frames really differ (the pan moved), so the comparison is not of three copies of one frame.
+    expect(psnrDb(gpu.video[0]!, gpu.video[2]!)).toBeLessThan(30);
+  });
+
+  it('stylize, stylizeVideoFrame, reset and dispose leave no tensor behind on webgpu', async () => {
+    const s0 = await Stylizer.create({ backend: 'webgpu', preset: 'realtime' });
+    expect(s0.backend).toBe('webgpu');
+    expect(tf.getBackend()).toBe('webgpu');
+    const before = tf.memory().numTensors;
+    await s0.setStyles([{ image: style }]);
+    for (let i = 0; i < 3; i++) (await s0.stylizeVideoFrame(frames[i]!, i * 40)).dispose();
+    s0.reset();
+    (await s0.stylize(content)).dispose();
+    s0.dispose();
+    s0.dispose(); // idempotent
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe.skipIf(!adapter)('livestyle --backend (Node WebGPU)', () => {
+  let dir: string;
+  beforeAll(() => {
+    if (!existsSync(path.join(REPO_ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
+    dir = mkdtempSync(path.join(os.tmpdir(), 'livestyle-webgpu-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stderr: string }> {
+    try {
+      // The timeout catches a process that Dawn keeps alive after its work is done.
+      const r = await run('node', [BIN, ...args], { env: { ...process.env, ...env }, timeout: 240_000 });
+      return { code: 0, stderr: r.stderr };
+    } catch (e) {
+      const err = e as { code: number | null; killed?: boolean; stderr: string };
+      if (err.killed) throw new Error(`livestyle ${args.join(' ')} did not exit within 240 s`);
+      return { code: err.code ?? -1, stderr: err.stderr };
+    }
+  }
+  const stylizeArgs = (out: string, backend: string): string[] => [
+    'stylize',
+    CONTENT,
+    '--style',
+    STYLE,
+    '--size',
+    '48',
+    '--preset',
+    'realtime',
+    '--backend',
+    backend,
+    '--out',
+    path.join(dir, out),
+  ];
+
+  it('--backend webgpu stylises on the GPU adapter, says which, warns about a software one, and exits', async () => {
+    const r = await cli(stylizeArgs('gpu.png', 'webgpu'));
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('livestyle: backend webgpu (');
+    expect(r.stderr.includes('software adapter, expect CPU speed')).toBe(adapter!.software);
+    expect(existsSync(path.join(dir, 'gpu.png'))).toBe(true);
+  });
+
+  it('--backend auto takes WebGPU only on a hardware adapter', async () => {
+    const r = await cli(stylizeArgs('auto.png', 'auto'));
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`livestyle: backend ${adapter!.software ? 'wasm' : 'webgpu'}`);
+  });
+
+  it('names the optional package when Dawn is missing, and the driver when no adapter exists', async () => {
+    const missing = await cli(stylizeArgs('missing.png', 'webgpu'), { LIVESTYLE_DAWN_MODULE: 'livestyle-no-such-dawn' });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/needs the optional package 'webgpu'.*npm install webgpu/);
+    const noDriver = await cli(stylizeArgs('nodriver.png', 'webgpu'), {
+      VK_DRIVER_FILES: path.join(dir, 'none.json'),
+      VK_ICD_FILENAMES: path.join(dir, 'none.json'),
+    });
+    expect(noDriver.code).toBe(1);
+    expect(noDriver.stderr).toContain('no WebGPU adapter found');
+    // auto falls back to wasm in both cases
+    const fallback = await cli(stylizeArgs('fallback.png', 'auto'), { LIVESTYLE_DAWN_MODULE: 'livestyle-no-such-dawn' });
+    expect(fallback.code).toBe(0);
+    expect(fallback.stderr).toContain('livestyle: backend wasm');
+    for (const f of ['missing.png', 'nodriver.png']) expect(existsSync(path.join(dir, f))).toBe(false);
+  });
+});
