@@ -12,6 +12,8 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import './temporal/warp-kernels-gpu.js';
 // The fused TV-L1 iteration (two passes instead of ~16 ops) for the GPU backends.
 import './temporal/tvl1-kernels-gpu.js';
+// The whole Newton–Schulz whitening in one WebGPU dispatch (instead of ~125).
+import './transforms/newton-schulz-gpu.js';
 
 export * from './api.js';
 export { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';

@@ -17,6 +17,7 @@ import {
   releaseNodeWebGpu,
   readImageFile,
   isSoftwareAdapter,
+  inverseSqrtNewtonSchulz,
   type GpuAdapterDescription,
   type PixelsLike,
   type Preset,
@@ -134,6 +135,27 @@ describe.skipIf(!adapter)('WebGPU in Node (Dawn)', () => {
     for (let i = 0; i < 3; i++) expect(psnrDb(wasm.video[i]!, gpu.video[i]!)).toBeGreaterThanOrEqual(40);
     // The frames really differ (the pan moved), so the comparison is not of three copies of one frame.
     expect(psnrDb(gpu.video[0]!, gpu.video[2]!)).toBeLessThan(30);
+  });
+
+  it('the one-dispatch Newton–Schulz kernel equals the composed ops on webgpu (dead channels included)', async () => {
+    await Stylizer.create({ backend: 'webgpu', preset: 'realtime' }).then((s) => s.dispose());
+    for (const c of [37, 128]) {
+      // (dataSync needs OffscreenCanvas on webgpu: read back asynchronously.)
+      const [f, o] = tf.tidy(() => {
+        // A covariance with 10 dead channels, as the pruned encoders have.
+        const x = tf.mul(tf.randomNormal([300, c], 0, 1, 'float32', c), tf.concat([tf.ones([1, c - 10]), tf.zeros([1, 10])], 1));
+        const a = tf.div<tf.Tensor2D>(tf.matMul(x, x, true, false), 299);
+        return [inverseSqrtNewtonSchulz(a), inverseSqrtNewtonSchulz(a, { fusedKernel: false })];
+      });
+      const fused = await f.data();
+      const composed = await o.data();
+      tf.dispose([f, o]);
+      let scale = 0;
+      for (const v of composed) scale = Math.max(scale, Math.abs(v));
+      let maxDiff = 0;
+      for (let i = 0; i < fused.length; i++) maxDiff = Math.max(maxDiff, Math.abs(fused[i]! - composed[i]!));
+      expect(maxDiff / scale).toBeLessThan(1e-5);
+    }
   });
 
   it('stylize, stylizeVideoFrame, reset and dispose leave no tensor behind on webgpu', async () => {

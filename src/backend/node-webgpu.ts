@@ -158,6 +158,7 @@ async function start(): Promise<NodeWebGpuState> {
   // The project's own WGSL kernels (dense warp, fused TV-L1) register for the 'webgpu' backend.
   await import('../temporal/warp-kernels-gpu.js');
   await import('../temporal/tvl1-kernels-gpu.js');
+  await import('../transforms/newton-schulz-gpu.js');
   if (tf.findBackend('webgpu') || tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
   tf.registerBackend('webgpu', () => new WebGPUBackend(device, info as unknown as GPUAdapterInfo), 3);
   return s;

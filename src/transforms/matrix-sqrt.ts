@@ -16,11 +16,16 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
+/** The fused WebGPU kernel's name (registered by newton-schulz-gpu.ts where WebGPU is loaded). */
+export const NEWTON_SCHULZ_KERNEL = 'LivestyleNewtonSchulz';
+
 export interface NewtonSchulzOptions {
   /** Iterations (fixed: checking convergence would need a readback). Default 20. */
   readonly iterations: number;
   /** Ridge added to the diagonal, relative to the mean eigenvalue tr(A) / C. Default 1e-5. */
   readonly relativeRidge: number;
+  /** On webgpu, run the whole iteration as one dispatch (newton-schulz-gpu.ts). Default true. */
+  readonly fusedKernel: boolean;
 }
 
 /**
@@ -28,7 +33,7 @@ export interface NewtonSchulzOptions {
  * transformed features against the float64 eigendecomposition): 8 steps 0.04–0.17, 12 steps up to
  * 0.035, 16 steps <= 1e-4 (ridge 1e-5); ridge 1e-3 floors the error at 0.01, 1e-4 at 0.001.
  */
-export const DEFAULT_NEWTON_SCHULZ: NewtonSchulzOptions = { iterations: 20, relativeRidge: 1e-5 };
+export const DEFAULT_NEWTON_SCHULZ: NewtonSchulzOptions = { iterations: 20, relativeRidge: 1e-5, fusedKernel: true };
 
 /**
  * (A + ridge I)^-1/2 for a symmetric PSD `[C, C]` matrix, computed with matrix multiplies only.
@@ -36,9 +41,16 @@ export const DEFAULT_NEWTON_SCHULZ: NewtonSchulzOptions = { iterations: 20, rela
  * @returns `[C, C]` float32. Caller owns; dispose.
  */
 export function inverseSqrtNewtonSchulz(matrix: tf.Tensor2D, options: Partial<NewtonSchulzOptions> = {}): tf.Tensor2D {
-  const { iterations, relativeRidge } = { ...DEFAULT_NEWTON_SCHULZ, ...options };
+  const { iterations, relativeRidge, fusedKernel } = { ...DEFAULT_NEWTON_SCHULZ, ...options };
   const [c, c2] = matrix.shape;
   if (c !== c2) throw new Error(`inverseSqrtNewtonSchulz: matrix must be square (got ${c}x${c2})`);
+  if (fusedKernel && tf.getBackend() === 'webgpu' && tf.getKernel(NEWTON_SCHULZ_KERNEL, 'webgpu')) {
+    // One dispatch (newton-schulz-gpu.ts) and a slice, instead of ~125 dispatches.
+    return tf.tidy(() => {
+      const planes = tf.engine().runKernel(NEWTON_SCHULZ_KERNEL, { matrix }, { iterations, relativeRidge }) as tf.Tensor3D;
+      return tf.reshape<tf.Rank.R2>(tf.slice(planes, [0, 0, 0], [1, c, c]), [c, c]);
+    });
+  }
   return tf.tidy(() => {
     const identity = tf.eye(c);
     // tr(A) / C is the mean eigenvalue; the tiny absolute floor keeps an all-zero matrix finite.
