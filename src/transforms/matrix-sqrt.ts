@@ -47,7 +47,7 @@ export function inverseSqrtNewtonSchulz(matrix: tf.Tensor2D, options: Partial<Ne
   if (fusedKernel && tf.getBackend() === 'webgpu' && tf.getKernel(NEWTON_SCHULZ_KERNEL, 'webgpu')) {
     // One dispatch (newton-schulz-gpu.ts) and a slice, instead of ~125 dispatches.
     return tf.tidy(() => {
-      const planes = tf.engine().runKernel(NEWTON_SCHULZ_KERNEL, { matrix }, { iterations, relativeRidge }) as tf.Tensor3D;
+      const planes = tf.engine().runKernel<tf.Tensor3D>(NEWTON_SCHULZ_KERNEL, { matrix }, { iterations, relativeRidge });
       return tf.reshape<tf.Rank.R2>(tf.slice(planes, [0, 0, 0], [1, c, c]), [c, c]);
     });
   }
