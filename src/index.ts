@@ -14,6 +14,8 @@ import './temporal/warp-kernels-gpu.js';
 import './temporal/tvl1-kernels-gpu.js';
 // The whole Newton–Schulz whitening in one WebGPU dispatch (instead of ~125).
 import './transforms/newton-schulz-gpu.js';
+// A whole TV-L1 pyramid level in one WebGPU dispatch (instead of ~120).
+import './temporal/tvl1-level-gpu.js';
 
 export * from './api.js';
 export { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';

@@ -18,10 +18,13 @@ import {
   readImageFile,
   isSoftwareAdapter,
   inverseSqrtNewtonSchulz,
+  estimateFlow,
+  toImageBatch,
   type GpuAdapterDescription,
   type PixelsLike,
   type Preset,
 } from '../src/node.js';
+import { GpuCounters, type GpuCounts } from '../src/backend/gpu-counters.js';
 import { REPO_ROOT, SHARED } from './helpers.js';
 
 const run = promisify(execFile);
@@ -155,6 +158,65 @@ describe.skipIf(!adapter)('WebGPU in Node (Dawn)', () => {
       let maxDiff = 0;
       for (let i = 0; i < fused.length; i++) maxDiff = Math.max(maxDiff, Math.abs(fused[i]! - composed[i]!));
       expect(maxDiff / scale).toBeLessThan(1e-5);
+    }
+  });
+
+  it('the one-dispatch TV-L1 level equals the composed ops on webgpu', async () => {
+    const [a, b] = await Promise.all(
+      ['frame_0002.png', 'frame_0003.png'].map((f) =>
+        readImageFile(path.join(SHARED, 'data', 'flow', 'sintel_alley_1_f0002', 'clean', f), 48),
+      ),
+    );
+    const ta = toImageBatch(a!);
+    const tb = toImageBatch(b!);
+    const fused = estimateFlow(ta, tb, { finestLevel: 0 });
+    const composed = estimateFlow(ta, tb, { finestLevel: 0, fusedKernels: false });
+    const f = await fused.data();
+    const c = await composed.data();
+    tf.dispose([ta, tb, fused, composed]);
+    let maxDiff = 0;
+    let sumDiff = 0;
+    let maxFlow = 0;
+    for (let i = 0; i < f.length; i++) {
+      maxDiff = Math.max(maxDiff, Math.abs(f[i]! - c[i]!));
+      sumDiff += Math.abs(f[i]! - c[i]!);
+      maxFlow = Math.max(maxFlow, Math.abs(c[i]!));
+    }
+    expect(maxFlow).toBeGreaterThan(0.5); // a real flow, not two zero fields
+    expect(sumDiff / f.length).toBeLessThan(1e-4); // px
+    expect(maxDiff).toBeLessThan(0.05); // px
+  });
+
+  it('per-frame GPU calls at 128 px stay within the dispatch budget (counted, machine-independent)', async () => {
+    const counted = async (preset: Preset, video: boolean): Promise<GpuCounts> => {
+      const s = await Stylizer.create({ backend: 'webgpu', preset });
+      try {
+        await s.setStyles([{ image: style }]);
+        const one = async (i: number): Promise<void> =>
+          (video ? await s.stylizeVideoFrame(frames[i % 3]!, i * 40) : await s.stylize(content)).dispose();
+        for (let i = 0; i < 3; i++) await one(i); // warm-up: pipelines compiled, temporal state started
+        const counters = GpuCounters.install();
+        try {
+          await one(3);
+          return counters.snapshot();
+        } finally {
+          counters.uninstall();
+        }
+      } finally {
+        s.dispose();
+      }
+    };
+    const realtimeImage = await counted('realtime', false);
+    const balancedImage = await counted('balanced', false);
+    const realtimeVideo = await counted('realtime', true);
+    // Issue 17's budget (set at 512 px; the counts barely depend on size): was 184, 649 and 1,300.
+    expect(realtimeImage.dispatches).toBeLessThanOrEqual(80);
+    expect(balancedImage.dispatches).toBeLessThanOrEqual(250);
+    expect(realtimeVideo.dispatches).toBeLessThanOrEqual(400);
+    for (const c of [realtimeImage, balancedImage, realtimeVideo]) {
+      expect(c.pipelinesCreated).toBe(0);
+      expect(c.readbacks).toBe(0);
+      expect(c.dispatches).toBeGreaterThan(20); // counting works at all
     }
   });
 

@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { warpBilinear } from './warp.js';
-import { hasTvl1Kernels, tvl1FusedStep } from './tvl1-step.js';
+import { hasTvl1Kernels, hasTvl1LevelKernel, tvl1FusedStep, tvl1Level } from './tvl1-step.js';
 
 export interface FlowOptions {
   /** Data-term weight (IPOL's lambda; smaller = smoother flow). Default 0.15. */
@@ -32,7 +32,8 @@ export interface FlowOptions {
   readonly finestLevel: number;
   /**
    * Run each primal–dual iteration as the two fused passes where the backend has them (webgl,
-   * webgpu: ~16 dispatches become 2). Default true; false composes stock ops everywhere.
+   * webgpu: ~16 dispatches become 2), and on webgpu each whole level of up to 256x256 px as one
+   * dispatch. Default true; false composes stock ops everywhere.
    */
   readonly fusedKernels: boolean;
 }
@@ -212,13 +213,9 @@ export function pyramidLevels(h: number, w: number, coarsestSidePx: number): num
   return levels;
 }
 
-/** One TV-L1 level: refines `flow` (`[1,h,w,2]`, not disposed) from `i0` to `i1`. Caller owns the result. */
-function solveLevel(i0: tf.Tensor4D, i1: tf.Tensor4D, flow: tf.Tensor4D, o: FlowOptions, f: Filters): tf.Tensor4D {
-  const [, h, w] = i0.shape;
-  const lt = o.lambda * o.theta;
-  const mask = boundaryMask(h, w);
-  // [I1, dI1/dx, dI1/dy], warped together each warp.
-  const i1Stack = tf.tidy(() => {
+/** `[I1, ∂xI1, ∂yI1]` (central differences, symmetric border): `[1,h,w,3]`. Caller owns. */
+function i1WithGradient(i1: tf.Tensor4D, f: Filters): tf.Tensor4D {
+  return tf.tidy(() => {
     const padded = tf.mirrorPad(
       i1,
       [
@@ -231,6 +228,29 @@ function solveLevel(i0: tf.Tensor4D, i1: tf.Tensor4D, flow: tf.Tensor4D, o: Flow
     );
     return tf.concat([i1, tf.depthwiseConv2d(padded, f.centralGrad, 1, 'valid')], 3);
   });
+}
+
+/** One TV-L1 level: refines `flow` (`[1,h,w,2]`, not disposed) from `i0` to `i1`. Caller owns the result. */
+function solveLevel(i0: tf.Tensor4D, i1: tf.Tensor4D, flow: tf.Tensor4D, o: FlowOptions, f: Filters): tf.Tensor4D {
+  const [, h, w] = i0.shape;
+  const lt = o.lambda * o.theta;
+  if (o.fusedKernels && hasTvl1LevelKernel(h, w)) {
+    const stack = i1WithGradient(i1, f);
+    try {
+      return tvl1Level(i0, stack, flow, {
+        warps: o.warps,
+        iterations: o.iterations,
+        lambdaTheta: lt,
+        theta: o.theta,
+        tauOverTheta: o.tau / o.theta,
+      });
+    } finally {
+      stack.dispose();
+    }
+  }
+  const mask = boundaryMask(h, w);
+  // [I1, dI1/dx, dI1/dy], warped together each warp.
+  const i1Stack = i1WithGradient(i1, f);
   let u = tf.clone(flow);
   let p: tf.Tensor4D = tf.zeros([1, h, w, 4]);
   try {

@@ -36,3 +36,34 @@ export function tvl1FusedStep(
   const dualInputs: tf.NamedTensorMap = { u: uNext, p };
   return [uNext, tf.engine().runKernel<tf.Tensor4D>(TVL1_DUAL_KERNEL, dualInputs, { tauOverTheta })];
 }
+
+/** One whole pyramid level in one dispatch (webgpu; `tvl1-level-gpu.ts`). */
+export const TVL1_LEVEL_KERNEL = 'LivestyleTvl1Level';
+/** Per-pixel channels of its output: u (2), p (4), ∇I₁ (2), 1/|∇I₁|², ρ's constant. */
+export const TVL1_LEVEL_CHANNELS = 10;
+/** Levels up to this many pixels run as one dispatch (one workgroup sweeps them); larger ones per iteration. */
+export const TVL1_LEVEL_MAX_PIXELS = 256 * 256;
+
+/** Whether the active backend can run a whole `h x w` level in one dispatch. */
+export function hasTvl1LevelKernel(h: number, w: number, backendName = tf.getBackend()): boolean {
+  return h * w <= TVL1_LEVEL_MAX_PIXELS && tf.getKernel(TVL1_LEVEL_KERNEL, backendName) !== undefined;
+}
+
+/**
+ * Solves one level: `warps` re-linearisations of `[I1, ∂xI1, ∂yI1]` (`i1Stack`, `[1,h,w,3]`) around
+ * the flow, each followed by `iterations` primal–dual steps, from `start` (`[1,h,w,2]`) and p = 0.
+ * @returns the flow `[1,h,w,2]`. Caller owns; inputs are not disposed.
+ */
+export function tvl1Level(
+  i0: tf.Tensor4D,
+  i1Stack: tf.Tensor4D,
+  start: tf.Tensor4D,
+  c: { warps: number; iterations: number; lambdaTheta: number; theta: number; tauOverTheta: number },
+): tf.Tensor4D {
+  const [, h, w] = i0.shape;
+  return tf.tidy(() => {
+    const inputs: tf.NamedTensorMap = { i0, i1s: i1Stack, u0: start };
+    const state = tf.engine().runKernel<tf.Tensor4D>(TVL1_LEVEL_KERNEL, inputs, { ...c });
+    return tf.slice(state, [0, 0, 0, 0], [1, h, w, 2]);
+  });
+}
