@@ -16,6 +16,8 @@ import './temporal/tvl1-kernels-gpu.js';
 import './transforms/newton-schulz-gpu.js';
 // A whole TV-L1 pyramid level in one WebGPU dispatch (instead of ~120).
 import './temporal/tvl1-level-gpu.js';
+// Frames uploaded as their bytes, converted to float RGB on the GPU.
+import './pipeline/input-gpu.js';
 
 export * from './api.js';
 export { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';

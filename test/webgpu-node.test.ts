@@ -161,6 +161,20 @@ describe.skipIf(!adapter)('WebGPU in Node (Dawn)', () => {
     }
   });
 
+  it('frames uploaded as packed bytes become the same float RGB (RGB and RGBA, odd sizes)', async () => {
+    for (const channels of [3, 4]) {
+      const width = 7;
+      const height = 5;
+      const data = Uint8Array.from({ length: width * height * channels }, (_, i) => (i * 37 + 11) % 256);
+      const t = toImageBatch({ width, height, data });
+      expect(t.shape).toEqual([1, height, width, 3]);
+      const got = await t.data();
+      t.dispose();
+      for (let p = 0; p < width * height; p++)
+        for (let c = 0; c < 3; c++) expect(got[p * 3 + c]).toBeCloseTo(data[p * channels + c]! / 255, 7);
+    }
+  });
+
   it('the one-dispatch TV-L1 level equals the composed ops on webgpu', async () => {
     const [a, b] = await Promise.all(
       ['frame_0002.png', 'frame_0003.png'].map((f) =>
@@ -216,6 +230,10 @@ describe.skipIf(!adapter)('WebGPU in Node (Dawn)', () => {
     for (const c of [realtimeImage, balancedImage, realtimeVideo]) {
       expect(c.pipelinesCreated).toBe(0);
       expect(c.readbacks).toBe(0);
+      // No per-frame constants uploaded (each ended a compute pass): only the frame's own bytes.
+      expect(c.uploads).toBe(1);
+      expect(c.uploadBytes).toBeLessThanOrEqual(Math.ceil((Math.max(content.width * content.height, 72 * 64) * 3) / 4) * 4);
+      expect(c.computePasses).toBeLessThanOrEqual(20);
       expect(c.dispatches).toBeGreaterThan(20); // counting works at all
     }
   });

@@ -160,6 +160,7 @@ async function start(): Promise<NodeWebGpuState> {
   await import('../temporal/tvl1-kernels-gpu.js');
   await import('../transforms/newton-schulz-gpu.js');
   await import('../temporal/tvl1-level-gpu.js');
+  await import('../pipeline/input-gpu.js');
   if (tf.findBackend('webgpu') || tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
   tf.registerBackend('webgpu', () => new WebGPUBackend(device, info as unknown as GPUAdapterInfo), 3);
   return s;

@@ -1,6 +1,10 @@
 /** Converting the accepted image kinds to a float RGB tensor in [0, 1]. */
 import * as tf from '@tensorflow/tfjs-core';
 import { storesHalfFloats } from '../backend/precision.js';
+import { constant } from '../backend/constants.js';
+
+/** Packed frame bytes → `[1,H,W,3]` float RGB in one dispatch (registered for webgpu by input-gpu.ts). */
+export const BYTES_TO_RGB_KERNEL = 'LivestyleBytesToRgb';
 
 /** Raw pixels, as `ImageData` or a decoded file: RGBA (4 bytes/px) or RGB (3 bytes/px). */
 export interface PixelsLike {
@@ -53,10 +57,18 @@ export function toImageBatch(input: StylizerInput, what = 'image'): tf.Tensor4D 
     }
     const channels = data.length / (width * height);
     if (channels !== 3 && channels !== 4) throw new InputError(`${what}: ${data.length} bytes do not fit ${width}x${height} RGB or RGBA`);
+    if (tf.getKernel(BYTES_TO_RGB_KERNEL, tf.getBackend())) {
+      // The bytes as they are, four to a word (input-gpu.ts): one upload of the frame's own size.
+      const words = new Int32Array(Math.ceil(data.length / 4));
+      new Uint8Array(words.buffer).set(data);
+      return tf.tidy(() =>
+        tf.engine().runKernel<tf.Tensor4D>(BYTES_TO_RGB_KERNEL, { words: tf.tensor1d(words, 'int32') }, { height, width, channels }),
+      );
+    }
     return tf.tidy(() => {
       const t = tf.tensor4d(Uint8Array.from(data), [1, height, width, channels], 'int32');
       const rgb = channels === 4 ? tf.slice(t, [0, 0, 0, 0], [1, height, width, 3]) : t;
-      return tf.div<tf.Tensor4D>(tf.cast(rgb, 'float32'), 255);
+      return tf.div<tf.Tensor4D>(tf.cast(rgb, 'float32'), constant(255));
     });
   }
   if (typeof globalThis.document !== 'undefined' || typeof (globalThis as { OffscreenCanvas?: unknown }).OffscreenCanvas !== 'undefined') {

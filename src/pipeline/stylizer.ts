@@ -16,7 +16,15 @@ import type { ModelId } from '../weights/architectures.js';
 import { LoadedModel, fetchByteSource, type ByteSource } from '../weights/model-loader.js';
 import { runNetwork } from '../nets/network.js';
 import { featureMoments, type FeatureMoments } from '../transforms/moments.js';
-import { applyWct, blendWctStats, colouringFromMoments, uploadWctStats, wctOnBackend, type WctStyleStats } from '../transforms/wct.js';
+import {
+  applyWct,
+  blendWctStats,
+  colouringFromMoments,
+  uploadWctStats,
+  wctOnBackend,
+  type WctStyleStats,
+  type WctStyleTensors,
+} from '../transforms/wct.js';
 import { adain, adainStatsFromMoments, blendAdainStats, type AdaInStyleStats } from '../transforms/adain.js';
 import { VideoSmoother, type PreparedFrame, type SmootherSettings } from '../temporal/video-smoother.js';
 import { preserveContentColour } from '../transforms/colour.js';
@@ -25,6 +33,7 @@ import { InputError, toImageBatch, type StylizerInput } from './input.js';
 import { AdaptiveResolution } from './adaptive-resolution.js';
 import { stylizeLevelTiled } from './tiles.js';
 import { storesHalfFloats } from '../backend/precision.js';
+import { acquireConstants } from '../backend/constants.js';
 
 export interface StyleSpec {
   readonly image: StylizerInput;
@@ -114,6 +123,33 @@ interface StyleSet {
   readonly weights: number[];
   /** stats[model][level][styleIndex] */
   readonly stats: Map<string, Map<number, StyleLevelStats[]>>;
+  /**
+   * The blended WCT statistics on the backend, per `model:level`, for the weights they were blended
+   * with: uploaded once, not every frame (C² + C numbers a level). Owned here.
+   */
+  readonly uploaded: Map<string, { readonly weights: string; readonly tensors: WctStyleTensors }>;
+}
+
+function disposeStyleSet(set: StyleSet): void {
+  tf.dispose(set.images);
+  for (const u of set.uploaded.values()) tf.dispose([u.tensors.colouring, u.tensors.mean]);
+  set.uploaded.clear();
+}
+
+/** The blend of `perStyle` for the set's current weights, uploaded once per weights. */
+function uploadedWctStats(set: StyleSet, key: string, perStyle: readonly StyleLevelStats[]): WctStyleTensors {
+  const weights = set.weights.join(',');
+  const hit = set.uploaded.get(key);
+  if (hit?.weights === weights) return hit.tensors;
+  if (hit) tf.dispose([hit.tensors.colouring, hit.tensors.mean]);
+  const tensors = uploadWctStats(
+    blendWctStats(
+      perStyle.map((s) => s.wct),
+      set.weights,
+    ),
+  );
+  set.uploaded.set(key, { weights, tensors });
+  return tensors;
 }
 
 export class Stylizer {
@@ -131,6 +167,8 @@ export class Stylizer {
   private disposed = false;
   private readonly inFlight = new Set<Promise<unknown>>();
   private loadCounter = 0;
+  /** This stylizer's hold on the GPU constant cache (backend/constants.ts), released on dispose. */
+  private readonly releaseConstants = acquireConstants();
   /** Timings of the most recent stylize call. */
   lastTimings: StageTimings | null = null;
 
@@ -196,7 +234,7 @@ export class Stylizer {
     const weights = normaliseWeights(specs.map((s) => s.weight ?? 1));
     const generation = ++this.styleGeneration;
     const images: tf.Tensor4D[] = [];
-    const set: StyleSet = { images, weights, stats: new Map() };
+    const set: StyleSet = { images, weights, stats: new Map(), uploaded: new Map() };
     try {
       specs.forEach((s, i) => images.push(this.prepareStyleImage(s.image, `style ${i + 1}`)));
       const model = this.model;
@@ -208,7 +246,7 @@ export class Stylizer {
     }
     const old = this.styles;
     this.styles = set;
-    if (old) tf.dispose(old.images);
+    if (old) disposeStyleSet(old);
   }
 
   /** Changes only the blend weights of the current styles: no re-encoding, applies to the next frame. */
@@ -292,7 +330,8 @@ export class Stylizer {
     const free = (): void => {
       this.smoother.dispose();
       model?.dispose();
-      if (styles) tf.dispose(styles.images);
+      if (styles) disposeStyleSet(styles);
+      this.releaseConstants();
     };
     if (this.inFlight.size === 0) free();
     else void Promise.allSettled([...this.inFlight]).then(free);
@@ -509,12 +548,9 @@ export class Stylizer {
           // below float16's resolution come out negative and it diverges (every pixel NaN;
           // README, "Precision"). There the exact whitening runs instead, at one readback a level.
           if (options.method === 'wct' && options.wctWhitening === 'newton-schulz' && !storesHalfFloats()) {
-            const blended = blendWctStats(
-              perStyle.map((s) => s.wct),
-              styles.weights,
-            );
-            // Uploads C^2 + C numbers; reads nothing back.
-            transformed = tf.tidy(() => wctOnBackend(features, uploadWctStats(blended), options.alpha));
+            // Statistics uploaded once per style set and weights; reads nothing back.
+            const styleTensors = uploadedWctStats(styles, `${model.id}:${level}`, perStyle);
+            transformed = tf.tidy(() => wctOnBackend(features, styleTensors, options.alpha));
           } else if (options.method === 'wct') {
             const moments = await featureMoments(features, options.statisticsPrecision);
             const blended = blendWctStats(

@@ -10,6 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { warpBilinear } from './warp.js';
+import { cachesConstants, constant, constantTensor } from '../backend/constants.js';
 import { hasTvl1Kernels, hasTvl1LevelKernel, tvl1FusedStep, tvl1Level } from './tvl1-step.js';
 
 export interface FlowOptions {
@@ -80,8 +81,8 @@ export function resolveFlowOptions(partial: Partial<FlowOptions> = {}): FlowOpti
 /** Grey level in [0, 255] from RGB in [0, 1] (`[1,H,W,3]` → `[1,H,W,1]`). Caller owns. */
 export function toGrey255(rgb: tf.Tensor4D): tf.Tensor4D {
   return tf.tidy(() => {
-    if (rgb.shape[3] === 1) return tf.mul<tf.Tensor4D>(rgb, 255);
-    const weights = tf.tensor4d([0.299 * 255, 0.587 * 255, 0.114 * 255], [1, 1, 3, 1]);
+    if (rgb.shape[3] === 1) return tf.mul<tf.Tensor4D>(rgb, constant(255));
+    const weights = constantTensor('grey255', () => tf.tensor4d([0.299 * 255, 0.587 * 255, 0.114 * 255], [1, 1, 3, 1]));
     return tf.conv2d(rgb, weights, 1, 'valid');
   });
 }
@@ -97,7 +98,7 @@ export function normalisePair(a: tf.Tensor4D, b: tf.Tensor4D): [tf.Tensor4D, tf.
     const gb = toGrey255(b);
     const lo = tf.minimum(tf.min(ga), tf.min(gb));
     const hi = tf.maximum(tf.max(ga), tf.max(gb));
-    const scale = tf.div(255, tf.maximum(tf.sub(hi, lo), 1));
+    const scale = tf.div(constant(255), tf.maximum(tf.sub(hi, lo), constant(1)));
     return [tf.mul<tf.Tensor4D>(tf.sub(ga, lo), scale), tf.mul<tf.Tensor4D>(tf.sub(gb, lo), scale)];
   });
 }
@@ -109,8 +110,12 @@ const BINOMIAL5 = [1 / 16, 4 / 16, 6 / 16, 4 / 16, 1 / 16];
 function downsample(image: tf.Tensor4D): tf.Tensor4D {
   return tf.tidy(() => {
     const c = image.shape[3];
-    const kx = tf.tile<tf.Tensor4D>(tf.reshape(tf.tensor1d(BINOMIAL5), [1, 5, 1, 1]), [1, 1, c, 1]);
-    const ky = tf.tile<tf.Tensor4D>(tf.reshape(tf.tensor1d(BINOMIAL5), [5, 1, 1, 1]), [1, 1, c, 1]);
+    const kx = constantTensor(`binomial5x:${c}`, () =>
+      tf.tile<tf.Tensor4D>(tf.reshape(tf.tensor1d(BINOMIAL5), [1, 5, 1, 1]), [1, 1, c, 1]),
+    );
+    const ky = constantTensor(`binomial5y:${c}`, () =>
+      tf.tile<tf.Tensor4D>(tf.reshape(tf.tensor1d(BINOMIAL5), [5, 1, 1, 1]), [1, 1, c, 1]),
+    );
     const padded = tf.mirrorPad(
       image,
       [
@@ -132,7 +137,10 @@ export function resizeFlow(flow: tf.Tensor4D, h: number, w: number): tf.Tensor4D
   const [, fh, fw] = flow.shape;
   if (fh === h && fw === w) return tf.clone(flow);
   return tf.tidy(() =>
-    tf.mul<tf.Tensor4D>(tf.image.resizeBilinear(flow, [h, w], false, true), tf.tensor4d([w / fw, h / fh], [1, 1, 1, 2])),
+    tf.mul<tf.Tensor4D>(
+      tf.image.resizeBilinear(flow, [h, w], false, true),
+      constantTensor(`flowScale:${w / fw}:${h / fh}`, () => tf.tensor4d([w / fw, h / fh], [1, 1, 1, 2])),
+    ),
   );
 }
 
@@ -181,6 +189,14 @@ function makeFilters(o: FlowOptions): Filters {
     divergence: tf.tensor4d(div, [3, 3, 4, 2]),
     pairSum: tf.tensor4d(pair, [1, 1, 4, 4]),
   };
+}
+
+/** The filters of {@link makeFilters}, kept with the cached constants (not to be disposed). */
+function cachedFilters(o: FlowOptions): Filters {
+  // tidy keeps only the returned filter of the four made.
+  const one = (name: keyof Filters): tf.Tensor4D =>
+    constantTensor(`tvl1Filter:${name}:${o.tau}:${o.theta}`, () => tf.tidy(() => makeFilters(o)[name]));
+  return { centralGrad: one('centralGrad'), forwardGrad: one('forwardGrad'), divergence: one('divergence'), pairSum: one('pairSum') };
 }
 
 /** `[1,H,W,4]` mask zeroing x-derivatives on the last column and y-derivatives on the last row. */
@@ -314,7 +330,9 @@ export function flowFromPyramids(
 ): tf.Tensor4D {
   const o = resolveFlowOptions(options);
   if (from.length !== to.length || from.length === 0) throw new Error('flow: pyramids must have the same, non-zero depth');
-  const filters = makeFilters(o);
+  // Cached with the other constants while a stylizer lives on a caching backend (constants.ts).
+  const cached = cachesConstants();
+  const filters = cached ? cachedFilters(o) : makeFilters(o);
   const finest = Math.min(o.finestLevel, from.length - 1);
   let flow: tf.Tensor4D | null = null;
   try {
@@ -323,7 +341,8 @@ export function flowFromPyramids(
       const i1 = to[level] as tf.Tensor4D;
       if (i0.shape[1] !== i1.shape[1] || i0.shape[2] !== i1.shape[2]) throw new Error('flow: frames differ in size');
       const [, h, w] = i0.shape;
-      const start: tf.Tensor4D = flow ? resizeFlow(flow, h, w) : init ? resizeFlow(init, h, w) : tf.zeros([1, h, w, 2]);
+      // fill, not zeros: a GPU backend fills on the device instead of uploading zeros.
+      const start: tf.Tensor4D = flow ? resizeFlow(flow, h, w) : init ? resizeFlow(init, h, w) : tf.fill([1, h, w, 2], 0);
       flow?.dispose();
       flow = null;
       try {
@@ -337,7 +356,7 @@ export function flowFromPyramids(
     return result;
   } finally {
     flow?.dispose();
-    tf.dispose(Object.values(filters) as tf.Tensor[]);
+    if (!cached) tf.dispose(Object.values(filters) as tf.Tensor[]);
   }
 }
 
@@ -403,13 +422,19 @@ export function consistencyMask(forward: tf.Tensor4D, backward: tf.Tensor4D): tf
     const bw = warpBilinear(backward, forward);
     const sum = tf.sum(tf.square(tf.add(forward, bw)), 3, true);
     const mags = tf.add(tf.sum(tf.square(forward), 3, true), tf.sum(tf.square(bw), 3, true));
-    const consistent = tf.lessEqual(sum, tf.add(tf.mul(mags, 0.01), 0.5));
+    const consistent = tf.lessEqual(sum, tf.add(tf.mul(mags, constant(0.01)), constant(0.5)));
     const [fx, fy] = tf.split(forward, 2, 3) as [tf.Tensor4D, tf.Tensor4D];
-    const tx = tf.add(tf.reshape(tf.range(0, w, 1, 'float32'), [1, 1, w, 1]), fx);
-    const ty = tf.add(tf.reshape(tf.range(0, h, 1, 'float32'), [1, h, 1, 1]), fy);
+    const tx = tf.add(
+      constantTensor(`gridX:${w}`, () => tf.reshape(tf.range(0, w, 1, 'float32'), [1, 1, w, 1])),
+      fx,
+    );
+    const ty = tf.add(
+      constantTensor(`gridY:${h}`, () => tf.reshape(tf.range(0, h, 1, 'float32'), [1, h, 1, 1])),
+      fy,
+    );
     const inside = tf.logicalAnd(
-      tf.logicalAnd(tf.greaterEqual(tx, -0.5), tf.lessEqual(tx, w - 0.5)),
-      tf.logicalAnd(tf.greaterEqual(ty, -0.5), tf.lessEqual(ty, h - 0.5)),
+      tf.logicalAnd(tf.greaterEqual(tx, constant(-0.5)), tf.lessEqual(tx, constant(w - 0.5))),
+      tf.logicalAnd(tf.greaterEqual(ty, constant(-0.5)), tf.lessEqual(ty, constant(h - 0.5))),
     );
     return tf.cast(tf.logicalAnd(consistent, inside), 'float32') as tf.Tensor4D;
   });

@@ -24,6 +24,7 @@
  * and frees it on reset/dispose; `blend` returns a caller-owned tensor; inputs are never disposed.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { constant } from '../backend/constants.js';
 import { consistencyMask, flowFromPyramids, greyPyramid, pyramidLevels, resizeFlow, toGrey255, type FlowOptions } from './flow.js';
 import { warpBilinear } from './warp.js';
 import { boxMean } from './box-filter.js';
@@ -135,10 +136,10 @@ export class VideoSmoother {
       const geometric = consistencyMask(back, fwd);
       const backFull = resizeFlow(back, h, w);
       const warpedPrevFrame = warpBilinear(prev, backFull);
-      const photometric = tf.exp(tf.div(tf.neg(tf.mean(tf.squaredDifference(warpedPrevFrame, frame), 3, true)), PHOTO_SCALE));
+      const photometric = tf.exp(tf.div(tf.neg(tf.mean(tf.squaredDifference(warpedPrevFrame, frame), 3, true)), constant(PHOTO_SCALE)));
       const confidence = tf.mul<tf.Tensor4D>(tf.image.resizeBilinear(geometric, [h, w], false, true), photometric);
       const speed = tf.sqrt(tf.sum(tf.square(backFull), 3, true));
-      const isStatic = tf.cast(tf.less(speed, STATIC_FLOW_PX), 'float32') as tf.Tensor4D;
+      const isStatic = tf.cast(tf.less(speed, constant(STATIC_FLOW_PX)), 'float32') as tf.Tensor4D;
       return { warpedOutput: warpBilinear(prevOut, backFull), confidence, isStatic };
     });
     tf.dispose([back, fwd]);
@@ -177,13 +178,13 @@ export class VideoSmoother {
             // blurs however long the shot. Moving pixels blend more lightly with the warped one.
             // A scene cut (too little of the frame tracked) zeroes the weight on the backend:
             // deciding it on the CPU would need a readback every frame.
-            const sameShot = tf.cast(tf.greaterEqual(tracked, 1 - SCENE_CUT_UNTRACKED_FRACTION), 'float32');
+            const sameShot = tf.cast(tf.greaterEqual(tracked, constant(1 - SCENE_CUT_UNTRACKED_FRACTION)), 'float32');
             const a = tf.mul(
               tf.mul(pending.confidence, sameShot),
-              tf.add(tf.mul(pending.isStatic, strength * (1 - MOVING_PIXEL_SHARE)), strength * MOVING_PIXEL_SHARE),
+              tf.add(tf.mul(pending.isStatic, constant(strength * (1 - MOVING_PIXEL_SHARE))), constant(strength * MOVING_PIXEL_SHARE)),
             );
-            const previous = tf.add(tf.mul(prevOut, pending.isStatic), tf.mul(pending.warpedOutput, tf.sub(1, pending.isStatic)));
-            const mixed = tf.add<tf.Tensor4D>(tf.mul(previous, a), tf.mul(stylised, tf.sub(1, a)));
+            const previous = tf.add(tf.mul(prevOut, pending.isStatic), tf.mul(pending.warpedOutput, tf.sub(constant(1), pending.isStatic)));
+            const mixed = tf.add<tf.Tensor4D>(tf.mul(previous, a), tf.mul(stylised, tf.sub(constant(1), a)));
             // Averaging decorrelated stylisations (texture that re-synthesised differently) lowers
             // the detail bands' contrast and washes the style out; give each detail band back the
             // local energy of the fresh stylisation. Where the two agree the gain is 1.
@@ -242,7 +243,11 @@ function restoreDetail(mixed: tf.Tensor4D, reference: tf.Tensor4D): tf.Tensor4D 
       const bandM = tf.sub<tf.Tensor4D>(restM, baseM);
       const bandR = tf.sub<tf.Tensor4D>(restR, baseR);
       const energy = (d: tf.Tensor4D): tf.Tensor4D => boxMean(tf.mean<tf.Tensor4D>(tf.square(d), 3, true), k);
-      const gain = tf.clipByValue(tf.sqrt(tf.div(tf.add(energy(bandR), 1e-6), tf.add(energy(bandM), 1e-6))), 1, MAX_DETAIL_GAIN);
+      const gain = tf.clipByValue(
+        tf.sqrt(tf.div(tf.add(energy(bandR), constant(1e-6)), tf.add(energy(bandM), constant(1e-6)))),
+        1,
+        MAX_DETAIL_GAIN,
+      );
       out = tf.add(out, tf.mul(bandM, gain));
       restM = baseM;
       restR = baseR;

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { constant } from '../backend/constants.js';
 
 /** Channel mean and covariance of NHWC features (batch 1), read back to float64. */
 export interface FeatureMoments {
@@ -29,7 +30,7 @@ export type StatisticsPrecision = 'float64' | 'float32';
 export function covarianceOfCentred(xc: tf.Tensor2D): tf.Tensor2D {
   const count = xc.shape[0];
   return tf.tidy(() => {
-    const xs = tf.mul(xc, 1 / Math.sqrt(count - 1));
+    const xs = tf.mul(xc, constant(1 / Math.sqrt(count - 1)));
     return tf.matMul<tf.Tensor2D>(xs, xs, true, false);
   });
 }
