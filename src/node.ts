@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initNodeWasm } from './backend/node-wasm.js';
-import { initNodeWebGpu, probeNodeWebGpu, releaseNodeWebGpu, WebGpuUnavailableError } from './backend/node-webgpu.js';
+import { initNodeWebGpu, probeNodeWebGpu, WebGpuUnavailableError } from './backend/node-webgpu.js';
 import { setDefaultEnvironment } from './pipeline/stylizer.js';
 import { OptionsError } from './pipeline/options.js';
 import type { ByteSource } from './weights/model-loader.js';
@@ -26,6 +26,7 @@ export {
   releaseNodeWebGpu,
   nodeWebGpuAdapter,
   nodeWebGpuLostReason,
+  waitForNodeWebGpuLoss,
   isSoftwareAdapter,
   WebGpuUnavailableError,
   type GpuAdapterDescription,
@@ -71,7 +72,6 @@ setDefaultEnvironment({
           await initNodeWebGpu();
           return 'webgpu';
         }
-        releaseNodeWebGpu();
       } catch (e) {
         if (!(e instanceof WebGpuUnavailableError)) throw e;
       }

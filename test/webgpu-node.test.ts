@@ -4,7 +4,7 @@
 // adapter fails the run instead of skipping.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -299,6 +299,42 @@ describe.skipIf(!adapter)('livestyle --backend (Node WebGPU)', () => {
     const r = await cli(stylizeArgs('auto.png', 'auto'));
     expect(r.code).toBe(0);
     expect(r.stderr).toContain(`livestyle: backend ${adapter!.software ? 'wasm' : 'webgpu'}`);
+  });
+
+  it('a GPU device lost mid-clip: the video keeps the frames done, says why, exits 1, leaves no temporary file', async () => {
+    const out = path.join(dir, 'lost.mp4');
+    const clip = path.join(SHARED, 'data', 'video', 'sintel_raft_demo');
+    const args = ['--import', path.join(REPO_ROOT, 'test', 'support', 'lose-webgpu-device.mjs'), BIN, 'video', clip, '--style', STYLE];
+    args.push('--size', '48', '--preset', 'realtime', '--backend', 'webgpu', '--out', out, '-q');
+    let code = 0;
+    let stderr = '';
+    try {
+      // The device is destroyed at the 110th queue submit: after a few of the 10 frames.
+      await run('node', args, { env: { ...process.env, LOSE_DEVICE_AFTER_SUBMITS: '110' }, timeout: 240_000 });
+    } catch (e) {
+      code = (e as { code: number }).code;
+      stderr = (e as { stderr: string }).stderr;
+    }
+    expect(code).toBe(1);
+    const m = /the GPU device was lost after (\d+) frames \(([^)]*)\); wrote those \d+ frames to /.exec(stderr);
+    expect(m, stderr).not.toBeNull();
+    const frames = Number(m![1]);
+    expect(frames).toBeGreaterThan(0);
+    expect(frames).toBeLessThan(10);
+    const probe = await run('ffprobe', [
+      '-v',
+      'error',
+      '-count_frames',
+      '-select_streams',
+      'v:0',
+      '-show_entries',
+      'stream=nb_read_frames',
+      '-of',
+      'csv=p=0',
+      out,
+    ]);
+    expect(Number(probe.stdout.trim())).toBe(frames);
+    expect(readdirSync(dir).filter((f) => f.includes('.tmp'))).toEqual([]);
   });
 
   it('names the optional package when Dawn is missing, and the driver when no adapter exists', async () => {

@@ -40,16 +40,26 @@ interface DawnModule {
   globals: Record<string, unknown>;
 }
 
-interface NodeWebGpuState {
-  readonly adapter: GpuAdapterDescription;
+/** Dawn's instance and adapter: made once per process and kept (dropping them gains nothing). */
+interface Probe {
+  readonly gpu: GPU;
+  readonly adapter: GPUAdapter;
+  readonly info: DawnAdapterInfo;
+  readonly description: GpuAdapterDescription;
+}
+
+/** The device tfjs runs on, between {@link initNodeWebGpu} and {@link releaseNodeWebGpu}. */
+interface DeviceState {
   readonly device: GPUDevice;
   /** Why the device was lost, once it is (null while it is live). */
   lostReason: string | null;
-  gpu: GPU | null;
+  released: boolean;
 }
 
-let state: NodeWebGpuState | null = null;
-let starting: Promise<NodeWebGpuState> | null = null;
+let probe: Promise<Probe> | null = null;
+let probed: Probe | null = null;
+let current: DeviceState | null = null;
+let starting: Promise<DeviceState> | null = null;
 
 /** Dawn flags: `$LIVESTYLE_DAWN_FLAGS`, comma-separated (e.g. `backend=vulkan`), else none. */
 function dawnFlags(): string[] {
@@ -107,7 +117,7 @@ function exposeNavigatorGpu(gpu: GPU | null): void {
   Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
 }
 
-async function start(): Promise<NodeWebGpuState> {
+async function probeOnce(): Promise<Probe> {
   const dawn = await loadDawn();
   // Dawn's classes and enums (GPUBufferUsage, GPUMapMode, ...) that tfjs-backend-webgpu uses as globals.
   for (const [k, v] of Object.entries(dawn.globals)) if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
@@ -125,11 +135,39 @@ async function start(): Promise<NodeWebGpuState> {
   // `info` is newer than the @webgpu/types tfjs pins.
   const info = (adapter as unknown as { info: DawnAdapterInfo }).info;
   const optional: GPUFeatureName[] = ['timestamp-query', 'shader-f16'];
-  const features = optional.filter((f) => adapter.features.has(f));
-  const limits = adapter.limits;
-  // The same limits tfjs-backend-webgpu asks for (its own factory does this).
-  const device = await adapter.requestDevice({
-    requiredFeatures: features,
+  const description: GpuAdapterDescription = {
+    vendor: info.vendor,
+    architecture: info.architecture,
+    device: info.device,
+    description: info.description,
+    software: isSoftwareAdapter(info),
+    features: optional.filter((f) => adapter.features.has(f)),
+  };
+  return { gpu, adapter, info, description };
+}
+
+/**
+ * Starts Dawn once per process and describes its adapter, without creating a device or switching
+ * tfjs's backend. Throws {@link WebGpuUnavailableError} when the package, a driver or an adapter is missing.
+ */
+export async function probeNodeWebGpu(): Promise<GpuAdapterDescription> {
+  probe ??= probeOnce();
+  try {
+    probed = await probe;
+  } catch (e) {
+    probe = null;
+    throw e;
+  }
+  return probed.description;
+}
+
+async function startDevice(): Promise<DeviceState> {
+  await probeNodeWebGpu();
+  const p = probed as Probe;
+  const limits = p.adapter.limits;
+  // The same limits tfjs-backend-webgpu's own factory asks for.
+  const device = await p.adapter.requestDevice({
+    requiredFeatures: [...p.description.features] as GPUFeatureName[],
     requiredLimits: {
       maxComputeWorkgroupStorageSize: limits.maxComputeWorkgroupStorageSize,
       maxComputeWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension,
@@ -139,77 +177,90 @@ async function start(): Promise<NodeWebGpuState> {
       maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
     },
   });
-  const description: GpuAdapterDescription = {
-    vendor: info.vendor,
-    architecture: info.architecture,
-    device: info.device,
-    description: info.description,
-    software: isSoftwareAdapter(info),
-    features,
-  };
-  const s: NodeWebGpuState = { adapter: description, device, lostReason: null, gpu };
+  const s: DeviceState = { device, lostReason: null, released: false };
   void device.lost.then((lost) => {
-    // A destroy() of our own (release) is not a loss to report.
-    if (state === s && lost.reason !== 'destroyed') s.lostReason = lost.message || 'unknown reason';
+    // Our own release is not a loss to report; anything else is (a driver reset, a hang, a destroy()).
+    if (!s.released) s.lostReason = `${lost.reason}${lost.message ? `: ${lost.message}` : ''}`;
   });
-  // WebGPUBackend's constructor checks navigator.gpu (Node 20 has no navigator; 21+ has one without gpu).
-  exposeNavigatorGpu(gpu);
+  // Imported before navigator.gpu exists, so tfjs registers no factory of its own (it would make a
+  // second device); WebGPUBackend's constructor checks navigator.gpu, so it is set before ours runs.
   const { WebGPUBackend } = await import('@tensorflow/tfjs-backend-webgpu');
-  // The project's own WGSL kernels (dense warp, fused TV-L1) register for the 'webgpu' backend.
+  exposeNavigatorGpu(p.gpu);
+  // The project's own WGSL kernels register for the 'webgpu' backend.
   await import('../temporal/warp-kernels-gpu.js');
   await import('../temporal/tvl1-kernels-gpu.js');
   await import('../transforms/newton-schulz-gpu.js');
   await import('../temporal/tvl1-level-gpu.js');
   await import('../pipeline/input-gpu.js');
-  if (tf.findBackend('webgpu') || tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
-  tf.registerBackend('webgpu', () => new WebGPUBackend(device, info as unknown as GPUAdapterInfo), 3);
+  // (findBackend would initialise a registered factory: ask for the factory only.)
+  if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
+  tf.registerBackend('webgpu', () => new WebGPUBackend(device, p.info as unknown as GPUAdapterInfo), 3);
   return s;
 }
 
-/**
- * Starts Dawn once per process and describes its adapter, without switching tfjs's backend.
- * Throws {@link WebGpuUnavailableError} when the package, a driver or an adapter is missing.
- */
-export async function probeNodeWebGpu(): Promise<GpuAdapterDescription> {
-  if (state) return state.adapter;
-  starting ??= start().finally(() => {
-    starting = null;
-  });
-  state = await starting;
-  return state.adapter;
-}
-
-/** Sets tfjs's backend to WebGPU on Dawn; returns the adapter. */
+/** Sets tfjs's backend to WebGPU on a Dawn device (made once until released); returns the adapter. */
 export async function initNodeWebGpu(): Promise<GpuAdapterDescription> {
-  const adapter = await probeNodeWebGpu();
+  if (!current) {
+    starting ??= startDevice().finally(() => {
+      starting = null;
+    });
+    current = await starting;
+  }
   if (tf.getBackend() !== 'webgpu') {
     const ok = await tf.setBackend('webgpu');
     if (!ok) throw new WebGpuUnavailableError('tfjs could not start its WebGPU backend on the Dawn device');
     await tf.ready();
   }
-  return adapter;
+  return (probed as Probe).description;
 }
 
 /** The adapter in use, or null before {@link probeNodeWebGpu}. */
 export function nodeWebGpuAdapter(): GpuAdapterDescription | null {
-  return state?.adapter ?? null;
+  return probed?.description ?? null;
 }
 
 /** Why the Dawn device was lost (a driver reset, a hang, out of memory), or null while it is live. */
 export function nodeWebGpuLostReason(): string | null {
-  return state?.lostReason ?? null;
+  return current?.lostReason ?? null;
 }
 
 /**
- * Frees the WebGPU backend, destroys the device and drops Dawn, so the process can exit. tfjs falls
- * back to no backend; call {@link initNodeWebGpu} again to start afresh. Idempotent.
+ * Whether the device is lost, after a failed GPU call: its `lost` promise may not have settled yet
+ * (Dawn reports it asynchronously, or only on later events), so a one-word buffer is mapped as a
+ * probe: a lost device rejects that at once. Returns the reason, or null if the device is live.
+ */
+export async function waitForNodeWebGpuLoss(timeoutMs = 2000): Promise<string | null> {
+  const s = current;
+  if (!s) return null;
+  if (s.lostReason !== null) return s.lostReason;
+  const usage = (globalThis as unknown as { GPUBufferUsage: { MAP_READ: number; COPY_DST: number } }).GPUBufferUsage;
+  const mapRead = (globalThis as unknown as { GPUMapMode: { READ: number } }).GPUMapMode.READ;
+  let probeError: string | null = null;
+  try {
+    const buffer = s.device.createBuffer({ size: 4, usage: usage.MAP_READ | usage.COPY_DST });
+    try {
+      await Promise.race([buffer.mapAsync(mapRead), new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+    } finally {
+      buffer.destroy();
+    }
+  } catch (e) {
+    probeError = (e as Error).name || (e as Error).message || 'error';
+  }
+  if (s.lostReason !== null) return s.lostReason;
+  if (probeError !== null) s.lostReason = `the device no longer answers (${probeError})`;
+  return s.lostReason;
+}
+
+/**
+ * Frees the WebGPU backend and destroys the device, so nothing of it keeps the process alive. tfjs
+ * is left without that backend; {@link initNodeWebGpu} starts a fresh device. Idempotent.
  */
 export function releaseNodeWebGpu(): void {
-  const s = state;
+  const s = current;
   if (!s) return;
-  state = null;
-  if (tf.findBackend('webgpu') || tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
+  current = null;
+  s.released = true;
+  if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
   s.device.destroy();
-  s.gpu = null;
   exposeNavigatorGpu(null);
 }

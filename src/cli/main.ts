@@ -354,7 +354,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       return e.exitCode === 0 ? 0 : 2;
     }
     const err = e as Error;
-    process.stderr.write(`livestyle: error: ${err.message}\n`);
+    // Some failures (an aborted GPU call: DOMException AbortError) carry no message: name them.
+    process.stderr.write(`livestyle: error: ${err.message || err.name || String(e)}\n`);
+    if (process.env.LIVESTYLE_DEBUG) process.stderr.write(`${String(err.stack)}\n`);
     return err instanceof UsageError ? 2 : 1;
   } finally {
     // Dawn's device is destroyed so nothing keeps the process alive.

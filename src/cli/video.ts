@@ -4,7 +4,7 @@
  * (the input's names) or a .webm/.mp4 file. Ctrl-C stops after the current frame: frames already
  * written stay, a video file is completed with the frames so far, nothing is left half-written.
  */
-import { Stylizer, readImageFile, nodeWebGpuLostReason, type PixelsLike } from '../node.js';
+import { Stylizer, readImageFile, waitForNodeWebGpuLoss, type PixelsLike } from '../node.js';
 import { openFrameSink, openFrameSource, type FrameSink, type FrameSource } from '../io/video.js';
 import { createIterationProgress } from './progress.js';
 import { stylisationOptions, type StyleArg, type StylisationFlags } from './args.js';
@@ -116,7 +116,7 @@ export async function videoCommand(input: string, flags: VideoFlags, usage: (msg
       while (writes.length > 0) await settleOldest();
     } catch (e) {
       // A lost GPU device ends the run like an interrupt: the frames already done are kept.
-      const lost = nodeWebGpuLostReason();
+      const lost = stylizer.backend === 'webgpu' ? await waitForNodeWebGpuLoss() : null;
       if (!lost) throw e;
       await Promise.allSettled(writes.splice(0));
       source.close();
