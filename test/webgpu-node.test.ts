@@ -304,7 +304,7 @@ describe.skipIf(!adapter)('livestyle --backend (Node WebGPU)', () => {
   it('a GPU device lost mid-clip: the video keeps the frames done, says why, exits 1, leaves no temporary file', async () => {
     const out = path.join(dir, 'lost.mp4');
     const clip = path.join(SHARED, 'data', 'video', 'sintel_raft_demo');
-    const args = ['--import', path.join(REPO_ROOT, 'test', 'support', 'lose-webgpu-device.mjs'), BIN, 'video', clip, '--style', STYLE];
+    const args = ['--import', path.join(REPO_ROOT, 'test', 'support', 'lose-webgpu-device.js'), BIN, 'video', clip, '--style', STYLE];
     args.push('--size', '48', '--preset', 'realtime', '--backend', 'webgpu', '--out', out, '-q');
     let code = 0;
     let stderr = '';
