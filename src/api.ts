@@ -57,7 +57,7 @@ export {
   type WctStyleTensors,
 } from './transforms/wct.js';
 export { inverseSqrtNewtonSchulz, DEFAULT_NEWTON_SCHULZ, type NewtonSchulzOptions } from './transforms/matrix-sqrt.js';
-export { storesHalfFloats } from './backend/precision.js';
+export { storesHalfFloats, maxTensorBytes } from './backend/precision.js';
 export { adain, adainWithContentStats, adainStyleStats, blendAdainStats, type AdaInStyleStats } from './transforms/adain.js';
 export { featureMoments, MomentAccumulator, type FeatureMoments, type StatisticsPrecision } from './transforms/moments.js';
 export { preserveContentColour } from './transforms/colour.js';

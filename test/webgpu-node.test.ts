@@ -18,6 +18,7 @@ import {
   readImageFile,
   isSoftwareAdapter,
   inverseSqrtNewtonSchulz,
+  maxTensorBytes,
   estimateFlow,
   toImageBatch,
   type GpuAdapterDescription,
@@ -235,6 +236,25 @@ describe.skipIf(!adapter)('WebGPU in Node (Dawn)', () => {
       expect(c.uploadBytes).toBeLessThanOrEqual(Math.ceil((Math.max(content.width * content.height, 72 * 64) * 3) / 4) * 4);
       expect(c.computePasses).toBeLessThanOrEqual(20);
       expect(c.dispatches).toBeGreaterThan(20); // counting works at all
+    }
+  });
+
+  it("a frame too large for one of the device's buffers is refused with the size and the --tile hint, not garbage", async () => {
+    const s = await Stylizer.create({ backend: 'webgpu', preset: 'realtime' });
+    try {
+      await s.setStyles([{ image: style }]);
+      const limit = maxTensorBytes()!;
+      expect(limit).toBeGreaterThan(0);
+      // The first 3x3 conv's padded input has 16 channels at full size: make that exceed the limit.
+      const side = Math.ceil(Math.sqrt(limit / (16 * 4))) + 64;
+      const big: PixelsLike = { width: side, height: side, data: new Uint8Array(side * side * 3).fill(128) };
+      const before = tf.memory().numTensors;
+      await expect(s.stylize(big)).rejects.toThrow(
+        new RegExp(`content ${side}x${side} needs a \\d+ MiB GPU buffer at level 4, over this device's \\d+ MiB per buffer: .*--tile`),
+      );
+      expect(tf.memory().numTensors).toBe(before);
+    } finally {
+      s.dispose();
     }
   });
 

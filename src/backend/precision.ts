@@ -12,3 +12,15 @@ import * as tf from '@tensorflow/tfjs-core';
 export function storesHalfFloats(): boolean {
   return tf.getBackend() === 'webgl' && !tf.env().getBool('WEBGL_RENDER_FLOAT32_ENABLED');
 }
+
+/**
+ * The largest buffer the active backend can bind, in bytes: on WebGPU the device's
+ * `maxStorageBufferBindingSize` (and `maxBufferSize`); null where no such per-tensor limit applies.
+ * Over it, WebGPU reports a validation error and the result is garbage, not an exception.
+ */
+export function maxTensorBytes(): number | null {
+  if (tf.getBackend() !== 'webgpu') return null;
+  const limits = (tf.backend() as unknown as { device?: { limits?: { maxStorageBufferBindingSize: number; maxBufferSize: number } } })
+    .device?.limits;
+  return limits ? Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize) : null;
+}

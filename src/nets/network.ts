@@ -104,3 +104,30 @@ export function convMacs(layers: readonly LayerSpec[], height: number, width: nu
   }
   return macs;
 }
+
+/**
+ * Bytes of the largest single tensor a layer list makes at an input size (float32): a padded
+ * conv input, a conv output or a pool/upsample output. A GPU backend holds each in one buffer, and
+ * devices cap a buffer's size (WebGPU's maxStorageBufferBindingSize).
+ */
+export function largestTensorBytes(layers: readonly LayerSpec[], height: number, width: number): number {
+  let h = height;
+  let w = width;
+  let c = layers.find((l) => l.op === 'conv')?.inChannels ?? 3;
+  let largest = h * w * c;
+  for (const l of layers) {
+    if (l.op === 'pool') {
+      h = Math.floor(h / 2);
+      w = Math.floor(w / 2);
+    } else if (l.op === 'upsample') {
+      h *= 2;
+      w *= 2;
+    } else {
+      const pad = l.kernel === 3 ? 2 : 0;
+      largest = Math.max(largest, (h + pad) * (w + pad) * l.inChannels);
+      c = l.outChannels;
+    }
+    largest = Math.max(largest, h * w * c);
+  }
+  return largest * 4;
+}

@@ -14,7 +14,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelId } from '../weights/architectures.js';
 import { LoadedModel, fetchByteSource, type ByteSource } from '../weights/model-loader.js';
-import { runNetwork } from '../nets/network.js';
+import { largestTensorBytes, runNetwork } from '../nets/network.js';
 import { featureMoments, type FeatureMoments } from '../transforms/moments.js';
 import {
   applyWct,
@@ -32,7 +32,7 @@ import { OptionsError, effectiveLevels, normaliseWeights, resolveOptions, type B
 import { InputError, toImageBatch, type StylizerInput } from './input.js';
 import { AdaptiveResolution } from './adaptive-resolution.js';
 import { stylizeLevelTiled } from './tiles.js';
-import { storesHalfFloats } from '../backend/precision.js';
+import { maxTensorBytes, storesHalfFloats } from '../backend/precision.js';
 import { acquireConstants } from '../backend/constants.js';
 
 export interface StyleSpec {
@@ -538,6 +538,23 @@ export class Stylizer {
           image = next;
           timings.perLevel.push({ level, encodeMs: now() - tLevel, transformMs: 0, decodeMs: 0 });
           continue;
+        }
+        // A GPU buffer over the device's limit is a validation error and garbage, not an exception: refuse first.
+        const limit = maxTensorBytes();
+        if (limit !== null) {
+          const [, ih, iw] = image.shape;
+          const f = 2 ** (level - 1);
+          const need = Math.max(
+            largestTensorBytes(nets.encoderLayers, ih, iw),
+            largestTensorBytes(nets.decoderLayers, Math.floor(ih / f), Math.floor(iw / f)),
+          );
+          if (need > limit) {
+            const mb = (b: number): string => `${Math.round(b / 2 ** 20)} MiB`;
+            throw new InputError(
+              `content ${w}x${h} needs a ${mb(need)} GPU buffer at level ${level}, over this device's ${mb(limit)} per buffer: ` +
+                `stylise it tile by tile (tileSizePx, --tile 1024) or at a smaller size (--size, processingMaxSidePx)`,
+            );
+          }
         }
         const tEnc = now();
         const features = runNetwork(image, nets.encoderLayers, nets.encoderWeights);
