@@ -79,7 +79,9 @@ async function gpuBench(args) {
         readbacks: r.counts.readbacks,
         readbackBytes: r.counts.readbackBytes,
         frameMs: r.frameMs === null ? null : Number(r.frameMs.toFixed(2)),
+        gpuMs: r.gpuMs === null ? null : Number(r.gpuMs.toFixed(2)),
       })),
+      temporalStageGpuMs: report.temporalStageGpuMs,
     };
     mkdirSync(path.join(root, 'bench'), { recursive: true });
     appendFileSync(path.join(root, 'bench', 'history.jsonl'), `${JSON.stringify(line)}\n`);

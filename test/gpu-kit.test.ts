@@ -62,7 +62,7 @@ describe.skipIf(unavailable !== '')('GPU benchmark kit', () => {
     const report = JSON.parse(readFileSync(path.join(runDir, 'livestyle-gpu-bench.json'), 'utf8')) as {
       adapter: { software: boolean; description: string };
       backend: string;
-      rows: Array<{ preset: string; mode: string; size: string; counts: Record<string, number>; frameMs: number }>;
+      rows: Array<{ preset: string; mode: string; size: string; counts: Record<string, number>; frameMs: number; gpuMs: number | null }>;
     };
     expect(report.backend).toBe('webgpu');
     if (report.adapter.software) expect(r.stdout).toContain('no hardware GPU adapter found');
@@ -78,6 +78,8 @@ describe.skipIf(unavailable !== '')('GPU benchmark kit', () => {
       expect(row.counts['pipelinesCreated']).toBe(0); // warmed up
       expect(row.counts['readbacks']).toBe(0); // realtime and balanced read nothing back
       expect(row.frameMs).toBeGreaterThan(0);
+      // lavapipe and NVIDIA's driver both offer timestamp queries: the GPU time per frame is measured.
+      expect(row.gpuMs).toBeGreaterThan(0);
     }
   }, 900_000);
 });

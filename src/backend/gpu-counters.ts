@@ -135,3 +135,93 @@ export function diffCounts(a: GpuCounts, b: GpuCounts): GpuCounts {
   for (const k of Object.keys(out) as Array<keyof GpuCounts>) out[k] = b[k] - a[k];
   return out;
 }
+
+/**
+ * GPU time of every compute pass, from timestamp queries (the adapter's `timestamp-query`
+ * feature): each pass begun while installed gets a begin and end timestamp; {@link GpuPassTimer.readMs}
+ * resolves them and returns the passes' summed GPU time. Time between passes (idle, submits) is
+ * not counted, so this is the device's busy time, not the frame's wall time.
+ */
+export class GpuPassTimer {
+  private readonly querySet: GPUQuerySet;
+  private next = 0;
+  private overflowed = false;
+  private restore: (() => void) | null = null;
+
+  private constructor(
+    private readonly device: GPUDevice,
+    private readonly capacity: number,
+  ) {
+    this.querySet = device.createQuerySet({ type: 'timestamp', count: 2 * capacity });
+  }
+
+  /** Null where the device lacks `timestamp-query`. `scope` holds the WebGPU classes (default globalThis). */
+  static install(
+    device: GPUDevice,
+    capacity = 2048,
+    scope: Record<string, unknown> = globalThis as unknown as Record<string, unknown>,
+  ): GpuPassTimer | null {
+    if (!device.features.has('timestamp-query')) return null;
+    const t = new GpuPassTimer(device, capacity);
+    const proto = (scope['GPUCommandEncoder'] as { prototype: Record<string, Method> }).prototype;
+    const original = proto['beginComputePass'] as Method;
+    proto['beginComputePass'] = function (this: unknown, ...args: never[]): unknown {
+      const d = (args[0] ?? {}) as GPUComputePassDescriptor;
+      if (d.timestampWrites || t.next >= t.capacity) {
+        if (!d.timestampWrites) t.overflowed = true;
+        return original.apply(this, args);
+      }
+      const i = t.next++;
+      const timed: GPUComputePassDescriptor = {
+        ...d,
+        timestampWrites: { querySet: t.querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 },
+      };
+      return original.apply(this, [timed] as never[]);
+    };
+    t.restore = () => {
+      proto['beginComputePass'] = original;
+    };
+    return t;
+  }
+
+  /**
+   * Summed GPU time (ms) of the passes timed since install or the last read, then starts afresh.
+   * Call once the device has finished them. Throws if more passes ran than the timer has room for.
+   */
+  async readMs(): Promise<number> {
+    const n = this.next;
+    if (this.overflowed) throw new Error(`GpuPassTimer: more than ${this.capacity} compute passes; raise its capacity`);
+    if (n === 0) return 0;
+    const bytes = 2 * n * 8;
+    const usage = (globalThis as unknown as { GPUBufferUsage: Record<string, number> }).GPUBufferUsage;
+    const mapRead = (globalThis as unknown as { GPUMapMode: { READ: number } }).GPUMapMode.READ;
+    const resolved = this.device.createBuffer({ size: bytes, usage: (usage['QUERY_RESOLVE'] ?? 0) | (usage['COPY_SRC'] ?? 0) });
+    const read = this.device.createBuffer({ size: bytes, usage: (usage['MAP_READ'] ?? 0) | (usage['COPY_DST'] ?? 0) });
+    try {
+      const encoder = this.device.createCommandEncoder();
+      encoder.resolveQuerySet(this.querySet, 0, 2 * n, resolved, 0);
+      encoder.copyBufferToBuffer(resolved, 0, read, 0, bytes);
+      this.device.queue.submit([encoder.finish()]);
+      await read.mapAsync(mapRead);
+      const ts = new BigInt64Array(read.getMappedRange().slice(0));
+      read.unmap();
+      let ns = 0;
+      for (let i = 0; i < n; i++) {
+        const d = Number((ts[2 * i + 1] as bigint) - (ts[2 * i] as bigint));
+        if (d > 0) ns += d;
+      }
+      this.next = 0;
+      return ns / 1e6;
+    } finally {
+      resolved.destroy();
+      read.destroy();
+    }
+  }
+
+  /** Restores `beginComputePass` and frees the query set. Idempotent. */
+  uninstall(): void {
+    this.restore?.();
+    this.restore = null;
+    this.querySet.destroy();
+  }
+}

@@ -13,6 +13,7 @@ import {
   GPU_TABLE_HEADER,
   formatGpuRow,
   runGpuBench,
+  temporalStageGpuMs,
   type BenchMode,
   type GpuBenchReport,
   type GpuBenchSize,
@@ -138,6 +139,11 @@ export async function gpuBenchMain(
     style,
     onCell: (r) => log(formatGpuRow(r)),
   });
+  const temporal = temporalStageGpuMs(rows);
+  if (temporal.length > 0) {
+    log('temporal stage (flow both ways, warps, blend), GPU ms per frame: video minus video without it');
+    for (const t of temporal) log(`   ${t.preset.padEnd(9)} ${t.size.padEnd(10)} ${t.gpuMs.toFixed(2)} ms`);
+  }
   const report: GpuBenchReport = {
     adapter,
     backend: tf.getBackend(),
@@ -145,6 +151,7 @@ export async function gpuBenchMain(
     node: process.version,
     runs: args.runs,
     rows,
+    temporalStageGpuMs: temporal,
   };
   if (args.json) writeFileSync(args.json, `${JSON.stringify(report, null, 1)}\n`);
   return report;

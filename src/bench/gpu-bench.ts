@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Stylizer } from '../pipeline/stylizer.js';
 import { PRESETS, type Preset } from '../pipeline/presets.js';
 import type { PixelsLike } from '../pipeline/input.js';
-import { GpuCounters, type GpuCounts } from '../backend/gpu-counters.js';
+import { GpuCounters, GpuPassTimer, type GpuCounts } from '../backend/gpu-counters.js';
 import type { GpuAdapterDescription } from '../backend/node-webgpu.js';
 
 export type BenchMode = 'image' | 'video' | 'video-no-temporal';
@@ -41,6 +41,8 @@ export interface GpuBenchRow {
   /** Median wall time per frame until the device is idle (ms), over `runs` frames; null if runs = 0. */
   readonly frameMs: number | null;
   readonly fps: number | null;
+  /** Median GPU busy time per frame (ms; compute passes' timestamps), where the adapter has `timestamp-query`. */
+  readonly gpuMs: number | null;
 }
 
 export interface GpuBenchReport {
@@ -50,6 +52,7 @@ export interface GpuBenchReport {
   readonly node: string;
   readonly runs: number;
   readonly rows: GpuBenchRow[];
+  readonly temporalStageGpuMs: Array<{ preset: Preset; size: string; gpuMs: number }>;
 }
 
 const PAN_PX_PER_FRAME = 2;
@@ -66,6 +69,10 @@ export function panWindow(photo: PixelsLike, size: GpuBenchSize, dx: number): Pi
       for (let c = 0; c < 3; c++) data[(y * size.width + x) * 3 + c] = photo.data[row + x * ch + c] as number;
   }
   return { width: size.width, height: size.height, data };
+}
+
+function deviceOf(): GPUDevice {
+  return (tf.backend() as unknown as { device: GPUDevice }).device;
 }
 
 /** Flushes tfjs's deferred commands and waits until the device has run them. */
@@ -127,8 +134,30 @@ async function benchCell(
       await gpuIdle();
       samples.push(performance.now() - t0);
     }
+    // GPU busy time in separate frames: the timestamp writes and their readback cost time of their own.
+    const gpuSamples: number[] = [];
+    const timer = runs > 0 ? GpuPassTimer.install(deviceOf()) : null;
+    if (timer) {
+      try {
+        for (let i = 0; i < runs; i++) {
+          await one();
+          await gpuIdle();
+          gpuSamples.push(await timer.readMs());
+        }
+      } finally {
+        timer.uninstall();
+      }
+    }
     const frameMs = runs > 0 ? median(samples) : null;
-    return { preset, mode, size: `${size.width}x${size.height}`, counts, frameMs, fps: frameMs ? 1000 / frameMs : null };
+    return {
+      preset,
+      mode,
+      size: `${size.width}x${size.height}`,
+      counts,
+      frameMs,
+      fps: frameMs ? 1000 / frameMs : null,
+      gpuMs: gpuSamples.length > 0 ? median(gpuSamples) : null,
+    };
   } finally {
     s.dispose();
   }
@@ -165,6 +194,7 @@ export function formatGpuRow(r: GpuBenchRow): string {
     `${c.readbacks} (${kb(c.readbackBytes)})`.padStart(18),
     (r.frameMs === null ? '-' : r.frameMs.toFixed(1)).padStart(9),
     (r.fps === null ? '-' : r.fps.toFixed(1)).padStart(7),
+    (r.gpuMs === null ? '-' : r.gpuMs.toFixed(2)).padStart(8),
   ].join(' ');
 }
 
@@ -180,6 +210,21 @@ export const GPU_TABLE_HEADER = [
   'readbacks'.padStart(18),
   'frame ms'.padStart(9),
   'fps'.padStart(7),
+  'GPU ms'.padStart(8),
 ].join(' ');
+
+/**
+ * The temporal stage's GPU time per preset and size: video mode minus video mode without it
+ * (same frames, same run), where both were measured with timestamps.
+ */
+export function temporalStageGpuMs(rows: readonly GpuBenchRow[]): Array<{ preset: Preset; size: string; gpuMs: number }> {
+  const out: Array<{ preset: Preset; size: string; gpuMs: number }> = [];
+  for (const r of rows) {
+    if (r.mode !== 'video' || r.gpuMs === null) continue;
+    const off = rows.find((x) => x.mode === 'video-no-temporal' && x.preset === r.preset && x.size === r.size);
+    if (off?.gpuMs != null) out.push({ preset: r.preset, size: r.size, gpuMs: r.gpuMs - off.gpuMs });
+  }
+  return out;
+}
 
 export { PRESETS };
