@@ -159,7 +159,7 @@ export class GpuPassTimer {
   static install(
     device: GPUDevice,
     capacity = 2048,
-    scope: Record<string, unknown> = globalThis as unknown as Record<string, unknown>,
+    scope: Record<string, unknown> = globalThis,
   ): GpuPassTimer | null {
     if (!device.features.has('timestamp-query')) return null;
     const t = new GpuPassTimer(device, capacity);
