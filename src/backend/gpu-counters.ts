@@ -156,11 +156,7 @@ export class GpuPassTimer {
   }
 
   /** Null where the device lacks `timestamp-query`. `scope` holds the WebGPU classes (default globalThis). */
-  static install(
-    device: GPUDevice,
-    capacity = 2048,
-    scope: Record<string, unknown> = globalThis,
-  ): GpuPassTimer | null {
+  static install(device: GPUDevice, capacity = 2048, scope: Record<string, unknown> = globalThis): GpuPassTimer | null {
     if (!device.features.has('timestamp-query')) return null;
     const t = new GpuPassTimer(device, capacity);
     const proto = (scope['GPUCommandEncoder'] as { prototype: Record<string, Method> }).prototype;
