@@ -238,6 +238,8 @@ function videoSink(out: string, fps: number, ffmpeg: string): FrameSink {
   let exited: Promise<number | null> = Promise.resolve(0);
   let stderr = '';
   let size: [number, number] | null = null;
+  /** Settles when the last write handed its frame to the encoder. */
+  let inOrder: Promise<void> = Promise.resolve();
   const codec =
     ext === '.webm'
       ? ['-c:v', 'libvpx-vp9', '-b:v', '0', '-crf', '32', '-row-mt', '1', '-deadline', 'good', '-cpu-used', '4']
@@ -282,9 +284,19 @@ function videoSink(out: string, fps: number, ffmpeg: string): FrameSink {
       }
       const p = proc;
       if (!p) throw new VideoIoError('encoder is not running');
-      const data = await toRgbBytes(image);
-      const ok = p.stdin.write(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
-      if (!ok) await new Promise<void>((resolve) => p.stdin.once('drain', () => resolve()));
+      // Several writes may be in flight (the video command overlaps readback with the next frame):
+      // the pixels are read back concurrently, but reach the encoder in call order.
+      const previous = inOrder;
+      let done = (): void => undefined;
+      inOrder = new Promise<void>((resolve) => (done = resolve));
+      try {
+        const data = await toRgbBytes(image);
+        await previous;
+        const ok = p.stdin.write(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+        if (!ok) await new Promise<void>((resolve) => p.stdin.once('drain', () => resolve()));
+      } finally {
+        done();
+      }
     },
     async finish() {
       if (!proc) throw new VideoIoError('no frames to encode');
