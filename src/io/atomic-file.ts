@@ -2,8 +2,18 @@
 import { rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
+let sequence = 0;
+
+/**
+ * A temporary name beside `file`, unique per call (pid and a counter): concurrent writes of one
+ * path in one process each get their own, so the last complete write wins and none is corrupted.
+ */
+export function temporaryNameFor(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${++sequence}.tmp`);
+}
+
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  const tmp = temporaryNameFor(file);
   try {
     await writeFile(tmp, data);
     await rename(tmp, file);

@@ -4,7 +4,7 @@
  */
 import sharp from 'sharp';
 import { rename, rm, stat } from 'node:fs/promises';
-import path from 'node:path';
+import { temporaryNameFor } from './atomic-file.js';
 import type * as tf from '@tensorflow/tfjs-core';
 import { toRgbBytes, type PixelsLike } from '../pipeline/input.js';
 
@@ -51,7 +51,7 @@ export async function readImageFile(file: string, shortSidePx = 0): Promise<Pixe
 export async function writePngFile(file: string, image: tf.Tensor3D): Promise<void> {
   const [height, width] = image.shape;
   const data = await toRgbBytes(image);
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  const tmp = temporaryNameFor(file);
   try {
     await sharp(data, { raw: { width, height, channels: 3 } })
       .png({ compressionLevel: 6 })
