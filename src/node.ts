@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initNodeWasm } from './backend/node-wasm.js';
-import { initNodeWebGpu, probeNodeWebGpu, WebGpuUnavailableError } from './backend/node-webgpu.js';
+import { initNodeWebGpu, probeNodeWebGpu, releaseNodeWebGpu } from './backend/node-webgpu.js';
 import { setDefaultEnvironment } from './pipeline/stylizer.js';
 import { OptionsError } from './pipeline/options.js';
 import type { ByteSource } from './weights/model-loader.js';
@@ -65,15 +65,16 @@ setDefaultEnvironment({
       return 'webgpu';
     }
     if (preference === 'auto') {
-      // 'auto' in Node: WebGPU only on a hardware adapter; a software one (lavapipe) is slower than WASM.
+      // 'auto' in Node: WebGPU only on a hardware adapter; a software one (lavapipe) is slower than
+      // WASM. Any failure to start it (no package, no driver, a device request refused) falls back.
       try {
         const adapter = await probeNodeWebGpu();
         if (!adapter.software) {
           await initNodeWebGpu();
           return 'webgpu';
         }
-      } catch (e) {
-        if (!(e instanceof WebGpuUnavailableError)) throw e;
+      } catch {
+        releaseNodeWebGpu();
       }
     }
     await initNodeWasm();

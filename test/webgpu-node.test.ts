@@ -26,6 +26,7 @@ import {
   type Preset,
 } from '../src/node.js';
 import { GpuCounters, type GpuCounts } from '../src/backend/gpu-counters.js';
+import { MAX_CACHED_CONSTANTS, cachedConstantCount, constant } from '../src/backend/constants.js';
 import { REPO_ROOT, SHARED } from './helpers.js';
 
 const run = promisify(execFile);
@@ -256,6 +257,23 @@ describe.skipIf(!adapter)('WebGPU in Node (Dawn)', () => {
     } finally {
       s.dispose();
     }
+  });
+
+  it('the GPU constant cache is bounded, freed with the last stylizer, and released by a failed create', async () => {
+    const s = await Stylizer.create({ backend: 'webgpu', preset: 'realtime' });
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < MAX_CACHED_CONSTANTS + 50; i++) expect(constant(i + 0.5)).toBeInstanceOf(tf.Tensor);
+    expect(cachedConstantCount()).toBe(MAX_CACHED_CONSTANTS);
+    expect(tf.memory().numTensors - before).toBeLessThanOrEqual(MAX_CACHED_CONSTANTS);
+    s.dispose();
+    expect(cachedConstantCount()).toBe(0);
+    expect(constant(2)).toBe(2); // no stylizer: plain numbers, nothing cached
+    const broken = Stylizer.create({
+      backend: 'webgpu',
+      modelSource: () => () => Promise.reject(new Error('no such model')),
+    });
+    await expect(broken).rejects.toThrow();
+    expect(constant(3)).toBe(3); // the failed create holds no reference to the cache
   });
 
   it('stylize, stylizeVideoFrame, reset and dispose leave no tensor behind on webgpu', async () => {

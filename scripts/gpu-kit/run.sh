@@ -35,8 +35,10 @@ if [ -z "${VK_DRIVER_FILES:-}" ] && [ -z "${VK_ICD_FILENAMES:-}" ]; then
     /usr/local/share/vulkan/icd.d/nvidia_icd.json /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json \
     /usr/share/vulkan/icd.d/nvidia_icd.x86_64.json /etc/vulkan/icd.d/nvidia_icd.x86_64.json; do
     if [ -f "$f" ]; then
+      # VK_DRIVER_FILES for loaders >= 1.3.207, VK_ICD_FILENAMES for older ones.
       VK_DRIVER_FILES="$f"
-      export VK_DRIVER_FILES
+      VK_ICD_FILENAMES="$f"
+      export VK_DRIVER_FILES VK_ICD_FILENAMES
       echo "run.sh: Vulkan driver manifest $f"
       break
     fi

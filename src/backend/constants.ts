@@ -15,7 +15,14 @@ import * as tf from '@tensorflow/tfjs-core';
 const CACHING_BACKENDS = new Set(['webgpu']);
 
 let users = 0;
+/** Insertion order is recency (a hit moves its entry to the end): the oldest is evicted first. */
 const cache = new Map<string, tf.Tensor>();
+/**
+ * Entries kept at most. Some keys depend on the frame size (pixel grids, 1/√(n−1)), so sizes that
+ * change (adaptive resolution, stills of many sizes) would otherwise grow the cache without bound.
+ * A frame uses ~45 entries, far below this, so nothing a frame holds is evicted while it runs.
+ */
+export const MAX_CACHED_CONSTANTS = 256;
 
 function caching(): boolean {
   return users > 0 && CACHING_BACKENDS.has(tf.getBackend());
@@ -40,9 +47,20 @@ export function acquireConstants(): () => void {
 function cached<T extends tf.Tensor>(key: string, make: () => T): T {
   const k = `${tf.getBackend()}|${key}`;
   const hit = cache.get(k);
-  if (hit && !hit.isDisposed) return hit as T;
+  if (hit) {
+    cache.delete(k);
+    if (!hit.isDisposed) {
+      cache.set(k, hit);
+      return hit as T;
+    }
+  }
   const t = tf.keep(make());
   cache.set(k, t);
+  if (cache.size > MAX_CACHED_CONSTANTS) {
+    const [oldest, tensor] = cache.entries().next().value as [string, tf.Tensor];
+    cache.delete(oldest);
+    tensor.dispose();
+  }
   return t;
 }
 
@@ -63,4 +81,19 @@ export function cachesConstants(): boolean {
  */
 export function constantTensor<T extends tf.Tensor>(key: string, make: () => T): T {
   return caching() ? cached(`t:${key}`, make) : make();
+}
+
+/** Frees the constants cached for `backendName` (its device is going away); they are remade on demand. */
+export function dropConstants(backendName: string): void {
+  for (const [k, t] of [...cache]) {
+    if (k.startsWith(`${backendName}|`)) {
+      t.dispose();
+      cache.delete(k);
+    }
+  }
+}
+
+/** Number of cached constants (for tests). */
+export function cachedConstantCount(): number {
+  return cache.size;
 }

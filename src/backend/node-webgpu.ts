@@ -9,6 +9,7 @@
  * released on dispose, because a live Dawn instance keeps Node's event loop alive.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { dropConstants } from './constants.js';
 
 /** What the chosen WebGPU adapter says of itself. */
 export interface GpuAdapterDescription {
@@ -260,6 +261,7 @@ export function releaseNodeWebGpu(): void {
   if (!s) return;
   current = null;
   s.released = true;
+  dropConstants('webgpu');
   if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
   s.device.destroy();
   exposeNavigatorGpu(null);

@@ -87,6 +87,7 @@ export async function videoCommand(input: string, flags: VideoFlags, usage: (msg
   announceBackend(stylizer.backend, flags.quiet);
   let written = 0;
   let issued = 0;
+  let writeFailed = false;
   // Writes run behind the stylizer: frame i is read back and encoded while frame i+1 is computed.
   const writes: Array<Promise<void>> = [];
   const t0 = performance.now();
@@ -107,7 +108,7 @@ export async function videoCommand(input: string, flags: VideoFlags, usage: (msg
         const name = source.names[issued] ?? `frame_${String(issued + 1).padStart(6, '0')}.png`;
         issued++;
         const write = out.write(name, frame).finally(() => frame.dispose());
-        write.catch(() => undefined); // awaited in order below; never an unhandled rejection
+        write.catch(() => (writeFailed = true)); // also: never an unhandled rejection (awaited in order below)
         writes.push(write);
         while (writes.length >= WRITES_IN_FLIGHT) await settleOldest();
         // Let a pending SIGINT run between frames (WASM work otherwise starves the event loop).
@@ -118,7 +119,12 @@ export async function videoCommand(input: string, flags: VideoFlags, usage: (msg
       // A lost GPU device ends the run like an interrupt: the frames already done are kept.
       const lost = stylizer.backend === 'webgpu' ? await waitForNodeWebGpuLoss() : null;
       if (!lost) throw e;
-      await Promise.allSettled(writes.splice(0));
+      // Frames whose write completed before the first failed one are in the output.
+      const failedBefore = writeFailed;
+      for (const r of await Promise.allSettled(writes.splice(0))) {
+        if (failedBefore || r.status === 'rejected') break;
+        written++;
+      }
       source.close();
       if (written === 0) throw new Error(`the GPU device was lost before any frame was written (${lost})`);
       await out.finish();

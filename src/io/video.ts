@@ -240,6 +240,7 @@ function videoSink(out: string, fps: number, ffmpeg: string): FrameSink {
   let size: [number, number] | null = null;
   /** Settles when the last write handed its frame to the encoder. */
   let inOrder: Promise<void> = Promise.resolve();
+  let broken = false;
   const codec =
     ext === '.webm'
       ? ['-c:v', 'libvpx-vp9', '-b:v', '0', '-crf', '32', '-row-mt', '1', '-deadline', 'good', '-cpu-used', '4']
@@ -292,8 +293,13 @@ function videoSink(out: string, fps: number, ffmpeg: string): FrameSink {
       try {
         const data = await toRgbBytes(image);
         await previous;
+        // After a failed frame nothing more is encoded: a later frame would leave a silent gap.
+        if (broken) throw new VideoIoError('an earlier frame failed; not encoding later ones');
         const ok = p.stdin.write(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
         if (!ok) await new Promise<void>((resolve) => p.stdin.once('drain', () => resolve()));
+      } catch (e) {
+        broken = true;
+        throw e;
       } finally {
         done();
       }

@@ -1,7 +1,7 @@
 /** Converting the accepted image kinds to a float RGB tensor in [0, 1]. */
 import * as tf from '@tensorflow/tfjs-core';
 import { storesHalfFloats } from '../backend/precision.js';
-import { constant } from '../backend/constants.js';
+import { constant, constantTensor } from '../backend/constants.js';
 
 /** Packed frame bytes → `[1,H,W,3]` float RGB in one dispatch (registered for webgpu by input-gpu.ts). */
 export const BYTES_TO_RGB_KERNEL = 'LivestyleBytesToRgb';
@@ -93,7 +93,16 @@ export async function toRgbBytes(image: tf.Tensor3D): Promise<Uint8Array> {
   // a third of the bytes of one int32 per channel.
   const packed = tf.tidy(() => {
     const q = tf.round(tf.mul(tf.clipByValue(image, 0, 1), 255));
-    return tf.cast(tf.sum(tf.mul(q, tf.tensor1d([1, 256, 65536])), -1), 'int32');
+    return tf.cast(
+      tf.sum(
+        tf.mul(
+          q,
+          constantTensor('rgbPack', () => tf.tensor1d([1, 256, 65536])),
+        ),
+        -1,
+      ),
+      'int32',
+    );
   });
   try {
     const px = (await packed.data()) as Int32Array;

@@ -128,19 +128,26 @@ interface StyleSet {
    * with: uploaded once, not every frame (C² + C numbers a level). Owned here.
    */
   readonly uploaded: Map<string, { readonly weights: string; readonly tensors: WctStyleTensors }>;
+  /** Replaced or disposed: a frame still running on it gets statistics it must free itself. */
+  disposed: boolean;
 }
 
 function disposeStyleSet(set: StyleSet): void {
+  set.disposed = true;
   tf.dispose(set.images);
   for (const u of set.uploaded.values()) tf.dispose([u.tensors.colouring, u.tensors.mean]);
   set.uploaded.clear();
 }
 
-/** The blend of `perStyle` for the set's current weights, uploaded once per weights. */
-function uploadedWctStats(set: StyleSet, key: string, perStyle: readonly StyleLevelStats[]): WctStyleTensors {
+/**
+ * The blend of `perStyle` for the set's current weights, uploaded once per weights.
+ * @returns the tensors, and whether the caller owns them (true only when the set was disposed
+ * while a frame ran on it: then nothing else would free them).
+ */
+function uploadedWctStats(set: StyleSet, key: string, perStyle: readonly StyleLevelStats[]): [WctStyleTensors, boolean] {
   const weights = set.weights.join(',');
   const hit = set.uploaded.get(key);
-  if (hit?.weights === weights) return hit.tensors;
+  if (!set.disposed && hit?.weights === weights) return [hit.tensors, false];
   if (hit) tf.dispose([hit.tensors.colouring, hit.tensors.mean]);
   const tensors = uploadWctStats(
     blendWctStats(
@@ -148,8 +155,9 @@ function uploadedWctStats(set: StyleSet, key: string, perStyle: readonly StyleLe
       set.weights,
     ),
   );
+  if (set.disposed) return [tensors, true];
   set.uploaded.set(key, { weights, tensors });
-  return tensors;
+  return [tensors, false];
 }
 
 export class Stylizer {
@@ -188,7 +196,12 @@ export class Stylizer {
     const resolved = resolveOptions(options);
     const backend = await env.initBackend(resolved.backend);
     const s = new Stylizer(resolved, backend, env);
-    await s.loadModel(resolved);
+    try {
+      await s.loadModel(resolved);
+    } catch (e) {
+      s.dispose(); // releases its hold on the GPU constant cache too
+      throw e;
+    }
     return s;
   }
 
@@ -234,7 +247,7 @@ export class Stylizer {
     const weights = normaliseWeights(specs.map((s) => s.weight ?? 1));
     const generation = ++this.styleGeneration;
     const images: tf.Tensor4D[] = [];
-    const set: StyleSet = { images, weights, stats: new Map(), uploaded: new Map() };
+    const set: StyleSet = { images, weights, stats: new Map(), uploaded: new Map(), disposed: false };
     try {
       specs.forEach((s, i) => images.push(this.prepareStyleImage(s.image, `style ${i + 1}`)));
       const model = this.model;
@@ -552,7 +565,7 @@ export class Stylizer {
             const mb = (b: number): string => `${Math.round(b / 2 ** 20)} MiB`;
             throw new InputError(
               `content ${w}x${h} needs a ${mb(need)} GPU buffer at level ${level}, over this device's ${mb(limit)} per buffer: ` +
-                `stylise it tile by tile (tileSizePx, --tile 1024) or at a smaller size (--size, processingMaxSidePx)`,
+                `stylise it at a smaller size (--size, processingMaxSidePx) or, a still image, tile by tile (tileSizePx, stylize --tile 1024)`,
             );
           }
         }
@@ -566,8 +579,12 @@ export class Stylizer {
           // README, "Precision"). There the exact whitening runs instead, at one readback a level.
           if (options.method === 'wct' && options.wctWhitening === 'newton-schulz' && !storesHalfFloats()) {
             // Statistics uploaded once per style set and weights; reads nothing back.
-            const styleTensors = uploadedWctStats(styles, `${model.id}:${level}`, perStyle);
-            transformed = tf.tidy(() => wctOnBackend(features, styleTensors, options.alpha));
+            const [styleTensors, owned] = uploadedWctStats(styles, `${model.id}:${level}`, perStyle);
+            try {
+              transformed = tf.tidy(() => wctOnBackend(features, styleTensors, options.alpha));
+            } finally {
+              if (owned) tf.dispose([styleTensors.colouring, styleTensors.mean]);
+            }
           } else if (options.method === 'wct') {
             const moments = await featureMoments(features, options.statisticsPrecision);
             const blended = blendWctStats(
