@@ -58,50 +58,62 @@ export interface NetworkCost {
   readonly bytes: number;
 }
 
-// ref: the roofline model (Williams, Waterman, Patterson 2009): FLOPs and compulsory bytes per layer.
-export function networkCost(layers: readonly LayerSpec[], height: number, width: number): NetworkCost {
-  const FLOAT_BYTES = 4;
+/** A layer with the map it reads (h, w, c) and the map it makes (outH, outW, outC). */
+interface LayerAt {
+  readonly h: number;
+  readonly w: number;
+  readonly c: number;
+  readonly outH: number;
+  readonly outW: number;
+  readonly outC: number;
+}
+
+/** Walks a layer list from an input size: pools floor-halve the map, upsampling doubles it, convs change channels. */
+function eachLayer(layers: readonly LayerSpec[], height: number, width: number, visit: (l: LayerSpec, at: LayerAt) => void): void {
   let h = height;
   let w = width;
   let c = layers.find((l) => l.op === 'conv')?.inChannels ?? 3;
+  for (const l of layers) {
+    const outH = l.op === 'pool' ? Math.floor(h / 2) : l.op === 'upsample' ? h * 2 : h;
+    const outW = l.op === 'pool' ? Math.floor(w / 2) : l.op === 'upsample' ? w * 2 : w;
+    const outC = l.op === 'conv' ? l.outChannels : c;
+    visit(l, { h, w, c, outH, outW, outC });
+    h = outH;
+    w = outW;
+    c = outC;
+  }
+}
+
+/** Spatial padding a conv reads around its input (reflection, 1 px per side for 3x3). */
+const convPad = (l: LayerSpec): number => (l.op === 'conv' && l.kernel === 3 ? 2 : 0);
+
+// ref: the roofline model (Williams, Waterman, Patterson 2009): FLOPs and compulsory bytes per layer.
+export function networkCost(layers: readonly LayerSpec[], height: number, width: number): NetworkCost {
+  const FLOAT_BYTES = 4;
   let macs = 0;
   let values = 0;
-  for (const l of layers) {
-    if (l.op === 'pool') {
-      values += h * w * c;
-      h = Math.floor(h / 2);
-      w = Math.floor(w / 2);
-      values += h * w * c;
-    } else if (l.op === 'upsample') {
-      values += h * w * c;
-      h *= 2;
-      w *= 2;
-      values += h * w * c;
-    } else {
-      const pad = l.kernel === 3 ? 2 : 0;
-      macs += h * w * l.kernel * l.kernel * l.inChannels * l.outChannels;
-      values +=
-        (h + pad) * (w + pad) * l.inChannels + h * w * l.outChannels + l.kernel * l.kernel * l.inChannels * l.outChannels + l.outChannels;
-      c = l.outChannels;
+  eachLayer(layers, height, width, (l, a) => {
+    if (l.op !== 'conv') {
+      values += a.h * a.w * a.c + a.outH * a.outW * a.outC;
+      return;
     }
-  }
+    const pad = convPad(l);
+    macs += a.h * a.w * l.kernel * l.kernel * l.inChannels * l.outChannels;
+    values +=
+      (a.h + pad) * (a.w + pad) * l.inChannels +
+      a.h * a.w * l.outChannels +
+      l.kernel * l.kernel * l.inChannels * l.outChannels +
+      l.outChannels;
+  });
   return { macs, bytes: values * FLOAT_BYTES };
 }
 
 /** Multiply–accumulate count of a layer list at an input size, for benchmarks (FLOPs = 2 x MACs). */
 export function convMacs(layers: readonly LayerSpec[], height: number, width: number): number {
-  let h = height;
-  let w = width;
   let macs = 0;
-  for (const l of layers) {
-    if (l.op === 'pool') {
-      h = Math.floor(h / 2);
-      w = Math.floor(w / 2);
-    } else if (l.op === 'upsample') {
-      h *= 2;
-      w *= 2;
-    } else macs += h * w * l.kernel * l.kernel * l.inChannels * l.outChannels;
-  }
+  eachLayer(layers, height, width, (l, a) => {
+    if (l.op === 'conv') macs += a.h * a.w * l.kernel * l.kernel * l.inChannels * l.outChannels;
+  });
   return macs;
 }
 
@@ -111,23 +123,15 @@ export function convMacs(layers: readonly LayerSpec[], height: number, width: nu
  * devices cap a buffer's size (WebGPU's maxStorageBufferBindingSize).
  */
 export function largestTensorBytes(layers: readonly LayerSpec[], height: number, width: number): number {
-  let h = height;
-  let w = width;
-  let c = layers.find((l) => l.op === 'conv')?.inChannels ?? 3;
-  let largest = h * w * c;
-  for (const l of layers) {
-    if (l.op === 'pool') {
-      h = Math.floor(h / 2);
-      w = Math.floor(w / 2);
-    } else if (l.op === 'upsample') {
-      h *= 2;
-      w *= 2;
-    } else {
-      const pad = l.kernel === 3 ? 2 : 0;
-      largest = Math.max(largest, (h + pad) * (w + pad) * l.inChannels);
-      c = l.outChannels;
-    }
-    largest = Math.max(largest, h * w * c);
-  }
+  let largest = 0;
+  eachLayer(layers, height, width, (l, a) => {
+    const pad = convPad(l);
+    largest = Math.max(
+      largest,
+      a.h * a.w * a.c,
+      (a.h + pad) * (a.w + pad) * (l.op === 'conv' ? l.inChannels : a.c),
+      a.outH * a.outW * a.outC,
+    );
+  });
   return largest * 4;
 }

@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
-import { FlatWebGPUProgram } from '../temporal/webgpu-program.js';
+import { FlatWebGPUProgram } from '../backend/webgpu-program.js';
 import { BYTES_TO_RGB_KERNEL } from './input.js';
 
 class BytesToRgbProgram extends FlatWebGPUProgram implements WebGPUProgram {

@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { GPGPUProgram, MathBackendWebGL } from '@tensorflow/tfjs-backend-webgl';
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
-import { FlatWebGPUProgram } from './webgpu-program.js';
+import { FlatWebGPUProgram } from '../backend/webgpu-program.js';
 import { TVL1_DUAL_KERNEL, TVL1_PRIMAL_KERNEL } from './tvl1-step.js';
 
 /** A float literal both GLSL and WGSL read as float. */

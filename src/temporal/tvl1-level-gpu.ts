@@ -16,19 +16,15 @@
  * algorithm 1 (eqs. 19–20).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import { BIND_UNIFORMS_WGSL, SINGLE_WORKGROUP_THREADS, SingleWorkgroupWebGPUProgram } from '../backend/webgpu-program.js';
 import { TVL1_LEVEL_CHANNELS, TVL1_LEVEL_KERNEL } from './tvl1-step.js';
 
-const THREADS = 256;
 const lit = (x: number): string => (Number.isInteger(x) ? x.toFixed(1) : String(x));
 
-class Tvl1LevelProgram implements WebGPUProgram {
+class Tvl1LevelProgram extends SingleWorkgroupWebGPUProgram {
   variableNames = ['i0', 'i1s', 'u0'];
-  outputShape: number[];
   shaderKey: string;
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number] = [1, 1, 1];
-  workgroupSize: [number, number, number] = [THREADS, 1, 1];
 
   constructor(
     private readonly h: number,
@@ -39,8 +35,7 @@ class Tvl1LevelProgram implements WebGPUProgram {
     private readonly theta: number,
     private readonly taut: number,
   ) {
-    this.outputShape = [1, h, w, TVL1_LEVEL_CHANNELS];
-    this.dispatchLayout = { x: [0, 1, 2, 3] };
+    super([1, h, w, TVL1_LEVEL_CHANNELS]);
     this.shaderKey = `livestyleTvl1Level_${h}_${w}_${warps}_${iterations}_${lt}_${theta}_${taut}`;
   }
 
@@ -53,10 +48,9 @@ class Tvl1LevelProgram implements WebGPUProgram {
       const S = ${S};
       fn tap(y : i32, x : i32, c : i32) -> f32 { return i1s[(y * W + x) * 3 + c]; }
       fn main(index : i32) {
-        // tfjs binds its uniforms to every program; an unused binding would fail the layout.
-        _ = uniforms.outShape;
+        ${BIND_UNIFORMS_WGSL}
         let t = i32(localIndex);
-        for (var e = t; e < NPX; e = e + ${THREADS}) {
+        for (var e = t; e < NPX; e = e + ${SINGLE_WORKGROUP_THREADS}) {
           result[e * S] = u0[e * 2];
           result[e * S + 1] = u0[e * 2 + 1];
           for (var j = 2; j < 6; j++) { result[e * S + j] = 0.0; }
@@ -65,7 +59,7 @@ class Tvl1LevelProgram implements WebGPUProgram {
           storageBarrier();
           workgroupBarrier();
           // Re-linearise around the current flow: I1, ∂I1 warped bilinearly (clamped to the image).
-          for (var e = t; e < NPX; e = e + ${THREADS}) {
+          for (var e = t; e < NPX; e = e + ${SINGLE_WORKGROUP_THREADS}) {
             let y = e / W;
             let x = e % W;
             let fu0 = result[e * S];
@@ -96,7 +90,7 @@ class Tvl1LevelProgram implements WebGPUProgram {
             storageBarrier();
             workgroupBarrier();
             // Primal: v = u - clip(rho / |∇I|², ±λθ) ∇I, u' = v + θ div p (in place: reads only its own u).
-            for (var e = t; e < NPX; e = e + ${THREADS}) {
+            for (var e = t; e < NPX; e = e + ${SINGLE_WORKGROUP_THREADS}) {
               let y = e / W;
               let x = e % W;
               let pu0 = result[e * S];
@@ -117,7 +111,7 @@ class Tvl1LevelProgram implements WebGPUProgram {
             storageBarrier();
             workgroupBarrier();
             // Dual: forward differences of u' (zero on the far borders), p' = (p + g) / (1 + |g|).
-            for (var e = t; e < NPX; e = e + ${THREADS}) {
+            for (var e = t; e < NPX; e = e + ${SINGLE_WORKGROUP_THREADS}) {
               let y = e / W;
               let x = e % W;
               let right = (y * W + min(x + 1, W - 1)) * S;

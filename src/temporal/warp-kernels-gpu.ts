@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { GPGPUProgram, MathBackendWebGL } from '@tensorflow/tfjs-backend-webgl';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { FlatWebGPUProgram } from './webgpu-program.js';
+import { FlatWebGPUProgram } from '../backend/webgpu-program.js';
 import { DENSE_WARP_KERNEL } from './warp-kernels-cpu.js';
 
 function imageAndFlow(inputs: tf.NamedTensorInfoMap): [tf.TensorInfo, tf.TensorInfo] {

@@ -11,31 +11,26 @@
  * ref: Higham, "Functions of Matrices", SIAM 2008, §6.3, eq. (6.35).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import { BIND_UNIFORMS_WGSL, SINGLE_WORKGROUP_THREADS, SingleWorkgroupWebGPUProgram } from '../backend/webgpu-program.js';
 import { NEWTON_SCHULZ_KERNEL } from './matrix-sqrt.js';
 
 /** Planes of the kernel's output: result, Y ping, Y pong, Z pong, T. */
 export const NEWTON_SCHULZ_PLANES = 5;
-const THREADS = 256;
 
 /** A float literal WGSL reads as f32. */
 const lit = (x: number): string => (Number.isInteger(x) ? x.toFixed(1) : x.toExponential());
 
-class NewtonSchulzProgram implements WebGPUProgram {
+class NewtonSchulzProgram extends SingleWorkgroupWebGPUProgram {
   variableNames = ['matrix'];
-  outputShape: number[];
   shaderKey: string;
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number] = [1, 1, 1];
-  workgroupSize: [number, number, number] = [THREADS, 1, 1];
 
   constructor(
     private readonly c: number,
     private readonly iterations: number,
     private readonly relativeRidge: number,
   ) {
-    this.outputShape = [NEWTON_SCHULZ_PLANES, c, c];
-    this.dispatchLayout = { x: [0, 1, 2] };
+    super([NEWTON_SCHULZ_PLANES, c, c]);
     this.shaderKey = `livestyleNewtonSchulz_${c}_${iterations}_${relativeRidge}`;
   }
 
@@ -55,8 +50,7 @@ class NewtonSchulzProgram implements WebGPUProgram {
         return s;
       }
       fn main(index : i32) {
-        // tfjs binds its uniforms to every program; an unused binding would fail the layout.
-        _ = uniforms.outShape;
+        ${BIND_UNIFORMS_WGSL}
         let t = i32(localIndex);
         // tr(A) / C is the mean eigenvalue; the tiny absolute floor keeps an all-zero matrix finite.
         var tr = 0.0;
@@ -64,7 +58,7 @@ class NewtonSchulzProgram implements WebGPUProgram {
         let meanEig = tr / f32(C) + 1e-30;
         let ridge = meanEig * ${lit(this.relativeRidge)};
         let trace = meanEig * f32(C) * (1.0 + ${lit(this.relativeRidge)});
-        for (var e = t; e < N; e = e + ${THREADS}) {
+        for (var e = t; e < N; e = e + ${SINGLE_WORKGROUP_THREADS}) {
           let i = e / C;
           let j = e % C;
           let diag = select(0.0, 1.0, i == j);
@@ -79,7 +73,7 @@ class NewtonSchulzProgram implements WebGPUProgram {
           storageBarrier();
           workgroupBarrier();
           // T = (3I - Z Y) / 2
-          for (var e = t; e < N; e = e + ${THREADS}) {
+          for (var e = t; e < N; e = e + ${SINGLE_WORKGROUP_THREADS}) {
             let i = e / C;
             let j = e % C;
             result[4 * N + e] = 0.5 * (select(0.0, 3.0, i == j) - mm(zIn, yIn, i, j));
@@ -87,7 +81,7 @@ class NewtonSchulzProgram implements WebGPUProgram {
           storageBarrier();
           workgroupBarrier();
           // Y <- Y T, Z <- T Z
-          for (var e = t; e < N; e = e + ${THREADS}) {
+          for (var e = t; e < N; e = e + ${SINGLE_WORKGROUP_THREADS}) {
             let i = e / C;
             let j = e % C;
             result[yOut + e] = mm(yIn, 4 * N, i, j);
@@ -104,7 +98,7 @@ class NewtonSchulzProgram implements WebGPUProgram {
         workgroupBarrier();
         // Z ~ (A / tr)^-1/2 = A^-1/2 sqrt(tr); into plane 0 (reading plane 3 when Z ended there).
         let scale = 1.0 / sqrt(trace);
-        for (var e = t; e < N; e = e + ${THREADS}) {
+        for (var e = t; e < N; e = e + ${SINGLE_WORKGROUP_THREADS}) {
           result[e] = result[zIn + e] * scale;
         }
       }`;
