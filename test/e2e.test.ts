@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { build, preview, type PreviewServer } from 'vite';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { CHROMIUM_FLAGS, REPO_ROOT, SHARED } from './helpers.js';
+import { CHROMIUM_FLAGS, REPO_ROOT, SHARED, countVideoFrames } from './helpers.js';
 import { activeStyleLabels, channelMeans, meanAbsDiff, readOutput, readRawCameraFrame, waitFrames } from './e2e/page.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -31,23 +31,6 @@ async function shot(name: string, target: Page = page): Promise<void> {
 
 function ffmpeg(args: string[]): void {
   execFileSync('ffmpeg', ['-v', 'error', '-y', ...args], { stdio: 'pipe' });
-}
-
-/** Frames in a video file, decoded and counted by ffprobe. */
-function countFrames(file: string): number {
-  const out = execFileSync('ffprobe', [
-    '-v',
-    'error',
-    '-count_frames',
-    '-select_streams',
-    'v:0',
-    '-show_entries',
-    'stream=nb_read_frames',
-    '-of',
-    'csv=p=0',
-    file,
-  ]);
-  return Number(out.toString().trim());
 }
 
 async function openPage(extraFlags: string[]): Promise<{ browser: Browser; page: Page }> {
@@ -315,7 +298,7 @@ describe('the demo page (production build)', () => {
     const file = path.join(work, 'recording.webm');
     await (await download).saveAs(file);
     expect((await download).suggestedFilename()).toBe('livestyle-recording.webm');
-    expect(countFrames(file)).toBeGreaterThan(0);
+    expect(countVideoFrames(file)).toBeGreaterThan(0);
     await page.locator('livestyle-camera button.stats-toggle').click();
     expect(await page.locator('livestyle-camera livestyle-stats').count()).toBe(0);
   });
@@ -383,7 +366,7 @@ describe('the demo page (production build)', () => {
     const out = path.join(work, 'exported.webm');
     await (await download).saveAs(out);
     expect((await download).suggestedFilename()).toBe('clip-stylised.webm');
-    expect(countFrames(out)).toBe(CLIP_FRAMES);
+    expect(countVideoFrames(out)).toBe(CLIP_FRAMES);
     // Two stylizers on one page share tf.js's one backend ('auto' keeps the one in use).
     const backends = await page.evaluate(() => [
       document.querySelector('livestyle-camera')?.backend,

@@ -1,4 +1,5 @@
 import { readFileSync, existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
@@ -36,3 +37,14 @@ export const CHROMIUM_FLAGS = [
   '--disable-quic',
   '--enable-unsafe-webgpu',
 ];
+
+/** Frames in a video file, decoded and counted by ffprobe (throws with its message if it fails). */
+export function countVideoFrames(file: string): number {
+  const r = spawnSync(
+    'ffprobe',
+    ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_frames', '-of', 'csv=p=0', file],
+    { encoding: 'utf8' },
+  );
+  if (r.status !== 0) throw new Error(`ffprobe failed on ${file}: ${r.stderr}`);
+  return Number(r.stdout.trim());
+}

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { encodeFlo } from '../src/temporal/flo.js';
-import { REPO_ROOT, SHARED } from './helpers.js';
+import { REPO_ROOT, SHARED, countVideoFrames } from './helpers.js';
 
 const run = promisify(execFile);
 const BIN = path.join(REPO_ROOT, 'bin', 'livestyle.js');
@@ -30,18 +30,6 @@ async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code:
     const err = e as { code: number; stdout: string; stderr: string };
     return { code: err.code, stdout: err.stdout, stderr: err.stderr };
   }
-}
-
-function probeFrames(file: string): number {
-  const r = spawnSync(
-    'ffprobe',
-    ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_frames', '-of', 'csv=p=0', file],
-    {
-      encoding: 'utf8',
-    },
-  );
-  if (r.status !== 0) throw new Error(`ffprobe failed on ${file}: ${r.stderr}`);
-  return Number(r.stdout.trim());
 }
 
 const leftovers = (dir: string): string[] => readdirSync(dir).filter((f) => f.includes('.tmp'));
@@ -67,7 +55,7 @@ describe('livestyle video', () => {
     const mp4 = path.join(out, 'clip.mp4');
     const r = await cli(['video', CLIP, '--style', STYLE, '--size', '32', '--out', mp4, '--quiet']);
     expect(r.code, r.stderr).toBe(0);
-    expect(probeFrames(mp4)).toBe(10);
+    expect(countVideoFrames(mp4)).toBe(10);
     const back = path.join(out, 'from-mp4');
     const r2 = await cli(['video', mp4, '--style', STYLE, '--size', '32', '--no-temporal', '--out', back, '--quiet']);
     expect(r2.code, r2.stderr).toBe(0);
@@ -76,7 +64,7 @@ describe('livestyle video', () => {
     const webm = path.join(out, 'clip.webm');
     const r3 = await cli(['video', CLIP, '--style', STYLE, '--size', '32', '--out', webm, '--quiet']);
     expect(r3.code, r3.stderr).toBe(0);
-    expect(probeFrames(webm)).toBe(10);
+    expect(countVideoFrames(webm)).toBe(10);
     expect(leftovers(out)).toEqual([]);
   }, 120_000);
 
@@ -152,7 +140,7 @@ describe('livestyle video', () => {
       expect(code, stderr).toBe(130);
       expect(stderr).toMatch(/\(interrupted\)/);
       if (kind === 'mp4') {
-        const frames = probeFrames(target);
+        const frames = countVideoFrames(target);
         expect(frames).toBeGreaterThanOrEqual(1);
         expect(frames).toBeLessThan(10);
       } else {
