@@ -18,6 +18,8 @@ import './transforms/newton-schulz-gpu.js';
 import './temporal/tvl1-level-gpu.js';
 // Frames uploaded as their bytes, converted to float RGB on the GPU.
 import './pipeline/input-gpu.js';
+// The half-precision encoder/decoder (the precision: 'float16' option) on WebGPU.
+import './nets/network-half-gpu.js';
 
 export * from './api.js';
 export { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';

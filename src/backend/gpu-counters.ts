@@ -8,6 +8,7 @@
  * Works by wrapping the WebGPU classes' prototype methods (Dawn's in Node, the browser's in a
  * page) while installed; every device on the page is counted.
  */
+import { listenStages, type FrameStage } from './stage-marks.js';
 
 export interface GpuCounts {
   /** `dispatchWorkgroups` calls: one per shader pass tfjs (or our kernels) run. */
@@ -140,13 +141,19 @@ export function diffCounts(a: GpuCounts, b: GpuCounts): GpuCounts {
  * GPU time of every compute pass, from timestamp queries (the adapter's `timestamp-query`
  * feature): each pass begun while installed gets a begin and end timestamp; {@link GpuPassTimer.readMs}
  * resolves them and returns the passes' summed GPU time. Time between passes (idle, submits) is
- * not counted, so this is the device's busy time, not the frame's wall time.
+ * not counted, so this is the device's busy time, not the frame's wall time. *
+ * With `stages`, each pass is also labelled with the frame stage (stage-marks.ts) current when it
+ * began, and every mark ends tfjs's open compute pass so that no pass spans two stages (this adds
+ * passes: time frames with stages apart from frames whose calls are counted);
+ * {@link GpuPassTimer.readStageMs} then splits the time by stage.
  */
 export class GpuPassTimer {
   private readonly querySet: GPUQuerySet;
   private next = 0;
   private overflowed = false;
   private restore: (() => void) | null = null;
+  private stage: FrameStage | 'other' = 'other';
+  private labels: Array<FrameStage | 'other'> = [];
 
   private constructor(
     private readonly device: GPUDevice,
@@ -156,7 +163,12 @@ export class GpuPassTimer {
   }
 
   /** Null where the device lacks `timestamp-query`. `scope` holds the WebGPU classes (default globalThis). */
-  static install(device: GPUDevice, capacity = 2048, scope: Record<string, unknown> = globalThis): GpuPassTimer | null {
+  static install(
+    device: GPUDevice,
+    capacity = 2048,
+    scope: Record<string, unknown> = globalThis,
+    stages: { readonly endPass: () => void } | null = null,
+  ): GpuPassTimer | null {
     if (!device.features.has('timestamp-query')) return null;
     const t = new GpuPassTimer(device, capacity);
     const proto = (scope['GPUCommandEncoder'] as { prototype: Record<string, Method> }).prototype;
@@ -168,14 +180,22 @@ export class GpuPassTimer {
         return original.apply(this, args);
       }
       const i = t.next++;
+      t.labels[i] = t.stage;
       const timed: GPUComputePassDescriptor = {
         ...d,
         timestampWrites: { querySet: t.querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 },
       };
       return original.apply(this, [timed] as never[]);
     };
+    const unlisten = stages
+      ? listenStages((stage) => {
+          stages.endPass();
+          t.stage = stage;
+        })
+      : null;
     t.restore = () => {
       proto['beginComputePass'] = original;
+      unlisten?.();
     };
     return t;
   }
@@ -185,9 +205,20 @@ export class GpuPassTimer {
    * Call once the device has finished them. Throws if more passes ran than the timer has room for.
    */
   async readMs(): Promise<number> {
+    return (await this.readPasses()).reduce((a, p) => a + p.ms, 0);
+  }
+
+  /** Like {@link readMs}, split by frame stage (passes begun before any mark count as `other`). */
+  async readStageMs(): Promise<Partial<Record<FrameStage | 'other', number>>> {
+    const out: Partial<Record<FrameStage | 'other', number>> = {};
+    for (const p of await this.readPasses()) out[p.stage] = (out[p.stage] ?? 0) + p.ms;
+    return out;
+  }
+
+  private async readPasses(): Promise<Array<{ stage: FrameStage | 'other'; ms: number }>> {
     const n = this.next;
     if (this.overflowed) throw new Error(`GpuPassTimer: more than ${this.capacity} compute passes; raise its capacity`);
-    if (n === 0) return 0;
+    if (n === 0) return [];
     const bytes = 2 * n * 8;
     const usage = (globalThis as unknown as { GPUBufferUsage: Record<string, number> }).GPUBufferUsage;
     const mapRead = (globalThis as unknown as { GPUMapMode: { READ: number } }).GPUMapMode.READ;
@@ -201,13 +232,13 @@ export class GpuPassTimer {
       await read.mapAsync(mapRead);
       const ts = new BigInt64Array(read.getMappedRange().slice(0));
       read.unmap();
-      let ns = 0;
+      const passes: Array<{ stage: FrameStage | 'other'; ms: number }> = [];
       for (let i = 0; i < n; i++) {
         const d = Number((ts[2 * i + 1] as bigint) - (ts[2 * i] as bigint));
-        if (d > 0) ns += d;
+        passes.push({ stage: this.labels[i] ?? 'other', ms: Math.max(0, d) / 1e6 });
       }
       this.next = 0;
-      return ns / 1e6;
+      return passes;
     } finally {
       resolved.destroy();
       read.destroy();

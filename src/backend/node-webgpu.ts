@@ -10,6 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { dropConstants } from './constants.js';
+import { enableF16Shaders } from './webgpu-program.js';
 
 /** What the chosen WebGPU adapter says of itself. */
 export interface GpuAdapterDescription {
@@ -178,6 +179,8 @@ async function startDevice(): Promise<DeviceState> {
       maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
     },
   });
+  // Shaders that ask for it get `enable f16;` (the half-precision networks' arithmetic).
+  enableF16Shaders(device);
   const s: DeviceState = { device, lostReason: null, released: false };
   void device.lost.then((lost) => {
     // Our own release is not a loss to report; anything else is (a driver reset, a hang, a destroy()).
@@ -193,6 +196,7 @@ async function startDevice(): Promise<DeviceState> {
   await import('../transforms/newton-schulz-gpu.js');
   await import('../temporal/tvl1-level-gpu.js');
   await import('../pipeline/input-gpu.js');
+  await import('../nets/network-half-gpu.js');
   // (findBackend would initialise a registered factory: ask for the factory only.)
   if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
   tf.registerBackend('webgpu', () => new WebGPUBackend(device, p.info as unknown as GPUAdapterInfo), 3);

@@ -54,3 +54,29 @@ export abstract class SingleWorkgroupWebGPUProgram implements WebGPUProgram {
  * uses: a shader that never reads them fails to bind. This statement reads them.
  */
 export const BIND_UNIFORMS_WGSL = '_ = uniforms.outShape;';
+
+/**
+ * A comment a shader carries to have `enable f16;` put before it: WGSL wants the directive ahead of
+ * every declaration, and tfjs writes its own declarations first. Only a device made by
+ * {@link enableF16Shaders} does that (Node's, which this project creates with `shader-f16`).
+ */
+export const F16_SHADER_MARKER = '// livestyle:enable-f16';
+
+const F16_ENABLED = Symbol.for('livestyle.f16Shaders');
+
+/**
+ * Makes `device` compile shaders that carry {@link F16_SHADER_MARKER} with `enable f16;` first.
+ * Only where the device was created with the `shader-f16` feature; elsewhere nothing changes.
+ */
+export function enableF16Shaders(device: GPUDevice): void {
+  if (!device.features.has('shader-f16')) return;
+  const create = device.createShaderModule.bind(device);
+  device.createShaderModule = (d: GPUShaderModuleDescriptor): GPUShaderModule =>
+    create(d.code.includes(F16_SHADER_MARKER) ? { ...d, code: `enable f16;\n${d.code}` } : d);
+  (device as unknown as Record<symbol, boolean>)[F16_ENABLED] = true;
+}
+
+/** Whether shaders on `device` may use `f16` arithmetic (see {@link enableF16Shaders}). */
+export function hasF16Shaders(device: GPUDevice): boolean {
+  return (device as unknown as Record<symbol, boolean | undefined>)[F16_ENABLED] === true;
+}

@@ -7,6 +7,8 @@ import { parseArgs } from 'node:util';
 import { writeFileSync } from 'node:fs';
 import { initNodeWebGpu } from '../backend/node-webgpu.js';
 import { PRESETS, isPreset, type Preset } from '../pipeline/presets.js';
+import { FRAME_STAGES } from '../backend/stage-marks.js';
+import type { NetworkPrecision } from '../pipeline/options.js';
 import type { PixelsLike } from '../pipeline/input.js';
 import {
   BENCH_MODES,
@@ -23,8 +25,9 @@ export const GPU_BENCH_USAGE = `options:
   --sizes 256,512,1024,1920x1080   frame sizes (N = N x N)
   --presets realtime,balanced,best
   --modes image,video,video-no-temporal   (video = temporal smoothing on)
+  --precisions float32,float16     encoder/decoder precision (the Stylizer's precision option)
   --runs 20                        timed frames per cell after warm-up (median); 0 = counts only
-  --quick                          a short subset: 128 px, realtime + balanced, 2 runs
+  --quick                          a short subset: 128 px, realtime, image + video, both precisions, 2 runs
   --json FILE                      write the report as JSON
   --require-hardware               fail on a software adapter instead of warning`;
 
@@ -32,6 +35,7 @@ export interface GpuBenchArgs {
   readonly sizes: GpuBenchSize[];
   readonly presets: Preset[];
   readonly modes: BenchMode[];
+  readonly precisions: NetworkPrecision[];
   readonly runs: number;
   readonly json: string | undefined;
   readonly requireHardware: boolean;
@@ -56,6 +60,7 @@ export function parseGpuBenchArgs(argv: readonly string[]): GpuBenchArgs {
       sizes: { type: 'string', default: '256,512,1024,1920x1080' },
       presets: { type: 'string', default: PRESETS.join(',') },
       modes: { type: 'string', default: BENCH_MODES.join(',') },
+      precisions: { type: 'string', default: 'float32,float16' },
       runs: { type: 'string', default: '20' },
       quick: { type: 'boolean', default: false },
       json: { type: 'string' },
@@ -74,11 +79,13 @@ export function parseGpuBenchArgs(argv: readonly string[]): GpuBenchArgs {
   const runs = Number(values.runs);
   if (!Number.isInteger(runs) || runs < 0 || runs > 1000) throw new Error(`--runs "${values.runs}" is not an integer in [0, 1000]`);
   const presets = list(values.presets, PRESETS, 'preset').filter(isPreset);
+  const precisions = list<NetworkPrecision>(values.precisions, ['float32', 'float16'], 'precision');
   if (values.quick)
     return {
       sizes: [{ width: 128, height: 128 }],
-      presets: ['realtime', 'balanced'],
+      presets: ['realtime'],
       modes: ['image', 'video'],
+      precisions: ['float32', 'float16'],
       runs: 2,
       json: values.json,
       requireHardware: values['require-hardware'],
@@ -88,6 +95,7 @@ export function parseGpuBenchArgs(argv: readonly string[]): GpuBenchArgs {
     sizes: parseSizes(values.sizes),
     presets,
     modes: list(values.modes, BENCH_MODES, 'mode'),
+    precisions,
     runs,
     json: values.json,
     requireHardware: values['require-hardware'],
@@ -134,11 +142,26 @@ export async function gpuBenchMain(
     presets: args.presets,
     modes: args.modes,
     sizes: args.sizes,
+    precisions: args.precisions,
     runs: args.runs,
     photo: (size, pan) => coverSize(photo, size, pan),
     style,
     onCell: (r) => log(formatGpuRow(r)),
   });
+  const staged = rows.filter((r) => r.stageGpuMs !== null);
+  if (staged.length > 0) {
+    const stages = [...FRAME_STAGES, 'other'] as const;
+    log(`GPU ms per frame by stage (timestamp queries; a pass ends at each stage):`);
+    log(
+      `${'preset'.padEnd(9)} ${'mode'.padEnd(18)} ${'size'.padEnd(10)} ${'prec.'.padEnd(8)} ${stages.map((x) => x.padStart(9)).join(' ')}`,
+    );
+    for (const r of staged)
+      log(
+        `${r.preset.padEnd(9)} ${r.mode.padEnd(18)} ${r.size.padEnd(10)} ${r.precision.padEnd(8)} ${stages
+          .map((x) => (r.stageGpuMs?.[x] === undefined ? '-' : r.stageGpuMs[x].toFixed(2)).padStart(9))
+          .join(' ')}`,
+      );
+  }
   const temporal = temporalStageGpuMs(rows);
   if (temporal.length > 0) {
     log('temporal stage (flow both ways, warps, blend), GPU ms per frame: video minus video without it');

@@ -11,6 +11,8 @@ import { PRESETS, type Preset } from '../pipeline/presets.js';
 import type { PixelsLike } from '../pipeline/input.js';
 import { GpuCounters, GpuPassTimer, type GpuCounts } from '../backend/gpu-counters.js';
 import type { GpuAdapterDescription } from '../backend/node-webgpu.js';
+import type { FrameStage } from '../backend/stage-marks.js';
+import type { NetworkPrecision } from '../pipeline/options.js';
 
 export type BenchMode = 'image' | 'video' | 'video-no-temporal';
 export const BENCH_MODES: readonly BenchMode[] = ['image', 'video', 'video-no-temporal'];
@@ -24,6 +26,8 @@ export interface GpuBenchOptions {
   readonly presets: readonly Preset[];
   readonly modes: readonly BenchMode[];
   readonly sizes: readonly GpuBenchSize[];
+  /** Encoder/decoder precisions to run (the Stylizer's `precision` option). */
+  readonly precisions: readonly NetworkPrecision[];
   /** Timed frames per cell (median reported); 0 = counts only. */
   readonly runs: number;
   /** A photo to pan across (RGB or RGBA bytes), at least as large as the largest size plus the pan. */
@@ -36,6 +40,7 @@ export interface GpuBenchRow {
   readonly preset: Preset;
   readonly mode: BenchMode;
   readonly size: string;
+  readonly precision: NetworkPrecision;
   /** Per frame, after warm-up (identical from frame to frame). */
   readonly counts: GpuCounts;
   /** Median wall time per frame until the device is idle (ms), over `runs` frames; null if runs = 0. */
@@ -43,6 +48,11 @@ export interface GpuBenchRow {
   readonly fps: number | null;
   /** Median GPU busy time per frame (ms; compute passes' timestamps), where the adapter has `timestamp-query`. */
   readonly gpuMs: number | null;
+  /**
+   * GPU busy time per frame stage (ms; medians over separate frames in which each stage mark ends
+   * the open compute pass, see GpuPassTimer), where the adapter has `timestamp-query`.
+   */
+  readonly stageGpuMs: Partial<Record<FrameStage | 'other', number>> | null;
 }
 
 export interface GpuBenchReport {
@@ -93,10 +103,27 @@ async function gpuIdle(): Promise<void> {
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
+/** Each stage's median over frames (a stage missing from a frame counts as 0 ms there). */
+function medianPerStage(
+  samples: ReadonlyArray<Partial<Record<FrameStage | 'other', number>>>,
+): Partial<Record<FrameStage | 'other', number>> {
+  const stages = new Set(samples.flatMap((x) => Object.keys(x) as Array<FrameStage | 'other'>));
+  const out: Partial<Record<FrameStage | 'other', number>> = {};
+  for (const st of stages) out[st] = median(samples.map((x) => x[st] ?? 0));
+  return out;
+}
+
+/** Ends tfjs's open compute pass, so the next dispatch begins a new one (tfjs keeps this internal). */
+function endComputePass(): void {
+  const backend = tf.backend() as unknown as { endComputePassEncoder?: () => void };
+  backend.endComputePassEncoder?.();
+}
+
 async function benchCell(
   preset: Preset,
   mode: BenchMode,
   size: GpuBenchSize,
+  precision: NetworkPrecision,
   runs: number,
   photo: PixelsLike,
   style: PixelsLike,
@@ -104,6 +131,7 @@ async function benchCell(
   const s = await Stylizer.create({
     backend: 'webgpu',
     preset,
+    precision,
     ...(mode === 'video-no-temporal' ? { temporalStrength: 0 } : {}),
   });
   try {
@@ -150,11 +178,27 @@ async function benchCell(
         timer.uninstall();
       }
     }
+    // Per stage, in frames of their own again: ending a pass at each stage changes the pass count.
+    const stageSamples: Array<Partial<Record<FrameStage | 'other', number>>> = [];
+    const stageTimer = runs > 0 ? GpuPassTimer.install(deviceOf(), 2048, globalThis, { endPass: endComputePass }) : null;
+    if (stageTimer) {
+      try {
+        for (let i = 0; i < runs; i++) {
+          await one();
+          await gpuIdle();
+          stageSamples.push(await stageTimer.readStageMs());
+        }
+      } finally {
+        stageTimer.uninstall();
+      }
+    }
     const frameMs = runs > 0 ? median(samples) : null;
     return {
       preset,
       mode,
       size: `${size.width}x${size.height}`,
+      precision,
+      stageGpuMs: stageSamples.length > 0 ? medianPerStage(stageSamples) : null,
       counts,
       frameMs,
       fps: frameMs ? 1000 / frameMs : null,
@@ -171,11 +215,12 @@ export async function runGpuBench(o: GpuBenchOptions): Promise<GpuBenchRow[]> {
   for (const size of o.sizes) {
     const photo = await o.photo(size, 16 * PAN_PX_PER_FRAME);
     for (const mode of o.modes)
-      for (const preset of o.presets) {
-        const row = await benchCell(preset, mode, size, o.runs, photo, o.style);
-        rows.push(row);
-        o.onCell?.(row);
-      }
+      for (const preset of o.presets)
+        for (const precision of o.precisions) {
+          const row = await benchCell(preset, mode, size, precision, o.runs, photo, o.style);
+          rows.push(row);
+          o.onCell?.(row);
+        }
   }
   return rows;
 }
@@ -188,6 +233,7 @@ export function formatGpuRow(r: GpuBenchRow): string {
     r.preset.padEnd(9),
     r.mode.padEnd(18),
     r.size.padEnd(10),
+    r.precision.padEnd(8),
     String(c.dispatches).padStart(6),
     String(c.computePasses).padStart(7),
     String(c.submits).padStart(8),
@@ -204,6 +250,7 @@ export const GPU_TABLE_HEADER = [
   'preset'.padEnd(9),
   'mode'.padEnd(18),
   'size'.padEnd(10),
+  'prec.'.padEnd(8),
   'disp.'.padStart(6),
   'passes'.padStart(7),
   'submits'.padStart(8),
@@ -223,7 +270,9 @@ export function temporalStageGpuMs(rows: readonly GpuBenchRow[]): Array<{ preset
   const out: Array<{ preset: Preset; size: string; gpuMs: number }> = [];
   for (const r of rows) {
     if (r.mode !== 'video' || r.gpuMs === null) continue;
-    const off = rows.find((x) => x.mode === 'video-no-temporal' && x.preset === r.preset && x.size === r.size);
+    const off = rows.find(
+      (x) => x.mode === 'video-no-temporal' && x.preset === r.preset && x.size === r.size && x.precision === r.precision,
+    );
     if (off?.gpuMs != null) out.push({ preset: r.preset, size: r.size, gpuMs: r.gpuMs - off.gpuMs });
   }
   return out;

@@ -1,7 +1,7 @@
 /** Pure parsers for CLI values; each throws an Error whose message is shown to the user as is. */
 import { existsSync } from 'node:fs';
 import type { Preset } from '../pipeline/presets.js';
-import type { StylizerOptions, TransformMethod } from '../pipeline/options.js';
+import type { NetworkPrecision, StylizerOptions, TransformMethod } from '../pipeline/options.js';
 import type { ModelId } from '../weights/architectures.js';
 import type { CliBackend } from './backend.js';
 
@@ -73,6 +73,8 @@ export interface StylisationFlags {
   readonly preserveColor: boolean;
   readonly styleSize: number;
   readonly backend: CliBackend;
+  /** `--precision`: the encoder/decoder precision (float16 acts on webgpu only). */
+  readonly precision?: NetworkPrecision;
 }
 
 /** Stylizer options for those flags: a preset first, then any transform flag given explicitly. */
@@ -86,6 +88,7 @@ export function stylisationOptions(flags: StylisationFlags): Partial<StylizerOpt
     preserveColor: flags.preserveColor,
     styleMaxSizePx: flags.styleSize,
     backend: flags.backend,
+    ...(flags.precision ? { precision: flags.precision } : {}),
   };
 }
 

@@ -178,7 +178,12 @@ function withStylisationOptions(command: Command, sizeDescription: string): Comm
         .argParser(wrap((v) => parseNonNegativeInt(v, 8192)))
         .default(0),
     )
-    .option('--preserve-color', "keep the content's colours (luminance-only transfer)", false);
+    .option('--preserve-color', "keep the content's colours (luminance-only transfer)", false)
+    .addOption(
+      new Option('--precision <p>', 'encoder/decoder precision; float16 halves GPU memory traffic (webgpu backend only)')
+        .choices(['float32', 'float16'])
+        .default('float32'),
+    );
 }
 
 export function buildProgram(): Command {

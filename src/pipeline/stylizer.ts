@@ -15,6 +15,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ModelId } from '../weights/architectures.js';
 import { LoadedModel, fetchByteSource, type ByteSource } from '../weights/model-loader.js';
 import { largestTensorBytes, runNetwork } from '../nets/network.js';
+import { halfNetworkAvailable, runNetworkHalf } from '../nets/network-half.js';
+import { markStage } from '../backend/stage-marks.js';
 import { featureMoments, type FeatureMoments } from '../transforms/moments.js';
 import {
   applyWct,
@@ -444,6 +446,7 @@ export class Stylizer {
       this.smoother.reset();
       return this.run(frame, scale);
     }
+    markStage('input');
     const content = toImageBatch(frame, 'frame');
     try {
       const f = 2 ** (Math.max(...effectiveLevels(this.options)) - 1);
@@ -457,6 +460,7 @@ export class Stylizer {
         if (oh > 0 && ow > 0) {
           const cropped = oh === h && ow === w ? content : tf.slice(content, [0, 0, 0, 0], [1, oh, ow, 3]);
           try {
+            markStage('temporal');
             this.smoother.prepare(cropped);
           } finally {
             if (cropped !== content) cropped.dispose();
@@ -467,6 +471,7 @@ export class Stylizer {
         frame3d.dispose();
       }
       // Not inside tf.tidy: blend() keeps its result as the next frame's previous output.
+      markStage('temporal');
       const batch = tf.expandDims<tf.Tensor4D>(stylised, 0);
       stylised.dispose();
       const blended = this.smoother.blend(batch);
@@ -491,6 +496,7 @@ export class Stylizer {
     if (!styles) throw new OptionsError('no styles set: call setStyles() first');
     const levels = effectiveLevels(options);
     const deepest = Math.max(...levels);
+    markStage('input');
     const original = toImageBatch(input, 'content');
     const [, h, w] = original.shape;
     const minSide = 2 ** deepest;
@@ -507,6 +513,7 @@ export class Stylizer {
     if (scaled) original.dispose();
     const factor = 2 ** (deepest - 1);
     const outputSize: [number, number] = [Math.floor(h / factor) * factor, Math.floor(w / factor) * factor];
+    markStage('style');
     await this.ensureStyleStats(styles, model, levels, this.styleGeneration).catch((e: unknown) => {
       content.dispose();
       throw e;
@@ -570,8 +577,11 @@ export class Stylizer {
           }
         }
         const tEnc = now();
-        const features = runNetwork(image, nets.encoderLayers, nets.encoderWeights);
+        const net = options.precision === 'float16' && halfNetworkAvailable() ? runNetworkHalf : runNetwork;
+        markStage('encode');
+        const features = net(image, nets.encoderLayers, nets.encoderWeights);
         const tTr = now();
+        markStage('transform');
         let transformed: tf.Tensor4D;
         try {
           // Half-float textures cannot hold the Newton–Schulz iteration: covariance eigenvalues
@@ -603,13 +613,15 @@ export class Stylizer {
           features.dispose();
         }
         const tDec = now();
-        const decoded = runNetwork(transformed, nets.decoderLayers, nets.decoderWeights);
+        markStage('decode');
+        const decoded = net(transformed, nets.decoderLayers, nets.decoderWeights);
         transformed.dispose();
         if (image !== content) image.dispose();
         image = decoded;
         const tEnd = now();
         timings.perLevel.push({ level, encodeMs: tTr - tEnc, transformMs: tDec - tTr, decodeMs: tEnd - tDec });
       }
+      markStage('output');
       const result = tf.tidy(() => {
         const rgb = options.preserveColor ? preserveContentColour(image, content) : image;
         const [, rh, rw] = rgb.shape;
