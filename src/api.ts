@@ -69,6 +69,7 @@ export {
   type IterationInfo,
   type OptimizeRun,
   type OptimizeResult,
+  type StopReason,
 } from './optimize/style-optimizer.js';
 export {
   DEFAULT_OPTIMIZER_OPTIONS,

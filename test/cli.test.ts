@@ -215,7 +215,7 @@ describe('livestyle optimize', () => {
     });
     expect(await exited).toBe(0);
     expect(stderr).toMatch(/stopping: writing the best image so far/);
-    expect(stderr).toMatch(/wrote .*interrupted\.png \(stopped after \d+ iterations/);
+    expect(stderr).toMatch(/wrote .*interrupted\.png \(stopped after \d+ iterations: interrupted/);
     expect((await sharp(target).metadata()).width).toBe(48);
   });
 

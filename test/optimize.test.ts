@@ -1,6 +1,7 @@
 // The Gatys optimiser: gradients against finite differences, convergence of both optimisers, early
 // stop, limits, NaN handling and memory. Small images (48x64 and below) keep this fast on WASM.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   initNodeWasm,
@@ -21,9 +22,11 @@ import {
   resolveOptimizerOptions,
   reflectPad1,
   maxPool2,
+  Stylizer,
+  readImageFile,
   type IterationInfo,
 } from '../src/node.js';
-import { fixtureBatch } from './helpers.js';
+import { SHARED, fixtureBatch } from './helpers.js';
 
 let model: LoadedModel;
 let net: LossNetwork;
@@ -198,6 +201,42 @@ describe('StyleOptimizer', () => {
     }
   });
 
+  it.each([
+    ['tubingen.jpg', 'la_muse.jpg'],
+    ['golden_gate.jpg', 'mondrian.jpg'],
+  ])(
+    'L-BFGS on %s x %s at 128 px: 200 iterations run (or a convergence is reported), ending at <= 0.5x the WCT output objective',
+    async (contentFile, styleFile) => {
+      // Issue 18: this pair stopped silently after 7 iterations (a failed projected line search) at loss 2706.
+      const photo = await readImageFile(path.join(SHARED, 'data', 'content', contentFile), 128);
+      const painting = await readImageFile(path.join(SHARED, 'data', 'style', styleFile));
+      const styles = [{ image: painting }];
+      const o = await StyleOptimizer.create({ backend: 'wasm', iterations: 200 });
+      const stylizer = await Stylizer.create({ backend: 'wasm' });
+      try {
+        await stylizer.setStyles(styles);
+        const wct = await stylizer.stylize(photo);
+        const wctLoss = await o.losses(wct, photo, styles);
+        wct.dispose();
+        const result = await o.optimize(photo, styles);
+        result.image.dispose();
+        const reason = `${result.iterations} iterations, stop ${result.stopReason}, loss ${result.parts.total} vs WCT ${wctLoss.total}`;
+        // All 200, or a reported convergence; never a silent end or a failed line search.
+        expect(result.iterations === 200 ? ['iterations'] : ['gradient', 'loss'], reason).toContain(result.stopReason);
+        if (result.stopReason === 'loss' || result.stopReason === 'gradient') expect(result.iterations, reason).toBeGreaterThanOrEqual(20);
+        expect(result.stoppedEarly).toBe(false);
+        expect(result.parts.total, reason).toBeLessThanOrEqual(0.5 * wctLoss.total);
+        // Monotone: every accepted step lowered the loss (Armijo), restarts included.
+        const totals = result.history.map((h) => h.parts.total);
+        for (let i = 1; i < totals.length; i++) expect(totals[i]).toBeLessThanOrEqual(totals[i - 1]!);
+      } finally {
+        stylizer.dispose();
+        o.dispose();
+      }
+    },
+    600_000,
+  );
+
   it('stopping early returns the best image so far, and it is the image whose loss is reported', async () => {
     const o = await StyleOptimizer.create({ backend: 'wasm', iterations: 100 });
     const controller = new AbortController();
@@ -208,6 +247,7 @@ describe('StyleOptimizer', () => {
       },
     });
     expect(result.stoppedEarly).toBe(true);
+    expect(result.stopReason).toBe('aborted');
     expect(result.iterations).toBe(6);
     expect(result.parts.total).toBe(Math.min(...result.history.map((h) => h.parts.total)));
     // Re-measuring the returned image gives the reported losses (it is in [0, 1], so clamping changed nothing).

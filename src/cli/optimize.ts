@@ -9,6 +9,15 @@ import { writeJsonFile } from '../io/atomic-file.js';
 import { announceBackend, type CliBackend } from './backend.js';
 import { createIterationProgress } from './progress.js';
 import type { StyleArg } from './args.js';
+import type { StopReason } from '../optimize/style-optimizer.js';
+
+/** What the CLI says when fewer iterations ran than asked. */
+const STOP_REASONS: Record<Exclude<StopReason, 'iterations'>, string> = {
+  aborted: 'interrupted',
+  gradient: 'converged (projected gradient below 1e-7)',
+  loss: 'converged (loss fell by under 1e-6 of itself over 10 iterations)',
+  'line-search': 'no step lowers the loss, even a safeguarded gradient step (float32 resolution reached)',
+};
 
 export interface OptimizeFlags {
   style: StyleArg[];
@@ -83,6 +92,7 @@ export async function optimizeCommand(contentPath: string, flags: OptimizeFlags,
           iterations: result.iterations,
           evaluations: result.evaluations,
           stoppedEarly: result.stoppedEarly,
+          stopReason: result.stopReason,
           elapsedMs: result.elapsedMs,
           history: result.history.map((h) => ({ iteration: h.iteration, scale: h.scale, evaluations: h.evaluations, ...h.parts })),
         });
@@ -91,7 +101,8 @@ export async function optimizeCommand(contentPath: string, flags: OptimizeFlags,
       result.image.dispose();
     }
     if (!flags.quiet) {
-      const how = result.stoppedEarly ? `stopped after ${result.iterations} iterations` : `${result.iterations} iterations`;
+      const how =
+        result.stopReason === 'iterations' ? `${result.iterations} iterations` : `stopped after ${result.iterations} iterations: ${STOP_REASONS[result.stopReason]}`;
       process.stderr.write(
         `wrote ${out} (${how}, ${result.evaluations} evaluations, ${(result.elapsedMs / 1000).toFixed(1)} s, loss ${result.parts.total.toPrecision(4)})\n`,
       );

@@ -16,9 +16,25 @@ export interface StepResult {
   readonly point: tf.Tensor4D;
   /** Objective evaluations (forward + backward passes) this step used. */
   readonly evaluations: number;
-  /** True when the optimiser can make no further progress (line search failed, zero gradient). */
-  readonly converged: boolean;
+  /** Set when the optimiser can make no further progress: why (see {@link OptimizerStop}). */
+  readonly stop: OptimizerStop | null;
 }
+
+/**
+ * Why an optimiser stopped before its iteration budget:
+ * - `'gradient'`: the projected gradient's largest entry fell to the tolerance (a stationary point
+ *   of the box-constrained problem);
+ * - `'line-search'`: neither the quasi-Newton direction nor, after a history restart, a safeguarded
+ *   steepest-descent step lowered the loss (it cannot be lowered in float32 from here).
+ */
+export type OptimizerStop = 'gradient' | 'line-search';
+
+/** Largest projected-gradient entry at which L-BFGS stops (Torch's lbfgs `tolerance_grad`). */
+export const GRADIENT_TOLERANCE = 1e-7;
+/** The safeguarded gradient step's first trial moves no pixel more than this (of the [0, 1] range). */
+export const SAFE_STEP = 0.05;
+/** Halvings of the safeguarded step: 0.05 / 2^30 ≈ 5e-11, below float32's resolution of a pixel. */
+const SAFE_BACKTRACKS = 30;
 
 export interface ImageOptimizer {
   step(): Promise<StepResult>;
@@ -40,10 +56,18 @@ async function readScalar(t: tf.Scalar): Promise<number> {
 }
 
 /**
- * Limited-memory BFGS with a backtracking (Armijo) line search.
+ * Limited-memory BFGS with a backtracking (Armijo) line search, for a box (pixels in [0, 1]).
+ * Variables held at a bound by the gradient (at 0 and rising uphill outward, or at 1) are fixed for
+ * the step, so the quasi-Newton direction is taken in the free variables only and projection does
+ * not bend it (a projected search along an unmasked direction truncates most of the step once many
+ * pixels saturate, and the search then fails after a few iterations). A failed search is never the
+ * end by itself: the history is dropped and a safeguarded steepest-descent step (at most
+ * {@link SAFE_STEP} per pixel, halved up to 30 times) is tried; only if that fails too does the
+ * optimiser stop, with `stop: 'line-search'`.
  * ref: Nocedal & Wright, "Numerical Optimization", 2nd ed. 2006, Algorithm 7.4 (two-loop recursion),
- * Algorithm 7.5 (L-BFGS), eq. 7.20 (initial Hessian scaling), Algorithm 3.1 (backtracking); Liu &
- * Nocedal 1989. The first step is scaled by min(1, 1/|g|_1), as Torch's lbfgs does.
+ * Algorithm 7.5 (L-BFGS), eq. 7.20 (initial Hessian scaling), Algorithm 3.1 (backtracking), §16.7
+ * (projected gradient, the active set of bound constraints); Byrd, Lu, Nocedal & Zhu 1995 (L-BFGS-B);
+ * Liu & Nocedal 1989. The first step is scaled by min(1, 1/|g|_1), as Torch's lbfgs does.
  */
 export class Lbfgs implements ImageOptimizer {
   private x: tf.Tensor4D;
@@ -81,41 +105,82 @@ export class Lbfgs implements ImageOptimizer {
       this.g = ev.grad;
       this.f = ev.parts.total;
       this.parts = ev.parts;
-      return { parts: ev.parts, point: this.x, evaluations: 1, converged: false };
+      return { parts: ev.parts, point: this.x, evaluations: 1, stop: null };
     }
     const g = this.g;
-    const first = this.s.length === 0;
-    const d = this.direction(g);
-    let gtd = await readScalar(dot(g, d));
-    let dir = d;
-    if (!(gtd < 0)) {
-      // Not a descent direction (curvature pairs went stale): restart from steepest descent.
+    // The projected gradient: zero where a bound holds the variable (its descent would leave the box).
+    const free = this.freeMask(g);
+    const gFree = free ? tf.mul<tf.Tensor4D>(g, free) : g;
+    try {
+      const largest = await readScalar(tf.tidy(() => tf.max(tf.abs(gFree))));
+      if (!(largest > GRADIENT_TOLERANCE)) return { parts: this.parts as LossParts, point: this.x, evaluations: 0, stop: 'gradient' };
+      const first = this.s.length === 0;
+      const d = tf.tidy(() => {
+        const r = this.direction(gFree);
+        return free ? tf.mul<tf.Tensor4D>(r, free) : r;
+      });
+      const searched = await this.search(d, gFree, first ? Math.min(1, 1 / (await readScalar(tf.tidy(() => tf.sum(tf.abs(gFree)))))) : 1);
+      if (searched.accepted) return searched.result;
+      // Failed: drop the curvature pairs (they may be stale) and take a safeguarded gradient step.
       this.clearHistory();
-      dir.dispose();
-      dir = tf.neg(g);
-      gtd = -(await readScalar(dot(g, g)));
-      if (!(gtd < 0)) {
-        dir.dispose();
-        return { parts: this.parts as LossParts, point: this.x, evaluations: 0, converged: true };
+      const sd = tf.neg<tf.Tensor4D>(gFree);
+      const retry = await this.search(sd, gFree, SAFE_STEP / largest, SAFE_BACKTRACKS);
+      const evaluations = searched.evaluations + retry.evaluations;
+      if (retry.accepted) return { ...retry.result, evaluations };
+      if (!searched.sawFinite && !retry.sawFinite) throw new NonFiniteLossError(`loss stayed non-finite along the search direction`);
+      return { parts: this.parts as LossParts, point: this.x, evaluations, stop: 'line-search' };
+    } finally {
+      if (free) {
+        free.dispose();
+        gFree.dispose();
       }
     }
-    let t = first ? Math.min(1, 1 / (await readScalar(tf.tidy(() => tf.sum(tf.abs(g)))))) : 1;
+  }
+
+  /** 1 where a variable may move along -g, 0 where a bound holds it. Null without bounds. @returns caller owns. */
+  private freeMask(g: tf.Tensor4D): tf.Tensor4D | null {
+    const b = this.bounds;
+    if (!b) return null;
+    return tf.tidy(() => {
+      const atLow = tf.logicalAnd(tf.lessEqual(this.x, b[0]), tf.greater(g, 0));
+      const atHigh = tf.logicalAnd(tf.greaterEqual(this.x, b[1]), tf.less(g, 0));
+      return tf.cast(tf.logicalNot(tf.logicalOr(atLow, atHigh)), 'float32') as tf.Tensor4D;
+    });
+  }
+
+  /**
+   * Backtracking from step `t0` along `dir` (disposed here). On success the optimiser has moved.
+   * @param g the gradient at x (masked to the free variables where bounds apply); not disposed.
+   */
+  private async search(
+    dir: tf.Tensor4D,
+    g: tf.Tensor4D,
+    t0: number,
+    maxBacktracks = this.maxBacktracks,
+  ): Promise<{ accepted: true; result: StepResult; evaluations: number; sawFinite: boolean } | { accepted: false; evaluations: number; sawFinite: boolean }> {
+    const gtd = await readScalar(dot(g, dir));
+    if (!(gtd < 0)) {
+      dir.dispose();
+      return { accepted: false, evaluations: 0, sawFinite: false };
+    }
+    const gFull = this.g as tf.Tensor4D;
+    let t = t0;
     let evaluations = 0;
     let sawFinite = false;
-    for (let k = 0; k <= this.maxBacktracks; k++) {
+    for (let k = 0; k <= maxBacktracks; k++) {
       const b = this.bounds;
       const xNew = tf.tidy(() => {
         const moved = tf.add<tf.Tensor4D>(this.x, tf.mul(dir, t));
         return b ? tf.clipByValue(moved, b[0], b[1]) : moved;
       });
       const sNew = tf.sub<tf.Tensor4D>(xNew, this.x);
-      const gts = b ? await readScalar(dot(g, sNew)) : t * gtd;
+      const gts = b ? await readScalar(dot(gFull, sNew)) : t * gtd;
       const ev = await this.evaluate(xNew);
       evaluations++;
       const fNew = ev.parts.total;
       if (Number.isFinite(fNew)) sawFinite = true;
       if (Number.isFinite(fNew) && gts < 0 && fNew <= this.f + 1e-4 * gts) {
-        const yNew = tf.sub<tf.Tensor4D>(ev.grad, g);
+        const yNew = tf.sub<tf.Tensor4D>(ev.grad, gFull);
         const ys = await readScalar(dot(yNew, sNew));
         if (ys > 1e-10) {
           const yy = await readScalar(dot(yNew, yNew));
@@ -134,12 +199,12 @@ export class Lbfgs implements ImageOptimizer {
         }
         dir.dispose();
         this.x.dispose();
-        g.dispose();
+        gFull.dispose();
         this.x = xNew;
         this.g = ev.grad;
         this.f = fNew;
         this.parts = ev.parts;
-        return { parts: ev.parts, point: this.x, evaluations, converged: false };
+        return { accepted: true, result: { parts: ev.parts, point: this.x, evaluations, stop: null }, evaluations, sawFinite };
       }
       xNew.dispose();
       sNew.dispose();
@@ -147,8 +212,7 @@ export class Lbfgs implements ImageOptimizer {
       t *= 0.5;
     }
     dir.dispose();
-    if (!sawFinite) throw new NonFiniteLossError(`loss stayed non-finite along the search direction (last step ${t * 2})`);
-    return { parts: this.parts as LossParts, point: this.x, evaluations, converged: true };
+    return { accepted: false, evaluations, sawFinite };
   }
 
   /** -H g by the two-loop recursion. @returns caller owns. */
@@ -243,7 +307,7 @@ export class Adam implements ImageOptimizer {
     this.evaluated?.dispose();
     this.evaluated = this.x;
     this.x = xNew;
-    return { parts: ev.parts, point: this.evaluated, evaluations: 1, converged: false };
+    return { parts: ev.parts, point: this.evaluated, evaluations: 1, stop: null };
   }
 
   dispose(): void {

@@ -17,7 +17,7 @@ import { preserveContentColour } from '../transforms/colour.js';
 import { ensureGradients } from './gradients.js';
 import { LossNetwork } from './loss-network.js';
 import { GatysObjective, type LossParts } from './objective.js';
-import { Adam, Lbfgs, NonFiniteLossError, type ImageOptimizer } from './optimizers.js';
+import { Adam, Lbfgs, NonFiniteLossError, type ImageOptimizer, type OptimizerStop } from './optimizers.js';
 import { OPTIMIZE_MAX_SIDE_PX, OPTIMIZE_MIN_SIDE_PX, objectiveLayers, resolveOptimizerOptions, type OptimizerOptions } from './options.js';
 
 export class OptimizeError extends Error {
@@ -49,6 +49,13 @@ export interface OptimizeRun {
   readonly initImage?: StylizerInput;
 }
 
+export type StopReason = 'iterations' | 'aborted' | 'loss' | OptimizerStop;
+
+/** The loss-change criterion: stop when the loss fell by less than this fraction of itself ... */
+export const LOSS_TOLERANCE = 1e-6;
+/** ... over this many iterations. */
+export const LOSS_WINDOW = 10;
+
 export interface OptimizeResult {
   /** `[H, W, 3]` in [0, 1], the content's size. Caller owns; dispose. */
   readonly image: tf.Tensor3D;
@@ -56,7 +63,20 @@ export interface OptimizeResult {
   readonly parts: LossParts;
   readonly iterations: number;
   readonly evaluations: number;
+  /** True when `signal` stopped the run (`stopReason: 'aborted'`). */
   readonly stoppedEarly: boolean;
+  /**
+   * Why the run ended (at its last scale; an earlier scale that converges hands over to the next):
+   * - `'iterations'`: every requested iteration ran;
+   * - `'aborted'`: `signal` stopped it;
+   * - `'gradient'`: the projected gradient vanished (largest entry <= 1e-7): a stationary point;
+   * - `'loss'`: the loss fell by less than {@link LOSS_TOLERANCE} (relative) over the last
+   *   {@link LOSS_WINDOW} iterations;
+   * - `'line-search'`: L-BFGS could not lower the loss even by a safeguarded gradient step after
+   *   dropping its history (float32 resolution reached).
+   * A NaN or Inf loss is not a stop reason: it throws `OptimizeError`.
+   */
+  readonly stopReason: StopReason;
   /** Per-iteration losses. */
   readonly history: readonly IterationInfo[];
   /** Time to make the start image (the WCT cascade for `init: 'wct'`), ms. */
@@ -246,6 +266,7 @@ export class StyleOptimizer {
     let evaluations = 0;
     let bestParts: LossParts | null = null;
     let stoppedEarly = false;
+    let stopReason: StopReason = 'iterations';
     const iterationsTotal = o.iterations * sizes.length;
     try {
       for (let scale = 0; scale < sizes.length; scale++) {
@@ -261,6 +282,8 @@ export class StyleOptimizer {
           o.optimizer === 'lbfgs' ? new Lbfgs(x, evaluate, o.historySize, [0, 1]) : new Adam(x, evaluate, o.learningRate);
         let best: tf.Tensor4D | null = null;
         let bestTotal = Number.POSITIVE_INFINITY;
+        const totals: number[] = [];
+        stopReason = 'iterations';
         try {
           for (let i = 0; i < o.iterations; i++) {
             // On WASM every await inside a step resolves as a microtask; without this macrotask turn a
@@ -268,6 +291,7 @@ export class StyleOptimizer {
             await yieldToEventLoop();
             if (run.signal?.aborted) {
               stoppedEarly = true;
+              stopReason = 'aborted';
               break;
             }
             let step;
@@ -300,7 +324,16 @@ export class StyleOptimizer {
             };
             history.push(info);
             run.onIteration?.(info);
-            if (step.converged) break;
+            if (step.stop) {
+              stopReason = step.stop;
+              break;
+            }
+            totals.push(step.parts.total);
+            const past = totals[totals.length - 1 - LOSS_WINDOW];
+            if (past !== undefined && past - step.parts.total <= LOSS_TOLERANCE * Math.abs(step.parts.total)) {
+              stopReason = 'loss';
+              break;
+            }
           }
         } finally {
           opt.dispose();
@@ -328,7 +361,17 @@ export class StyleOptimizer {
         if (o.preserveColor) y = preserveContentColour(y, content);
         return tf.squeeze<tf.Tensor3D>(tf.clipByValue(y, 0, 1), [0]);
       });
-      return { image, parts: bestParts, iterations: history.length, evaluations, stoppedEarly, history, initMs, elapsedMs: now() - t0 };
+      return {
+        image,
+        parts: bestParts,
+        iterations: history.length,
+        evaluations,
+        stoppedEarly,
+        stopReason,
+        history,
+        initMs,
+        elapsedMs: now() - t0,
+      };
     } finally {
       x.dispose();
     }
