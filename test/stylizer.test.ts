@@ -131,6 +131,44 @@ describe('Stylizer API', () => {
     tf.dispose([full, reduced]);
   });
 
+  it('video resets happen in frame order: frames issued without awaiting equal frames awaited one by one', async () => {
+    const before = tf.memory().numTensors;
+    const s = await Stylizer.create({ backend: 'wasm', preset: 'realtime' });
+    await s.setStyles([{ image: styleA }]);
+    const moved = tf.tidy(() => tf.concat([tf.slice(content, [0, 4, 0], [-1, -1, -1]), tf.slice(content, [0, 0, 0], [-1, 4, -1])], 1));
+    // Issue 19's repro: a 5 s gap before the third frame must start afresh however the calls are issued.
+    const timeline: Array<[tf.Tensor3D, number]> = [
+      [content, 0],
+      [moved, 33],
+      [content, 5033],
+    ];
+    const oneByOne: Float32Array[] = [];
+    for (const [f, t] of timeline) {
+      const out = await s.stylizeVideoFrame(f, t);
+      oneByOne.push((await out.data()) as Float32Array);
+      out.dispose();
+    }
+    const infoOneByOne = await s.videoFrameInfo();
+    expect(infoOneByOne).toMatchObject({ sceneCut: true });
+    s.reset();
+    const outs = await Promise.all(timeline.map(([f, t]) => s.stylizeVideoFrame(f, t)));
+    expect(await s.videoFrameInfo()).toEqual(infoOneByOne);
+    for (let i = 0; i < outs.length; i++) expect(await outs[i]!.data()).toEqual(oneByOne[i]);
+    tf.dispose(outs);
+    // A reset() while a frame is in flight (between tracking and blending) lets it finish, and the
+    // next frame starts afresh: the same output as the very first frame of the clip.
+    const inFlight = s.stylizeVideoFrame(moved, 100);
+    s.reset();
+    const next = s.stylizeVideoFrame(content, 133);
+    (await inFlight).dispose();
+    const fresh = await next;
+    expect(await fresh.data()).toEqual(oneByOne[0]);
+    fresh.dispose();
+    s.dispose();
+    moved.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('targetFps (adaptive mode) lowers the internal resolution of video frames, never the output size', async () => {
     const s = await Stylizer.create({ backend: 'wasm', levels: [2, 1], targetFps: 240 }); // 4 ms: out of reach here
     await s.setStyles([{ image: styleA }]);
@@ -226,6 +264,35 @@ describe('Stylizer errors', () => {
     // A later preset replaces the earlier one's fields; other options stay.
     const realtime = resolveOptions({ preset: 'realtime', alpha: 0.5 });
     expect(resolveOptions({ preset: 'best' }, realtime)).toMatchObject({ levels: null, wctWhitening: 'eigen', alpha: 0.5 });
+  });
+
+  it('presets and explicit options combine predictably (issue 19 traps)', () => {
+    // The preset stays in force across a model change: its levels are re-derived for the new model.
+    const realtime = resolveOptions({ preset: 'realtime' });
+    expect(resolveOptions({ model: 'vgg19' }, realtime)).toMatchObject({ model: 'vgg19', preset: 'realtime', levels: [3] });
+    expect(resolveOptions({ model: 'cd16x' }, resolveOptions({ model: 'vgg19' }, realtime))).toMatchObject({ levels: [4] });
+    // ... but a level chosen explicitly is the user's and stays (and is refused where it cannot be).
+    const chosen = resolveOptions({ levels: [2] }, realtime);
+    expect(resolveOptions({ model: 'vgg19' }, chosen)).toMatchObject({ levels: [2], wctWhitening: 'newton-schulz' });
+    expect(() => resolveOptions({ model: 'vgg19' }, resolveOptions({ levels: [5] }, realtime))).toThrow(
+      'level 5 is not available in vgg19',
+    );
+    // A later preset keeps what the user chose explicitly, before or after the first preset.
+    const sized = resolveOptions({ preset: 'realtime', processingMaxSidePx: 512 });
+    expect(resolveOptions({ preset: 'balanced' }, sized)).toMatchObject({ processingMaxSidePx: 512, levels: [4, 3, 2, 1] });
+    const sizedFirst = resolveOptions({ processingMaxSidePx: 384 });
+    expect(resolveOptions({ preset: 'best' }, sizedFirst)).toMatchObject({ processingMaxSidePx: 384, levels: null });
+    expect(resolveOptions({ preset: 'best', processingMaxSidePx: 0 }, sized)).toMatchObject({ processingMaxSidePx: 0 });
+    // undefined restores the default: the option's own, or the active preset's for a preset field.
+    const custom = resolveOptions({ alpha: 0.3, levels: [2], processingMaxSidePx: 256 }, realtime);
+    expect(resolveOptions({ alpha: undefined }, custom).alpha).toBe(1);
+    expect(resolveOptions({ levels: undefined, processingMaxSidePx: undefined }, custom)).toMatchObject({
+      levels: [4],
+      processingMaxSidePx: 0,
+    });
+    expect(resolveOptions({ levels: undefined }, resolveOptions({ levels: [2] }))).toMatchObject({ levels: null });
+    expect(resolveOptions({ preset: undefined }, realtime)).toMatchObject({ preset: null, levels: [4] });
+    expect(resolveOptions({ alpha: undefined, preset: 'best' }, custom)).toMatchObject({ alpha: 1, levels: [2] });
   });
 
   it('refuses bad calls with clear messages', async () => {

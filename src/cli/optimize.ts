@@ -102,7 +102,9 @@ export async function optimizeCommand(contentPath: string, flags: OptimizeFlags,
     }
     if (!flags.quiet) {
       const how =
-        result.stopReason === 'iterations' ? `${result.iterations} iterations` : `stopped after ${result.iterations} iterations: ${STOP_REASONS[result.stopReason]}`;
+        result.stopReason === 'iterations'
+          ? `${result.iterations} iterations`
+          : `stopped after ${result.iterations} iterations: ${STOP_REASONS[result.stopReason]}`;
       process.stderr.write(
         `wrote ${out} (${how}, ${result.evaluations} evaluations, ${(result.elapsedMs / 1000).toFixed(1)} s, loss ${result.parts.total.toPrecision(4)})\n`,
       );

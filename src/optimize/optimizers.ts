@@ -157,7 +157,10 @@ export class Lbfgs implements ImageOptimizer {
     g: tf.Tensor4D,
     t0: number,
     maxBacktracks = this.maxBacktracks,
-  ): Promise<{ accepted: true; result: StepResult; evaluations: number; sawFinite: boolean } | { accepted: false; evaluations: number; sawFinite: boolean }> {
+  ): Promise<
+    | { accepted: true; result: StepResult; evaluations: number; sawFinite: boolean }
+    | { accepted: false; evaluations: number; sawFinite: boolean }
+  > {
     const gtd = await readScalar(dot(g, dir));
     if (!(gtd < 0)) {
       dir.dispose();

@@ -16,7 +16,10 @@ export interface StylizerOptions {
   /**
    * Quality/speed preset: `'realtime'`, `'balanced'` or `'best'` (see presets.ts). Setting it applies
    * the preset's method, levels, whitening and internal resolution, beneath any of those given in
-   * the same call. Default `null`: the fields as given (their defaults are `'best'`).
+   * the same call or chosen explicitly before; it stays in force across a `model` change (its levels
+   * are re-derived for the new model). Any option set to `undefined` returns to its default (the
+   * preset's value for its fields). See {@link resolveOptions}. Default `null`: the fields as given
+   * (their defaults are `'best'`).
    */
   readonly preset: Preset | null;
   /** Model family. Default `'cd16x'` (distilled VGG-19, ~16x cheaper, levels 1–5). `'vgg19'` has levels 1–3. */
@@ -124,20 +127,55 @@ export class OptionsError extends Error {
 
 const BACKENDS = ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'];
 
-/** Merges `partial` over `base` and validates the result. */
+/** The fields a preset sets (see presets.ts). */
+const PRESET_FIELDS = ['method', 'levels', 'wctWhitening', 'statisticsPrecision', 'processingMaxSidePx'] as const;
+
+/** What the preset fields were set to by `base`'s preset (or the defaults, with none): a base value that differs was chosen by the user. */
+function presetBaseline(base: StylizerOptions): Partial<StylizerOptions> {
+  const fromPreset = base.preset !== null && isPreset(base.preset) ? presetOptions(base.preset, base.model) : {};
+  return { ...Object.fromEntries(PRESET_FIELDS.map((k) => [k, DEFAULT_OPTIONS[k]])), ...fromPreset };
+}
+
+const sameValue = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * Merges `partial` over `base` and validates the result. How presets and explicit options combine:
+ * - a preset sets its fields (method, levels, whitening, statistics precision, internal
+ *   resolution), except those given in the same call and those the user chose since the last
+ *   preset (a value other than that preset's, or the default's with no preset): explicit choices
+ *   win, whenever they were made;
+ * - the preset stays in force: changing `model` re-derives its fields for the new model (a level
+ *   the new model lacks is never kept from the old one's preset), again keeping explicit choices;
+ * - an option given as `undefined` goes back to its default (the active preset's value for a
+ *   preset field).
+ */
 export function resolveOptions(partial: Partial<StylizerOptions> = {}, base: StylizerOptions = DEFAULT_OPTIONS): StylizerOptions {
   if (typeof partial !== 'object' || partial === null) throw new OptionsError('options must be an object');
   const known = new Set(Object.keys(DEFAULT_OPTIONS));
   for (const k of Object.keys(partial)) if (!known.has(k)) throw new OptionsError(`unknown option "${k}"`);
+  const given = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) as Partial<StylizerOptions>;
+  const restored = Object.keys(partial).filter((k) => (partial as Record<string, unknown>)[k] === undefined) as Array<
+    keyof StylizerOptions
+  >;
+  const preset = 'preset' in given ? given.preset : restored.includes('preset') ? DEFAULT_OPTIONS.preset : base.preset;
+  if (preset !== null && preset !== undefined && !isPreset(preset))
+    throw new OptionsError(`preset must be one of ${PRESETS.join(', ')} (got ${JSON.stringify(preset)})`);
+  const model = given.model ?? (restored.includes('model') ? DEFAULT_OPTIONS.model : base.model);
+  if (!isModelId(model)) throw new OptionsError(`model must be one of cd16x, vgg19 (got ${JSON.stringify(model)})`);
   let presetFields: Partial<StylizerOptions> = {};
-  if (partial.preset !== undefined && partial.preset !== null) {
-    if (!isPreset(partial.preset))
-      throw new OptionsError(`preset must be one of ${PRESETS.join(', ')} (got ${JSON.stringify(partial.preset)})`);
-    const model = partial.model ?? base.model;
-    if (!isModelId(model)) throw new OptionsError(`model must be one of cd16x, vgg19 (got ${JSON.stringify(model)})`);
-    presetFields = presetOptions(partial.preset, model);
+  if (preset && (given.preset !== undefined || model !== base.model || restored.length > 0)) {
+    const fields = presetOptions(preset, model);
+    const baseline = presetBaseline(base);
+    presetFields = Object.fromEntries(
+      PRESET_FIELDS.filter((k) => k in fields)
+        .filter((k) => restored.includes(k) || sameValue(base[k], baseline[k]))
+        .map((k) => [k, fields[k]]),
+    ) as Partial<StylizerOptions>;
   }
-  const o: StylizerOptions = { ...base, ...presetFields, ...partial };
+  const defaults = Object.fromEntries(
+    restored.filter((k) => !(k in presetFields)).map((k) => [k, DEFAULT_OPTIONS[k]]),
+  ) as Partial<StylizerOptions>;
+  const o: StylizerOptions = { ...base, ...defaults, ...presetFields, ...given };
   if (!isModelId(o.model)) throw new OptionsError(`model must be one of cd16x, vgg19 (got ${JSON.stringify(o.model)})`);
   if (o.method !== 'wct' && o.method !== 'adain')
     throw new OptionsError(`method must be "wct" or "adain" (got ${JSON.stringify(o.method)})`);

@@ -299,10 +299,15 @@ export class Stylizer {
     if (typeof timestampMs !== 'number' || !Number.isFinite(timestampMs)) {
       return Promise.reject(new InputError(`timestampMs must be a finite number (got ${String(timestampMs)})`));
     }
+    // Decided in call order, carried out in frame order: a frame issued before this one (not yet
+    // run) must still see the state this reset would clear.
     const last = this.lastTimestampMs;
-    if (last !== null && (timestampMs < last || timestampMs - last > this.options.videoResetGapMs)) this.reset();
+    const restart = last !== null && (timestampMs < last || timestampMs - last > this.options.videoResetGapMs);
     this.lastTimestampMs = timestampMs;
-    const p = this.videoQueue.then(() => this.runVideoFrame(frame));
+    const p = this.videoQueue.then(() => {
+      if (restart) this.resetVideoState();
+      return this.runVideoFrame(frame);
+    });
     this.videoQueue = p.catch(() => undefined);
     this.inFlight.add(p);
     const done = (): void => void this.inFlight.delete(p);
@@ -310,9 +315,17 @@ export class Stylizer {
     return p;
   }
 
-  /** Forgets video state (last timestamp, previous frame and output); styles and model stay. */
+  /**
+   * Forgets video state (last timestamp, previous frame and output); styles and model stay. Takes
+   * effect in frame order: frames issued before the call finish with the state they had, frames
+   * issued after it start afresh.
+   */
   reset(): void {
     this.lastTimestampMs = null;
+    this.videoQueue = this.videoQueue.then(() => this.resetVideoState());
+  }
+
+  private resetVideoState(): void {
     this.smoother.reset();
     this.adaptive?.reset();
   }
