@@ -170,7 +170,7 @@ export function resolveOptions(partial: Partial<StylizerOptions> = {}, base: Sty
       PRESET_FIELDS.filter((k) => k in fields)
         .filter((k) => restored.includes(k) || sameValue(base[k], baseline[k]))
         .map((k) => [k, fields[k]]),
-    ) as Partial<StylizerOptions>;
+    );
   }
   const defaults = Object.fromEntries(
     restored.filter((k) => !(k in presetFields)).map((k) => [k, DEFAULT_OPTIONS[k]]),
