@@ -309,9 +309,11 @@ describe('the Node library', () => {
       (await s.stylize(content)).dispose();
       s.dispose();
       console.log('threads', threads);`;
-    const t0 = Date.now();
-    const r = await run('node', ['--input-type=module', '-e', script], { cwd: REPO_ROOT, timeout: 60_000 });
-    expect(r.stdout).toMatch(/threads [2-9]/); // the pool is really in use
-    expect(Date.now() - t0).toBeLessThan(60_000);
+    // A script that does not exit is killed at the timeout, and then `run` rejects (killed, signal
+    // SIGTERM): resolving at all is the assertion that it exited by itself, with status 0.
+    const r = await run('node', ['--input-type=module', '-e', script], { cwd: REPO_ROOT, timeout: 60_000 }).catch(
+      (e: { killed?: boolean; signal?: string }) => ({ stdout: `killed: ${String(e.killed)}, signal ${String(e.signal)}` }),
+    );
+    expect(r.stdout).toMatch(/threads [2-9]/); // exited by itself, and the pool was really in use
   }, 90_000);
 });

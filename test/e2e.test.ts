@@ -344,6 +344,39 @@ describe('the demo page (production build)', () => {
     for (let i = 1; i < played.length; i++) expect(played[i]!).toBeGreaterThan(played[i - 1]!);
   });
 
+  it('dragging the seek slider draws the frame where it stops, once, and frames reach a host shadow root (composed)', async () => {
+    // Paused on the dropped clip (previous test). Five slider moves in one go, as a drag makes:
+    // each used to add a 'seeked' listener, and one seek then ran all of them at once.
+    const seen = await page.evaluate(async () => {
+      const el = document.querySelector('livestyle-video')!;
+      el.pause();
+      const slider = el.shadowRoot!.querySelector<HTMLInputElement>('input.seek')!;
+      const video = el.shadowRoot!.querySelector('video')!;
+      const frames: Array<{ composed: boolean; bubbles: boolean; atDocument: boolean }> = [];
+      const onElement = (e: Event): void => void frames.push({ composed: e.composed, bubbles: e.bubbles, atDocument: false });
+      const onDocument = (e: Event): void => {
+        if (e.composedPath()[0] === el) frames.push({ composed: e.composed, bubbles: e.bubbles, atDocument: true });
+      };
+      el.addEventListener('frame', onElement);
+      document.addEventListener('frame', onDocument);
+      for (const v of [0.1, 0.2, 0.3, 0.4, 0.5]) {
+        slider.value = String(v);
+        slider.dispatchEvent(new Event('input', { bubbles: true }));
+      }
+      await new Promise<void>((resolve) => video.addEventListener('seeked', () => resolve(), { once: true }));
+      // Let every render that seek started finish (a software renderer: generous).
+      await new Promise((r) => setTimeout(r, 3000));
+      el.removeEventListener('frame', onElement);
+      document.removeEventListener('frame', onDocument);
+      return { frames, position: video.currentTime };
+    });
+    expect(seen.position).toBeCloseTo(0.5, 1);
+    const onElement = seen.frames.filter((f) => !f.atDocument);
+    expect(onElement).toHaveLength(1); // one render per seek, however many slider moves led to it
+    expect(onElement[0]).toMatchObject({ composed: true, bubbles: true });
+    expect(seen.frames.filter((f) => f.atDocument)).toHaveLength(1); // it reached the document
+  });
+
   it('exports an uploaded clip to a playable WebM with every frame, with progress', async () => {
     const clip = path.join(work, 'clip.webm');
     const clipBytes = readFileSync(clip);

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -170,7 +170,12 @@ describe('Stylizer API', () => {
   });
 
   it('targetFps (adaptive mode) lowers the internal resolution of video frames, never the output size', async () => {
-    const s = await Stylizer.create({ backend: 'wasm', levels: [2, 1], targetFps: 240 }); // 4 ms: out of reach here
+    // A fake clock, so the test does not depend on this machine's speed: every reading is 10 ms
+    // after the last, so a frame "takes" >= 10 ms (over 240 fps's 4.2 ms budget) and far below 1 fps's 1 s.
+    let fakeMs = 0;
+    const clock = vi.spyOn(performance, 'now').mockImplementation(() => (fakeMs += 10));
+    onTestFinished(() => clock.mockRestore());
+    const s = await Stylizer.create({ backend: 'wasm', levels: [2, 1], targetFps: 240 });
     await s.setStyles([{ image: styleA }]);
     expect(s.adaptiveScale).toBe(1);
     for (let i = 0; i < 40; i++) {

@@ -79,7 +79,7 @@ export class LivestyleCamera extends StylizedView {
     (video) => this.processFrame(video),
     (state, message) => {
       if (state !== 'running') this.stylizer.resetVideo();
-      this.dispatchEvent(new CustomEvent('state-change', { detail: { state } }));
+      this.dispatchEvent(new CustomEvent('state-change', { detail: { state }, bubbles: true, composed: true }));
       if (STATE_KIND[state] === 'error') this.reportError(message);
     },
   );
@@ -111,7 +111,7 @@ export class LivestyleCamera extends StylizedView {
   async snapshot(): Promise<Blob> {
     const blob = await new Promise<Blob | null>((resolve) => this.outputCanvas.toBlob(resolve, 'image/png'));
     if (!blob) throw new Error('nothing to snapshot yet');
-    this.dispatchEvent(new CustomEvent('snapshot', { detail: { blob } }));
+    this.dispatchEvent(new CustomEvent('snapshot', { detail: { blob }, bubbles: true, composed: true }));
     return blob;
   }
 
@@ -164,7 +164,7 @@ export class LivestyleCamera extends StylizedView {
     recorder.addEventListener('stop', () => {
       for (const t of stream.getTracks()) t.stop();
       const blob = new Blob(chunks, { type: 'video/webm' });
-      this.dispatchEvent(new CustomEvent('recording', { detail: { blob } }));
+      this.dispatchEvent(new CustomEvent('recording', { detail: { blob }, bubbles: true, composed: true }));
       downloadBlob(blob, 'livestyle-recording.webm');
     });
     recorder.start(1000);

@@ -96,6 +96,10 @@ export class LivestyleVideo extends StylizedView {
     return this.file !== null;
   }
 
+  private seekPending = false;
+  private seekRender: Promise<void> | null = null;
+  private renderAgain = false;
+
   constructor() {
     super();
     // A paused clip shows a newly loaded style at once.
@@ -190,18 +194,24 @@ export class LivestyleVideo extends StylizedView {
         signal: abort.signal,
         onProgress: (p) => {
           this.progress = p;
-          this.dispatchEvent(new CustomEvent('export-progress', { detail: p }));
+          this.dispatchEvent(new CustomEvent('export-progress', { detail: p, bubbles: true, composed: true }));
         },
       });
       const name = exportFileName(file.name);
       this.download = { url: URL.createObjectURL(result.blob), name };
       this.showMessage('', 'info');
-      this.dispatchEvent(new CustomEvent('export-done', { detail: { blob: result.blob, frames: result.frames, fileName: name } }));
+      this.dispatchEvent(
+        new CustomEvent('export-done', {
+          detail: { blob: result.blob, frames: result.frames, fileName: name },
+          bubbles: true,
+          composed: true,
+        }),
+      );
       return result.blob;
     } catch (e) {
       if (e instanceof AbortError) {
         this.showMessage('Export cancelled; nothing was saved.', 'info');
-        this.dispatchEvent(new CustomEvent('export-cancel', { detail: {} }));
+        this.dispatchEvent(new CustomEvent('export-cancel', { detail: {}, bubbles: true, composed: true }));
       } else {
         this.showMessage(`Export failed: ${e instanceof Error ? e.message : String(e)}`, 'error');
         this.reportError(this.message, e);
@@ -292,10 +302,34 @@ export class LivestyleVideo extends StylizedView {
   }
 
   private seek(seconds: number): void {
-    const video = this.videoElement;
-    video.currentTime = seconds;
+    this.videoElement.currentTime = seconds;
     this.currentS = seconds;
-    video.addEventListener('seeked', () => void this.renderCurrentFrame(), { once: true });
+    this.seekPending = true;
+  }
+
+  /**
+   * The video's one `seeked` listener (bound in the template, so dragging the slider adds none):
+   * after a slider seek, shows the frame there. Renders do not overlap: a seek that lands while one
+   * runs is drawn once it ends, at the position the video has then (latest wins).
+   */
+  private readonly onSeeked = (): void => {
+    if (!this.seekPending) return;
+    this.seekPending = false;
+    this.renderLatestFrame();
+  };
+
+  private renderLatestFrame(): void {
+    if (this.seekRender) {
+      this.renderAgain = true;
+      return;
+    }
+    this.seekRender = this.renderCurrentFrame().finally(() => {
+      this.seekRender = null;
+      if (this.renderAgain) {
+        this.renderAgain = false;
+        this.renderLatestFrame();
+      }
+    });
   }
 
   private clearDownload(): void {
@@ -333,7 +367,14 @@ export class LivestyleVideo extends StylizedView {
             role="img"
             aria-label=${this.file ? `Stylised frame of ${this.file.name}` : 'Stylised video'}
           ></canvas>
-          <video muted playsinline preload="auto" aria-hidden="true" @ended=${() => (this.playing = false)}></video>
+          <video
+            muted
+            playsinline
+            preload="auto"
+            aria-hidden="true"
+            @ended=${() => (this.playing = false)}
+            @seeked=${this.onSeeked}
+          ></video>
           ${this.renderStats()}
           ${
             message

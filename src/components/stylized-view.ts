@@ -207,7 +207,7 @@ export abstract class StylizedView extends LitElement {
       presentPath: drawn.presentPath,
     };
     this.lastFrame = detail;
-    this.dispatchEvent(new CustomEvent('frame', { detail }));
+    this.dispatchEvent(new CustomEvent('frame', { detail, bubbles: true, composed: true }));
   }
 
   /** Dispatches `error` (the element also shows the message). Like native `error` events it does not bubble. */
