@@ -1,0 +1,58 @@
+// `npm run bundle-size`: what a browser app ships when it imports livestyle. Bundles each browser
+// entry (dist/index.js, dist/elements.js) with esbuild as an app's bundler would (browser platform,
+// minified, tf.js included: it is a peer dependency, but the app bundles it all the same) and
+// reports minified and gzip bytes, and every package that went in. Node-only code (sharp,
+// commander, cli-progress, Dawn, ffmpeg glue, node: builtins) must not: `test/bundle.test.ts`
+// asserts it, and the sizes against the budget the README records.
+import { build } from 'esbuild';
+import { gzipSync } from 'node:zlib';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Packages and project files that only Node may load. */
+export const NODE_ONLY = [
+  /node_modules\/(sharp|commander|cli-progress|webgpu|playwright-core)\//,
+  /^node:/,
+  /^dist\/(cli|io)\//,
+  /^dist\/backend\/node-/,
+  /^dist\/node\.js$/,
+];
+
+/** @returns {Promise<Array<{ entry: string, minBytes: number, gzipBytes: number, packages: string[], nodeOnly: string[] }>>} */
+export async function measureBundles(entries = ['dist/index.js', 'dist/elements.js']) {
+  const out = [];
+  for (const entry of entries) {
+    const r = await build({
+      entryPoints: [path.join(root, entry)],
+      absWorkingDir: root,
+      bundle: true,
+      minify: true,
+      format: 'esm',
+      platform: 'browser',
+      write: false,
+      metafile: true,
+      logLevel: 'error',
+    });
+    const code = r.outputFiles[0].contents;
+    const inputs = Object.keys(r.metafile.inputs);
+    const packages = [...new Set(inputs.map((i) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(i)?.[1] ?? 'livestyle'))].sort();
+    const nodeOnly = inputs.filter((i) => NODE_ONLY.some((re) => re.test(i)));
+    out.push({ entry, minBytes: code.length, gzipBytes: gzipSync(code, { level: 9 }).length, packages, nodeOnly });
+  }
+  return out;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const kib = (b) => `${(b / 1024).toFixed(0)} KiB`;
+  let bad = false;
+  for (const b of await measureBundles()) {
+    console.log(`${b.entry}: ${kib(b.minBytes)} minified, ${kib(b.gzipBytes)} gzip; packages: ${b.packages.join(', ')}`);
+    if (b.nodeOnly.length > 0) {
+      bad = true;
+      console.error(`  Node-only code in a browser bundle: ${b.nodeOnly.join(', ')}`);
+    }
+  }
+  if (bad) process.exit(1);
+}
