@@ -11,7 +11,7 @@ if (!existsSync(src)) {
   console.warn(`livestyle: no raw checkpoints at ${src}; set LIVESTYLE_MODELS_SRC and run \`npm run models\` to convert them.`);
 } else {
   const { main } = await import('../dist/cli/main.js');
-  const code = await main(['models', '--src', src, '--out', path.join(root, 'models')]);
+  const code = await main(['models', '--from', src, '--out', path.join(root, 'models')]);
   if (code !== 0) console.warn('livestyle: model conversion failed (see above); run `npm run models` to retry.');
   process.exit(0);
 }

@@ -1,7 +1,7 @@
 // End-to-end through the built CLI (`npm test` builds dist/ first).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -20,9 +20,9 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const r = await run('node', [BIN, ...args], { env: { ...process.env }, maxBuffer: 1 << 20 });
+    const r = await run('node', [BIN, ...args], { env: { ...process.env, ...env }, maxBuffer: 1 << 20 });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };
@@ -316,4 +316,59 @@ describe('the Node library', () => {
     );
     expect(r.stdout).toMatch(/threads [2-9]/); // exited by itself, and the pool was really in use
   }, 90_000);
+});
+
+describe('livestyle models --from', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'livestyle-models-from-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('converts from a folder of downloaded .pth files, verifying each sha256, and refuses a tampered or missing one', async () => {
+    // A user's downloads: cd16x's files side by side (no <model>/ subfolder), nothing of vgg19.
+    const downloads = path.join(dir, 'downloads');
+    mkdirSync(downloads);
+    const raw = path.join(SHARED, 'models', 'raw', 'cd16x');
+    for (const f of readdirSync(raw).filter((x) => x.endsWith('.pth'))) copyFileSync(path.join(raw, f), path.join(downloads, f));
+    const out = path.join(dir, 'models');
+    const ok = await cli(['models', '--from', downloads, '--out', out]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stderr).toMatch(/converted cd16x \(sha256 verified\): levels 1,2,3,4,5/);
+    expect(ok.stderr).toMatch(/skipped: vgg19/);
+    expect(existsSync(path.join(out, 'cd16x', 'manifest.json'))).toBe(true);
+    // One flipped byte: refused by name, with both hashes, and no model written.
+    const tampered = path.join(dir, 'tampered');
+    mkdirSync(tampered);
+    for (const f of readdirSync(downloads)) copyFileSync(path.join(downloads, f), path.join(tampered, f));
+    const bytes = readFileSync(path.join(tampered, '3SE.pth'));
+    bytes.writeUInt8(bytes.readUInt8(bytes.length - 10) ^ 0xff, bytes.length - 10);
+    writeFileSync(path.join(tampered, '3SE.pth'), bytes);
+    const bad = await cli(['models', '--from', tampered, '--out', path.join(dir, 'bad-out')]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/3SE\.pth: sha256 [0-9a-f]{64} does not match the published checkpoint \(269cdd0e/);
+    expect(existsSync(path.join(dir, 'bad-out', 'cd16x', 'manifest.json'))).toBe(false);
+    // A folder without any of them says what it expected.
+    const empty = path.join(dir, 'empty');
+    mkdirSync(empty);
+    const none = await cli(['models', '--from', empty, '--out', path.join(dir, 'none-out')]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/no raw checkpoints of cd16x or vgg19 in .*empty \(expected 1SD\.pth, 1SE\.pth, .*"Getting the weights"/);
+    // The error a user meets before converting names the command.
+    const missing = await cli(
+      [
+        'stylize',
+        path.join(SHARED, 'data', 'content', 'golden_gate.jpg'),
+        '--style',
+        path.join(SHARED, 'data', 'style', 'la_muse.jpg'),
+        '--out',
+        path.join(dir, 'x.png'),
+      ],
+      {
+        LIVESTYLE_MODELS_DIR: path.join(dir, 'no-models-here'),
+      },
+    );
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/npx livestyle models --from/);
+  }, 180_000);
 });

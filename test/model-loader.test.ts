@@ -74,7 +74,9 @@ describe('converted model files', () => {
   });
 
   it('a missing model says how to convert it', async () => {
-    await expect(LoadedModel.open(fileModelSource('cd16x', path.join(work, 'nowhere')), 'cd16x')).rejects.toThrow(/npm run models/);
+    await expect(LoadedModel.open(fileModelSource('cd16x', path.join(work, 'nowhere')), 'cd16x')).rejects.toThrow(
+      /npx livestyle models --from/,
+    );
   });
 
   it('a raw checkpoint that is not the published one is refused on conversion', async () => {

@@ -15,6 +15,7 @@ import {
   modelsDir,
   PACKAGE_ROOT,
   MODEL_IDS,
+  MODEL_FAMILIES,
   isModelId,
   DEFAULT_OPTIMIZER_OPTIONS,
   OPTIMIZE_MAX_ITERATIONS,
@@ -97,20 +98,50 @@ async function stylizeCommand(contentPath: string, flags: StylizeFlags): Promise
   }
 }
 
-async function modelsCommand(flags: { src?: string; out: string; model?: string; float16: boolean; quiet: boolean }): Promise<void> {
-  const src = flags.src ?? process.env.LIVESTYLE_MODELS_SRC ?? path.resolve(PACKAGE_ROOT, '..', 'shared', 'models', 'raw');
-  const ids: ModelId[] = flags.model ? [flags.model as ModelId] : [...MODEL_IDS];
+/**
+ * Where model `id`'s raw checkpoints are under `dir`: `dir/<id>/`, or `dir` itself when it holds
+ * that model's files directly (a folder of downloads). Null when neither holds any of them.
+ */
+function rawFolderFor(id: ModelId, dir: string): string | null {
+  const files = Object.keys(MODEL_FAMILIES[id].rawSha256);
+  const has = (d: string): boolean => files.some((f) => existsSync(path.join(d, f)));
+  if (has(path.join(dir, id))) return path.join(dir, id);
+  return has(dir) ? dir : null;
+}
+
+async function modelsCommand(flags: {
+  from?: string;
+  src?: string;
+  out: string;
+  model?: string;
+  float16: boolean;
+  quiet: boolean;
+}): Promise<void> {
+  if (flags.from !== undefined && flags.src !== undefined) throw new UsageError('give --from or --src, not both (--src is the old name)');
+  const given = flags.from ?? flags.src;
+  const src = given ?? process.env.LIVESTYLE_MODELS_SRC ?? path.resolve(PACKAGE_ROOT, '..', 'shared', 'models', 'raw');
   if (flags.model && !isModelId(flags.model)) throw new UsageError(`--model must be one of ${MODEL_IDS.join(', ')}`);
-  for (const id of ids) {
-    const raw = path.join(src, id);
-    if (!existsSync(raw)) throw new UsageError(`raw checkpoints for ${id} not found at ${raw} (set --src or LIVESTYLE_MODELS_SRC)`);
-    const manifest = await convertModel(id, raw, path.join(flags.out, id), { float16: flags.float16 });
+  if (!existsSync(src)) throw new UsageError(`--from ${src}: no such folder (see the README, "Getting the weights")`);
+  const wanted: ModelId[] = flags.model ? [flags.model as ModelId] : [...MODEL_IDS];
+  const found = wanted.map((id) => [id, rawFolderFor(id, src)] as const);
+  // All models are converted when all are there; a folder holding one model's files converts that one.
+  const present = found.filter(([, dir]) => dir !== null);
+  const missing = found.filter(([, dir]) => dir === null).map(([id]) => id);
+  if (present.length === 0 || (flags.model && missing.length > 0))
+    throw new UsageError(
+      `no raw checkpoints of ${missing.join(' or ')} in ${src} (expected ${missing.map((id) => Object.keys(MODEL_FAMILIES[id].rawSha256).join(', ')).join('; or ')}, ` +
+        `there or under ${missing.map((id) => `${id}/`).join(' or ')}; see the README, "Getting the weights")`,
+    );
+  for (const [id, raw] of present) {
+    // convertModel checks every file's sha256 against the published checkpoint before converting.
+    const manifest = await convertModel(id, raw as string, path.join(flags.out, id), { float16: flags.float16 });
     const bytes = Object.values(manifest.groups).reduce((a, g) => a + g.byteLength, 0);
     if (!flags.quiet)
       process.stderr.write(
-        `converted ${id}: levels ${Object.keys(manifest.levels).join(',')}, ${(bytes / 1e6).toFixed(2)} MB -> ${path.join(flags.out, id)}\n`,
+        `converted ${id} (sha256 verified): levels ${Object.keys(manifest.levels).join(',')}, ${(bytes / 1e6).toFixed(2)} MB -> ${path.join(flags.out, id)}\n`,
       );
   }
+  if (missing.length > 0 && !flags.quiet) process.stderr.write(`not found in ${src}, skipped: ${missing.join(', ')}\n`);
 }
 
 function collect<T>(parse: (v: string) => T) {
@@ -338,13 +369,19 @@ export function buildProgram(): Command {
 
   program
     .command('models')
-    .description('convert the raw PyTorch checkpoints into the web format under models/')
-    .option('--src <dir>', 'folder holding <model>/ raw checkpoints (default: $LIVESTYLE_MODELS_SRC or ../shared/models/raw)')
+    .description('verify (sha256) and convert the published PyTorch checkpoints into the web format under models/')
+    .option(
+      '--from <dir>',
+      'folder holding the downloaded .pth files (or <model>/ subfolders of them); default: $LIVESTYLE_MODELS_SRC or ../shared/models/raw',
+    )
+    .addOption(new Option('--src <dir>', 'old name of --from').hideHelp())
     .option('--out <dir>', 'output folder', modelsDir())
     .option('--model <id>', `only this model (${MODEL_IDS.join(', ')})`)
     .option('--float16', 'store weights as float16', false)
     .option('-q, --quiet', 'no output', false)
-    .action(async (flags: { src?: string; out: string; model?: string; float16: boolean; quiet: boolean }) => modelsCommand(flags));
+    .action(async (flags: { from?: string; src?: string; out: string; model?: string; float16: boolean; quiet: boolean }) =>
+      modelsCommand(flags),
+    );
   return program;
 }
 

@@ -68,7 +68,7 @@ export class LoadedModel {
     } catch (e) {
       if ((e as Error).name === 'AbortError') throw e;
       throw new ModelFormatError(
-        `model ${expectedId ?? ''} manifest.json: ${(e as Error).message}. Convert the weights first with \`npm run models\``,
+        `model ${expectedId ?? ''} manifest.json: ${(e as Error).message}. Convert the weights first: \`npx livestyle models --from <folder with the .pth files>\` (README, "Getting the weights")`,
       );
     }
     let raw: unknown;
