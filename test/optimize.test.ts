@@ -24,7 +24,9 @@ import {
   maxPool2,
   Stylizer,
   readImageFile,
+  Lbfgs,
   type IterationInfo,
+  type LossParts,
 } from '../src/node.js';
 import { SHARED, fixtureBatch } from './helpers.js';
 
@@ -367,6 +369,42 @@ describe('StyleOptimizer', () => {
     o.dispose();
     expect(() => o.dispose()).not.toThrow();
     await expect(o.optimize(content3, [{ image: style3 }])).rejects.toThrow('disposed');
+  });
+
+  it('L-BFGS frees every tensor when an evaluation throws mid line search, and box-bound pixels stay in [0, 1]', async () => {
+    // f(x) = sum((x - 1.5)^2) on [0, 1]: the minimum is outside the box, so every pixel ends at the
+    // upper bound, held there by the gradient (the free-variable mask); the 3rd evaluation (the second step's first trial) throws.
+    let calls = 0;
+    const evaluate = (x: tf.Tensor4D): Promise<{ parts: LossParts; grad: tf.Tensor4D }> => {
+      calls++;
+      if (calls === 3) return Promise.reject(new Error('evaluation failed'));
+      const [total, grad] = tf.tidy(() => {
+        const d = tf.sub(x, 1.5);
+        return [tf.sum(tf.square(d)).dataSync()[0]!, tf.mul<tf.Tensor4D>(d, 2)] as const;
+      });
+      return Promise.resolve({ parts: { total, content: total, style: 0, tv: 0 }, grad });
+    };
+    const x0 = tf.fill<tf.Rank.R4>([1, 4, 4, 3], 0.2);
+    const before = tf.memory().numTensors;
+    const opt = new Lbfgs(x0, evaluate, 5, [0, 1]);
+    await opt.step(); // the start point
+    const moved = await opt.step();
+    expect(moved.stop).toBeNull();
+    await expect(async () => {
+      for (let i = 0; i < 10; i++) await opt.step();
+    }).rejects.toThrow('evaluation failed');
+    opt.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    // Without the failure it converges onto the bound and reports the vanished projected gradient.
+    calls = -100;
+    const again = new Lbfgs(x0, evaluate, 5, [0, 1]);
+    let last = await again.step();
+    for (let i = 0; i < 20 && last.stop === null; i++) last = await again.step();
+    expect(last.stop).toBe('gradient');
+    expect(tf.tidy(() => tf.min(last.point).dataSync()[0])).toBe(1);
+    again.dispose();
+    x0.dispose();
+    expect(tf.memory().numTensors).toBe(before - 1);
   });
 
   it('a NaN or Inf loss stops the run with an error and leaks nothing; NaN pixels are refused up front', async () => {

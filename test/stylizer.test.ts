@@ -296,8 +296,15 @@ describe('Stylizer errors', () => {
       processingMaxSidePx: 0,
     });
     expect(resolveOptions({ levels: undefined }, resolveOptions({ levels: [2] }))).toMatchObject({ levels: null });
-    expect(resolveOptions({ preset: undefined }, realtime)).toMatchObject({ preset: null, levels: [4] });
+    expect(resolveOptions({ preset: undefined }, realtime)).toMatchObject({ preset: null, levels: null });
     expect(resolveOptions({ alpha: undefined, preset: 'best' }, custom)).toMatchObject({ alpha: 1, levels: [2] });
+    // Clearing the preset returns its untouched fields to the defaults: a later preset then applies whole,
+    // and a model switch keeps no level of the old preset.
+    const cleared = resolveOptions({ preset: null }, realtime);
+    expect(cleared).toMatchObject({ preset: null, levels: null, wctWhitening: 'eigen' });
+    expect(resolveOptions({ preset: 'best' }, cleared)).toMatchObject({ levels: null, wctWhitening: 'eigen' });
+    expect(resolveOptions({ preset: null, model: 'vgg19' }, realtime)).toMatchObject({ model: 'vgg19', levels: null });
+    expect(resolveOptions({ preset: null }, custom)).toMatchObject({ levels: [2], processingMaxSidePx: 256 }); // the user's stay
   });
 
   it('refuses bad calls with clear messages', async () => {

@@ -121,7 +121,15 @@ async function modelsCommand(flags: {
   const given = flags.from ?? flags.src;
   const src = given ?? process.env.LIVESTYLE_MODELS_SRC ?? path.resolve(PACKAGE_ROOT, '..', 'shared', 'models', 'raw');
   if (flags.model && !isModelId(flags.model)) throw new UsageError(`--model must be one of ${MODEL_IDS.join(', ')}`);
-  if (!existsSync(src)) throw new UsageError(`--from ${src}: no such folder (see the README, "Getting the weights")`);
+  const origin =
+    given !== undefined
+      ? flags.from !== undefined
+        ? '--from'
+        : '--src'
+      : process.env.LIVESTYLE_MODELS_SRC
+        ? '$LIVESTYLE_MODELS_SRC'
+        : 'the default folder';
+  if (!existsSync(src)) throw new UsageError(`${origin} ${src}: no such folder (give --from <dir>; see the README, "Getting the weights")`);
   const wanted: ModelId[] = flags.model ? [flags.model as ModelId] : [...MODEL_IDS];
   const found = wanted.map((id) => [id, rawFolderFor(id, src)] as const);
   // All models are converted when all are there; a folder holding one model's files converts that one.

@@ -7,7 +7,7 @@
  * once per model on the device. Each conv is one dispatch with its reflection padding, the pool or
  * upsampling before it, the bias and the ReLU folded in (float32 tfjs: up to four dispatches).
  * Where the device has `shader-f16`, products are taken in half precision and summed in float32
- * every 8 channel pairs; elsewhere half storage with float32 arithmetic. The network's input and
+ * every 4 channel pairs; elsewhere half storage with float32 arithmetic. The network's input and
  * output stay float32, so the feature transforms see the same tensors as before.
  * `test/webgpu-node.test.ts` bounds the difference to the float32 path.
  * ref: IEEE 754-2008 binary16; WGSL §17.9 pack2x16float/unpack2x16float, §4.1 `enable f16`.

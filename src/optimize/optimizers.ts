@@ -57,9 +57,11 @@ async function readScalar(t: tf.Scalar): Promise<number> {
 
 /**
  * Limited-memory BFGS with a backtracking (Armijo) line search, for a box (pixels in [0, 1]).
- * Variables held at a bound by the gradient (at 0 and rising uphill outward, or at 1) are fixed for
- * the step, so the quasi-Newton direction is taken in the free variables only and projection does
- * not bend it (a projected search along an unmasked direction truncates most of the step once many
+ * Variables held at a bound by the gradient (at 0 with the gradient pushing below, or at 1 pushing
+ * above) are fixed for the step: the gradient and the two-loop direction are masked to the free
+ * variables, so projection does not bend the step (the curvature pairs stay those of the whole
+ * image: a simplification of L-BFGS-B's reduced space that keeps a descent direction, since
+ * g_free . (mask * H g_free) = g_free^T H g_free > 0) (a projected search along an unmasked direction truncates most of the step once many
  * pixels saturate, and the search then fails after a few iterations). A failed search is never the
  * end by itself: the history is dropped and a safeguarded steepest-descent step (at most
  * {@link SAFE_STEP} per pixel, halved up to 30 times) is tried; only if that fails too does the
@@ -115,11 +117,12 @@ export class Lbfgs implements ImageOptimizer {
       const largest = await readScalar(tf.tidy(() => tf.max(tf.abs(gFree))));
       if (!(largest > GRADIENT_TOLERANCE)) return { parts: this.parts as LossParts, point: this.x, evaluations: 0, stop: 'gradient' };
       const first = this.s.length === 0;
+      const t0 = first ? Math.min(1, 1 / (await readScalar(tf.tidy(() => tf.sum(tf.abs(gFree)))))) : 1;
       const d = tf.tidy(() => {
         const r = this.direction(gFree);
         return free ? tf.mul<tf.Tensor4D>(r, free) : r;
       });
-      const searched = await this.search(d, gFree, first ? Math.min(1, 1 / (await readScalar(tf.tidy(() => tf.sum(tf.abs(gFree)))))) : 1);
+      const searched = await this.search(d, gFree, t0);
       if (searched.accepted) return searched.result;
       // Failed: drop the curvature pairs (they may be stale) and take a safeguarded gradient step.
       this.clearHistory();
@@ -170,52 +173,62 @@ export class Lbfgs implements ImageOptimizer {
     let t = t0;
     let evaluations = 0;
     let sawFinite = false;
-    for (let k = 0; k <= maxBacktracks; k++) {
-      const b = this.bounds;
-      const xNew = tf.tidy(() => {
-        const moved = tf.add<tf.Tensor4D>(this.x, tf.mul(dir, t));
-        return b ? tf.clipByValue(moved, b[0], b[1]) : moved;
-      });
-      const sNew = tf.sub<tf.Tensor4D>(xNew, this.x);
-      const gts = b ? await readScalar(dot(gFull, sNew)) : t * gtd;
-      const ev = await this.evaluate(xNew);
-      evaluations++;
-      const fNew = ev.parts.total;
-      if (Number.isFinite(fNew)) sawFinite = true;
-      if (Number.isFinite(fNew) && gts < 0 && fNew <= this.f + 1e-4 * gts) {
-        const yNew = tf.sub<tf.Tensor4D>(ev.grad, gFull);
-        const ys = await readScalar(dot(yNew, sNew));
-        if (ys > 1e-10) {
-          const yy = await readScalar(dot(yNew, yNew));
-          this.s.push(sNew);
-          this.y.push(yNew);
-          this.rho.push(1 / ys);
-          this.gamma = ys / yy;
-          if (this.s.length > this.historySize) {
-            this.s.shift()?.dispose();
-            this.y.shift()?.dispose();
-            this.rho.shift();
+    try {
+      for (let k = 0; k <= maxBacktracks; k++) {
+        const b = this.bounds;
+        const xNew = tf.tidy(() => {
+          const moved = tf.add<tf.Tensor4D>(this.x, tf.mul(dir, t));
+          return b ? tf.clipByValue(moved, b[0], b[1]) : moved;
+        });
+        // Tensors of this trial, freed unless the step is taken (also when evaluate or a read throws).
+        const trial: tf.Tensor[] = [xNew];
+        try {
+          const sNew = tf.sub<tf.Tensor4D>(xNew, this.x);
+          trial.push(sNew);
+          const gts = b ? await readScalar(dot(gFull, sNew)) : t * gtd;
+          const ev = await this.evaluate(xNew);
+          trial.push(ev.grad);
+          evaluations++;
+          const fNew = ev.parts.total;
+          if (Number.isFinite(fNew)) sawFinite = true;
+          if (Number.isFinite(fNew) && gts < 0 && fNew <= this.f + 1e-4 * gts) {
+            const yNew = tf.sub<tf.Tensor4D>(ev.grad, gFull);
+            trial.push(yNew);
+            const ys = await readScalar(dot(yNew, sNew));
+            const yy = ys > 1e-10 ? await readScalar(dot(yNew, yNew)) : 0;
+            // Taken: from here nothing can throw, and the trial's tensors become the state.
+            trial.length = 0;
+            if (ys > 1e-10) {
+              this.s.push(sNew);
+              this.y.push(yNew);
+              this.rho.push(1 / ys);
+              this.gamma = ys / yy;
+              if (this.s.length > this.historySize) {
+                this.s.shift()?.dispose();
+                this.y.shift()?.dispose();
+                this.rho.shift();
+              }
+            } else {
+              sNew.dispose();
+              yNew.dispose();
+            }
+            this.x.dispose();
+            gFull.dispose();
+            this.x = xNew;
+            this.g = ev.grad;
+            this.f = fNew;
+            this.parts = ev.parts;
+            return { accepted: true, result: { parts: ev.parts, point: this.x, evaluations, stop: null }, evaluations, sawFinite };
           }
-        } else {
-          sNew.dispose();
-          yNew.dispose();
+        } finally {
+          tf.dispose(trial);
         }
-        dir.dispose();
-        this.x.dispose();
-        gFull.dispose();
-        this.x = xNew;
-        this.g = ev.grad;
-        this.f = fNew;
-        this.parts = ev.parts;
-        return { accepted: true, result: { parts: ev.parts, point: this.x, evaluations, stop: null }, evaluations, sawFinite };
+        t *= 0.5;
       }
-      xNew.dispose();
-      sNew.dispose();
-      ev.grad.dispose();
-      t *= 0.5;
+      return { accepted: false, evaluations, sawFinite };
+    } finally {
+      dir.dispose();
     }
-    dir.dispose();
-    return { accepted: false, evaluations, sawFinite };
   }
 
   /** -H g by the two-loop recursion. @returns caller owns. */

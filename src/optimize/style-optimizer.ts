@@ -283,6 +283,7 @@ export class StyleOptimizer {
         let best: tf.Tensor4D | null = null;
         let bestTotal = Number.POSITIVE_INFINITY;
         const totals: number[] = [];
+        let completed = false;
         stopReason = 'iterations';
         try {
           for (let i = 0; i < o.iterations; i++) {
@@ -305,6 +306,11 @@ export class StyleOptimizer {
               throw e;
             }
             evaluations += step.evaluations;
+            if (step.stop) {
+              // A step that could not move: not an iteration.
+              stopReason = step.stop;
+              break;
+            }
             if (step.parts.total < bestTotal) {
               bestTotal = step.parts.total;
               bestParts = step.parts;
@@ -324,20 +330,20 @@ export class StyleOptimizer {
             };
             history.push(info);
             run.onIteration?.(info);
-            if (step.stop) {
-              stopReason = step.stop;
-              break;
-            }
             totals.push(step.parts.total);
             const past = totals[totals.length - 1 - LOSS_WINDOW];
-            if (past !== undefined && past - step.parts.total <= LOSS_TOLERANCE * Math.abs(step.parts.total)) {
+            const fell = past !== undefined ? past - step.parts.total : Number.NaN;
+            // Converged: the loss fell (Adam's may rise), by very little, before the last iteration.
+            if (i < o.iterations - 1 && fell >= 0 && fell <= LOSS_TOLERANCE * Math.abs(step.parts.total)) {
               stopReason = 'loss';
               break;
             }
           }
+          completed = true;
         } finally {
           opt.dispose();
           objective.dispose();
+          if (!completed) best?.dispose();
         }
         if (best) {
           x.dispose();

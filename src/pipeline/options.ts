@@ -147,7 +147,9 @@ const sameValue = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSO
  * - the preset stays in force: changing `model` re-derives its fields for the new model (a level
  *   the new model lacks is never kept from the old one's preset), again keeping explicit choices;
  * - an option given as `undefined` goes back to its default (the active preset's value for a
- *   preset field).
+ *   preset field);
+ * - clearing the preset (`preset: null` or `undefined`) returns the fields it set, and the user
+ *   left, to their defaults.
  */
 export function resolveOptions(partial: Partial<StylizerOptions> = {}, base: StylizerOptions = DEFAULT_OPTIONS): StylizerOptions {
   if (typeof partial !== 'object' || partial === null) throw new OptionsError('options must be an object');
@@ -163,7 +165,12 @@ export function resolveOptions(partial: Partial<StylizerOptions> = {}, base: Sty
   const model = given.model ?? (restored.includes('model') ? DEFAULT_OPTIONS.model : base.model);
   if (!isModelId(model)) throw new OptionsError(`model must be one of cd16x, vgg19 (got ${JSON.stringify(model)})`);
   let presetFields: Partial<StylizerOptions> = {};
-  if (preset && (given.preset !== undefined || model !== base.model || restored.length > 0)) {
+  if (!preset && base.preset) {
+    // The preset is cleared: the fields it set (and the user left) return to their defaults, so a
+    // later preset does not take them for the user's choices.
+    const baseline = presetBaseline(base);
+    presetFields = Object.fromEntries(PRESET_FIELDS.filter((k) => sameValue(base[k], baseline[k])).map((k) => [k, DEFAULT_OPTIONS[k]]));
+  } else if (preset && (given.preset !== undefined || model !== base.model || restored.length > 0)) {
     const fields = presetOptions(preset, model);
     const baseline = presetBaseline(base);
     presetFields = Object.fromEntries(

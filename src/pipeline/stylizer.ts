@@ -553,6 +553,7 @@ export class Stylizer {
             {
               level,
               nets,
+              network: options.precision === 'float16' && halfNetworkAvailable() ? runNetworkHalf : runNetwork,
               method: options.method,
               wct: blendWctStats(
                 perStyle.map((s) => s.wct),

@@ -54,6 +54,8 @@ export function withHalo(r: TileRect, halo: number, h: number, w: number): TileR
 export interface TiledLevel {
   readonly level: number;
   readonly nets: LevelNets;
+  /** Runs the encoder and decoder (the stylizer's `precision`); default the float32 `runNetwork`. */
+  readonly network?: typeof runNetwork;
   readonly method: 'wct' | 'adain';
   /** Blended style statistics of this level. */
   readonly wct: WctStyleStats;
@@ -75,7 +77,7 @@ export async function stylizeLevelTiled(image: tf.Tensor4D, level: TiledLevel, t
     const outer = withHalo(r, halo, h, w);
     const features = tf.tidy(() => {
       const crop = tf.slice(image, [0, outer.y0, outer.x0, 0], [1, outer.y1 - outer.y0, outer.x1 - outer.x0, 3]);
-      return runNetwork(crop, level.nets.encoderLayers, level.nets.encoderWeights);
+      return (level.network ?? runNetwork)(crop, level.nets.encoderLayers, level.nets.encoderWeights);
     });
     return { features, outer };
   };
@@ -119,7 +121,7 @@ export async function stylizeLevelTiled(image: tf.Tensor4D, level: TiledLevel, t
             level.alpha,
           );
         }
-        const decoded = runNetwork(transformed, level.nets.decoderLayers, level.nets.decoderWeights);
+        const decoded = (level.network ?? runNetwork)(transformed, level.nets.decoderLayers, level.nets.decoderWeights);
         return tf.slice(decoded, [0, r.y0 - outer.y0, r.x0 - outer.x0, 0], [1, r.y1 - r.y0, r.x1 - r.x0, 3]);
       });
       features.dispose();
