@@ -122,7 +122,7 @@ console.log('backend', stylizer.backend);
     mkdirSync(site);
     writeFileSync(
       path.join(site, 'index.html'),
-      `<!doctype html><html lang="en"><title>app</title><body><script type="module" src="./main.js"></script></body></html>`,
+      `<!doctype html><html lang="en"><title>app</title><link rel="icon" href="data:,"><body><script type="module" src="./main.js"></script></body></html>`,
     );
     writeFileSync(
       path.join(site, 'main.js'),
@@ -150,6 +150,9 @@ window.defined = ['livestyle-camera', 'livestyle-video', 'livestyle-style-mixer'
         if (m.type() === 'error') errors.push(m.text());
       });
       page.on('pageerror', (e) => errors.push(e.message));
+      page.on('response', (r) => {
+        if (r.status() >= 400) errors.push(`${r.status()} ${r.url()}`);
+      });
       await page.goto(`http://127.0.0.1:${address.port}/`);
       await page.waitForFunction(() => (window as unknown as { defined?: unknown }).defined !== undefined);
       const defined = await page.evaluate(() => (window as unknown as { defined: Array<[string, boolean]> }).defined);
