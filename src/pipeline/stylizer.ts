@@ -531,6 +531,8 @@ export class Stylizer {
       content.dispose();
       throw e;
     });
+    // The encoder/decoder runner of the `precision` option (float16 only where its kernels are).
+    const net = options.precision === 'float16' && halfNetworkAvailable() ? runNetworkHalf : runNetwork;
     const timings: StageTimings = { encodeMs: 0, transformMs: 0, decodeMs: 0, totalMs: 0, perLevel: [] };
     const t0 = now();
     let image: tf.Tensor4D = content;
@@ -553,7 +555,7 @@ export class Stylizer {
             {
               level,
               nets,
-              network: options.precision === 'float16' && halfNetworkAvailable() ? runNetworkHalf : runNetwork,
+              network: net,
               method: options.method,
               wct: blendWctStats(
                 perStyle.map((s) => s.wct),
@@ -591,7 +593,6 @@ export class Stylizer {
           }
         }
         const tEnc = now();
-        const net = options.precision === 'float16' && halfNetworkAvailable() ? runNetworkHalf : runNetwork;
         markStage('encode');
         const features = net(image, nets.encoderLayers, nets.encoderWeights);
         const tTr = now();
