@@ -164,34 +164,28 @@ async function benchCell(
       await gpuIdle();
       samples.push(performance.now() - t0);
     }
-    // GPU busy time in separate frames: the timestamp writes and their readback cost time of their own.
-    const gpuSamples: number[] = [];
-    const timer = runs > 0 ? GpuPassTimer.install(deviceOf()) : null;
-    if (timer) {
+    // `runs` frames under a timestamp timer (uninstalled after), each read once the GPU is idle.
+    const timedFrames = async <T>(timer: GpuPassTimer | null, read: (t: GpuPassTimer) => Promise<T>): Promise<T[]> => {
+      const out: T[] = [];
+      if (!timer) return out;
       try {
         for (let i = 0; i < runs; i++) {
           await one();
           await gpuIdle();
-          gpuSamples.push(await timer.readMs());
+          out.push(await read(timer));
         }
       } finally {
         timer.uninstall();
       }
-    }
+      return out;
+    };
+    // GPU busy time in separate frames: the timestamp writes and their readback cost time of their own.
+    const gpuSamples = await timedFrames(runs > 0 ? GpuPassTimer.install(deviceOf()) : null, (t) => t.readMs());
     // Per stage, in frames of their own again: ending a pass at each stage changes the pass count.
-    const stageSamples: Array<Partial<Record<FrameStage | 'other', number>>> = [];
-    const stageTimer = runs > 0 ? GpuPassTimer.install(deviceOf(), 2048, globalThis, { endPass: endComputePass }) : null;
-    if (stageTimer) {
-      try {
-        for (let i = 0; i < runs; i++) {
-          await one();
-          await gpuIdle();
-          stageSamples.push(await stageTimer.readStageMs());
-        }
-      } finally {
-        stageTimer.uninstall();
-      }
-    }
+    const stageSamples = await timedFrames(
+      runs > 0 ? GpuPassTimer.install(deviceOf(), 2048, globalThis, { endPass: endComputePass }) : null,
+      (t) => t.readStageMs(),
+    );
     const frameMs = runs > 0 ? median(samples) : null;
     return {
       preset,
