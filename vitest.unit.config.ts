@@ -16,6 +16,7 @@ export default defineConfig({
       'test/eigen.test.ts',
       'test/model-loader.test.ts',
       'test/network-cost.test.ts',
+      'test/public-api.test.ts',
       'test/read-ahead.test.ts',
       'test/ssim.test.ts',
     ],

@@ -1,5 +1,5 @@
 // `npm run bundle-size`: what a browser app ships when it imports livestyle. Bundles each browser
-// entry (dist/index.js, dist/elements.js) with esbuild as an app's bundler would (browser platform,
+// entry (dist/index.js, dist/elements.js, dist/offline.js, dist/temporal.js) with esbuild as an app's bundler would (browser platform,
 // minified, tf.js included: it is a peer dependency, but the app bundles it all the same) and
 // reports minified and gzip bytes, and every package that went in. Node-only code (sharp,
 // commander, cli-progress, Dawn, ffmpeg glue, node: builtins) must not: `test/bundle.test.ts`
@@ -17,11 +17,11 @@ export const NODE_ONLY = [
   /^node:/,
   /^dist\/(cli|io)\//,
   /^dist\/backend\/node-/,
-  /^dist\/node\.js$/,
+  /^dist\/(node|internal|offline-node|temporal-node)\.js$/,
 ];
 
-/** @returns {Promise<Array<{ entry: string, minBytes: number, gzipBytes: number, packages: string[], nodeOnly: string[] }>>} */
-export async function measureBundles(entries = ['dist/index.js', 'dist/elements.js']) {
+/** @returns {Promise<Array<{ entry: string, minBytes: number, gzipBytes: number, packages: string[], nodeOnly: string[], gradients: boolean }>>} */
+export async function measureBundles(entries = ['dist/index.js', 'dist/elements.js', 'dist/offline.js', 'dist/temporal.js']) {
   const out = [];
   for (const entry of entries) {
     const r = await build({
@@ -39,7 +39,9 @@ export async function measureBundles(entries = ['dist/index.js', 'dist/elements.
     const inputs = Object.keys(r.metafile.inputs);
     const packages = [...new Set(inputs.map((i) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(i)?.[1] ?? 'livestyle'))].sort();
     const nodeOnly = inputs.filter((i) => NODE_ONLY.some((re) => re.test(i)));
-    out.push({ entry, minBytes: code.length, gzipBytes: gzipSync(code, { level: 9 }).length, packages, nodeOnly });
+    // tfjs's gradient registrations belong to the optimiser (livestyle/offline) only.
+    const gradients = inputs.some((i) => i.includes('tfjs-core/dist/register_all_gradients'));
+    out.push({ entry, minBytes: code.length, gzipBytes: gzipSync(code, { level: 9 }).length, packages, nodeOnly, gradients });
   }
   return out;
 }
@@ -48,7 +50,9 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   const kib = (b) => `${(b / 1024).toFixed(0)} KiB`;
   let bad = false;
   for (const b of await measureBundles()) {
-    console.log(`${b.entry}: ${kib(b.minBytes)} minified, ${kib(b.gzipBytes)} gzip; packages: ${b.packages.join(', ')}`);
+    console.log(
+      `${b.entry}: ${kib(b.minBytes)} minified, ${kib(b.gzipBytes)} gzip${b.gradients ? ', with tfjs gradients' : ''}; packages: ${b.packages.join(', ')}`,
+    );
     if (b.nodeOnly.length > 0) {
       bad = true;
       console.error(`  Node-only code in a browser bundle: ${b.nodeOnly.join(', ')}`);

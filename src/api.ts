@@ -1,115 +1,22 @@
-/** The platform-neutral public API, re-exported by the browser and Node entry points. */
-export {
-  Stylizer,
-  AbortError,
-  setDefaultEnvironment,
-  processingSize,
-  type StyleSpec,
-  type StageTimings,
-  type StylizerEnvironment,
-} from './pipeline/stylizer.js';
+/**
+ * The platform-neutral public API, re-exported by the browser and the Node entry points. Only what
+ * the README documents belongs here: every export is a promise to users. The optimiser lives in
+ * `livestyle/offline`, optical flow and warping in `livestyle/temporal`.
+ */
+export { Stylizer, AbortError, type StyleSpec, type StageTimings } from './pipeline/stylizer.js';
+export type { PreparedFrame as VideoFrameInfo } from './temporal/video-smoother.js';
 export {
   DEFAULT_OPTIONS,
   OptionsError,
-  resolveOptions,
-  effectiveLevels,
-  normaliseWeights,
   type StylizerOptions,
   type TransformMethod,
   type BackendName,
   type WctWhitening,
+  type NetworkPrecision,
 } from './pipeline/options.js';
-export { PRESETS, isPreset, presetOptions, type Preset } from './pipeline/presets.js';
-export { stylizeLevelTiled, tileGrid, withHalo, haloPx, type TileRect, type TiledLevel } from './pipeline/tiles.js';
-export { AdaptiveResolution, ADAPTIVE_SCALE_LADDER, type AdaptiveResolutionOptions } from './pipeline/adaptive-resolution.js';
-export {
-  InputError,
-  toImageBatch,
-  toPixels,
-  toRgbBytes,
-  type StylizerInput,
-  type PixelsLike,
-  type BrowserImageSource,
-} from './pipeline/input.js';
-export { LoadedModel, fetchByteSource, type ByteSource, type LevelNets } from './weights/model-loader.js';
-export {
-  MODEL_FAMILIES,
-  MODEL_IDS,
-  isModelId,
-  ArchitectureError,
-  type ModelId,
-  type LayerSpec,
-  type ModelFamily,
-} from './weights/architectures.js';
-export { ModelFormatError, type ModelManifest } from './weights/model-format.js';
-export { readTorchCheckpoint, CheckpointError, type NamedTensor } from './weights/torch-checkpoint.js';
-export { runNetwork, convMacs, networkCost, type NetworkCost } from './nets/network.js';
-export {
-  wct,
-  applyWct,
-  applyWctMatrix,
-  wctStyleStats,
-  blendWctStats,
-  wctMatrix,
-  wctOnBackend,
-  uploadWctStats,
-  type WctStyleStats,
-  type WctStyleTensors,
-} from './transforms/wct.js';
-export { inverseSqrtNewtonSchulz, DEFAULT_NEWTON_SCHULZ, type NewtonSchulzOptions } from './transforms/matrix-sqrt.js';
-export { storesHalfFloats, maxTensorBytes } from './backend/precision.js';
-export { adain, adainWithContentStats, adainStyleStats, blendAdainStats, type AdaInStyleStats } from './transforms/adain.js';
-export { featureMoments, MomentAccumulator, type FeatureMoments, type StatisticsPrecision } from './transforms/moments.js';
-export { preserveContentColour } from './transforms/colour.js';
-export { symmetricEigen, spectralFunction } from './transforms/eigen.js';
-export {
-  StyleOptimizer,
-  OptimizeError,
-  resizeImage,
-  type IterationInfo,
-  type OptimizeRun,
-  type OptimizeResult,
-  type StopReason,
-} from './optimize/style-optimizer.js';
-export {
-  DEFAULT_OPTIMIZER_OPTIONS,
-  OPTIMIZE_MAX_ITERATIONS,
-  OPTIMIZE_MAX_SIDE_PX,
-  OPTIMIZE_MIN_SIDE_PX,
-  resolveOptimizerOptions,
-  type OptimizerOptions,
-  type OptimizerKind,
-  type InitKind,
-} from './optimize/options.js';
-export { LossNetwork, LOSS_LAYERS, lossNetworkLayers, reflectPad1, maxPool2, type LossNetworkId } from './optimize/loss-network.js';
-export { GatysObjective, type LossParts, type LossWeights } from './optimize/objective.js';
-export { gramMatrix, styleLayerLoss, contentLoss, totalVariationLoss } from './optimize/losses.js';
-export { Lbfgs, Adam, NonFiniteLossError, type ImageOptimizer, type StepResult } from './optimize/optimizers.js';
-export { ensureGradients } from './optimize/gradients.js';
-export { warpBilinear, warpBilinearOps, hasWarpKernel, DENSE_WARP_KERNEL } from './temporal/warp.js';
-export { hasTvl1Kernels, tvl1FusedStep, TVL1_PRIMAL_KERNEL, TVL1_DUAL_KERNEL, type Tvl1Linearisation } from './temporal/tvl1-step.js';
-export {
-  estimateFlow,
-  estimateFlowBothWays,
-  flowFromPyramids,
-  greyPyramid,
-  pyramidLevels,
-  toGrey255,
-  normalisePair,
-  resizeFlow,
-  consistencyMask,
-  resolveFlowOptions,
-  DEFAULT_FLOW_OPTIONS,
-  FlowOptionsError,
-  type FlowOptions,
-} from './temporal/flow.js';
-export { parseFlo, encodeFlo, endPointError, FloFormatError, FLO_MAGIC, type FlowField, type EndPointError } from './temporal/flo.js';
-export { pairWarpingError, type PairWarpingError } from './metrics/warping-error.js';
-export {
-  VideoSmoother,
-  SCENE_CUT_UNTRACKED_FRACTION,
-  STATIC_FLOW_PX,
-  MOVING_PIXEL_SHARE,
-  type PreparedFrame,
-  type SmootherSettings,
-} from './temporal/video-smoother.js';
+export { PRESETS, type Preset } from './pipeline/presets.js';
+export { InputError, type StylizerInput, type PixelsLike, type BrowserImageSource } from './pipeline/input.js';
+export type { ByteSource } from './weights/model-loader.js';
+export { MODEL_IDS, type ModelId } from './weights/architectures.js';
+export { ModelFormatError } from './weights/model-format.js';
+export { CheckpointError } from './weights/torch-checkpoint.js';

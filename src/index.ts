@@ -1,13 +1,12 @@
 /**
  * Browser entry point: registers the GPU backends (WebGPU first, then WebGL) with WASM and CPU
- * fallbacks, and exports the public API. Models are fetched from `options.modelBaseUrl`.
+ * fallbacks, and exports the public API. Models are fetched from `options.modelBaseUrl`. The optimiser
+ * (with tfjs's gradients) is in `livestyle/offline`, optical flow in `livestyle/temporal`.
  */
 import '@tensorflow/tfjs-backend-webgpu';
 import '@tensorflow/tfjs-backend-webgl';
 import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-backend-cpu';
-// Gradients for the optimiser (tfjs-core registers them only through this side-effect module).
-import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 // The dense-warp kernel for the GPU backends (wasm/cpu register theirs in temporal/warp-kernels-cpu.ts).
 import './temporal/warp-kernels-gpu.js';
 // The fused TV-L1 iteration (two passes instead of ~16 ops) for the GPU backends.

@@ -1,56 +1,35 @@
 /**
- * Node entry point: everything in the browser entry, plus the WASM backend with threads, model
- * files read from disk, image files, the checkpoint converter and the npy reader.
+ * Node entry point: the platform-neutral API, plus image files, converted models read from disk, the
+ * checkpoint converter and the WebGPU (Dawn) device calls. `backend: 'auto'` picks WebGPU on a
+ * hardware adapter, else multi-threaded WASM.
  */
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { initNodeWasm } from './backend/node-wasm.js';
 import { initNodeWebGpu, probeNodeWebGpu, releaseNodeWebGpu } from './backend/node-webgpu.js';
 import { setDefaultEnvironment } from './pipeline/stylizer.js';
 import { OptionsError } from './pipeline/options.js';
-import type { ByteSource } from './weights/model-loader.js';
-import type { ModelId } from './weights/architectures.js';
+import { fileModelSource } from './io/model-files.js';
 
 export * from './api.js';
 export { convertModel, ConvertError, type ConvertOptions } from './weights/convert.js';
-export { readImageFile, writePngFile, ImageFileError, MAX_IMAGE_SIDE_PX } from './io/node-image.js';
-export { readNpy, type NpyArray } from './io/npy.js';
-export { initNodeWasm } from './backend/node-wasm.js';
+export {
+  readImageFile,
+  writePngFile,
+  ImageFileError,
+  MAX_IMAGE_SIDE_PX,
+  MAX_IMAGE_PIXELS,
+  type ReadImageOptions,
+} from './io/node-image.js';
+export { fileModelSource, modelsDir } from './io/model-files.js';
 export {
   initNodeWebGpu,
   probeNodeWebGpu,
   releaseNodeWebGpu,
-  nodeWebGpuAdapter,
-  nodeWebGpuLostReason,
-  waitForNodeWebGpuLoss,
-  isSoftwareAdapter,
   WebGpuUnavailableError,
   type GpuAdapterDescription,
 } from './backend/node-webgpu.js';
-
-/** The package root (holds `models/`), from this file's location in `src/` or `dist/`. */
-export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-
-/** Where converted models are read from: `$LIVESTYLE_MODELS_DIR`, else `<package>/models`. */
-export function modelsDir(): string {
-  return process.env.LIVESTYLE_MODELS_DIR ?? path.join(PACKAGE_ROOT, 'models');
-}
-
-/** Reads model files from `<dir>/<model>/`. */
-export function fileModelSource(model: ModelId, dir = modelsDir()): ByteSource {
-  return async (rel) => {
-    const file = path.join(dir, model, rel);
-    try {
-      return new Uint8Array(await readFile(file));
-    } catch (e) {
-      throw new Error(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-    }
-  };
-}
 
 setDefaultEnvironment({
   async initBackend(preference) {

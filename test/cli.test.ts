@@ -78,7 +78,7 @@ describe('livestyle stylize: bad input gives one clear line and no output file',
     [['stylize', content], 2, /at least one --style/],
     [['stylize', content, '--style', 'x.png@heavy'], 2, /bad style weight in "x.png@heavy"/],
     [['stylize', content, '--style', style, '--alpha', '1.5'], 2, /"1.5" is not a number in \[0, 1\]/],
-    [['stylize', content, '--style', style, '--size', '-3'], 2, /is not an integer in \[0, 8192\]/],
+    [['stylize', content, '--style', style, '--size', '-3'], 2, /"-3" is not 0 or an integer in \[32, 8192\]/],
     [['stylize', content, '--style', style, '--levels', '5,9'], 2, /bad --levels "5,9"/],
     [['stylize', content, '--style', style, '--model', 'vgg19', '--levels', '4'], 1, /level 4 is not available in vgg19/],
     [['stylize', content, '--style', 'missing.jpg'], 1, /missing\.jpg: cannot read \(ENOENT\)/],
@@ -200,8 +200,11 @@ describe('livestyle optimize', () => {
     expect(existsSync(path.join(out, 'refused.png'))).toBe(false);
   });
 
-  it('Ctrl-C (SIGINT) stops the run and writes the best image so far', async () => {
-    const target = path.join(out, 'interrupted.png');
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('%s stops the run, writes the best image so far and exits %d', async (signal, exitCode) => {
+    const target = path.join(out, `interrupted-${signal}.png`);
     const child = spawn('node', [BIN, 'optimize', content, '--style', style, '--size', '32', '--iters', '5000', '--out', target], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
@@ -211,11 +214,11 @@ describe('livestyle optimize', () => {
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
       // Interrupt once progress shows (every 25 iterations when stderr is not a terminal).
-      if (!interrupted && /^25\/5000 /m.test(stderr)) interrupted = child.kill('SIGINT');
+      if (!interrupted && /^25\/5000 /m.test(stderr)) interrupted = child.kill(signal);
     });
-    expect(await exited).toBe(0);
+    expect(await exited).toBe(exitCode);
     expect(stderr).toMatch(/stopping: writing the best image so far/);
-    expect(stderr).toMatch(/wrote .*interrupted\.png \(stopped after \d+ iterations: interrupted/);
+    expect(stderr).toMatch(/wrote .*interrupted-SIG[A-Z]+\.png \(stopped after \d+ iterations: interrupted/);
     expect((await sharp(target).metadata()).width).toBe(48);
   });
 
@@ -301,7 +304,7 @@ describe('the Node library', () => {
     // Before the fix, emscripten ref()'d every pthread worker and XNNPACK's pool threads never
     // return, so a script that stylised a 128 px image never exited.
     const script = `
-      import { initNodeWasm, Stylizer, readImageFile } from ${JSON.stringify(path.join(REPO_ROOT, 'dist', 'node.js'))};
+      import { initNodeWasm, Stylizer, readImageFile } from ${JSON.stringify(path.join(REPO_ROOT, 'dist', 'internal.js'))};
       const { threads } = await initNodeWasm();
       const content = await readImageFile(${JSON.stringify(path.join(SHARED, 'data', 'content', 'golden_gate.jpg'))}, 128);
       const s = await Stylizer.create({ backend: 'wasm' });

@@ -22,7 +22,7 @@ import {
   FlowOptionsError,
   resolveFlowOptions,
   type FlowField,
-} from '../src/node.js';
+} from '../src/internal.js';
 import { SHARED } from './helpers.js';
 
 const FLOW = path.join(SHARED, 'data', 'flow');

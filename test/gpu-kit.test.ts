@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, sym
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { probeNodeWebGpu, releaseNodeWebGpu } from '../src/node.js';
+import { probeNodeWebGpu, releaseNodeWebGpu } from '../src/internal.js';
 import { REPO_ROOT } from './helpers.js';
 
 const run = promisify(execFile);

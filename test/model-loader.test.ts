@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, cpSync, truncateSync } from 'node:fs';
 import os from 'node:os';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { initNodeWasm, convertModel, fileModelSource, LoadedModel, runNetwork, ModelFormatError, ConvertError } from '../src/node.js';
+import { initNodeWasm, convertModel, fileModelSource, LoadedModel, runNetwork, ModelFormatError, ConvertError } from '../src/internal.js';
 import { RAW_MODELS, fixtureBatch, maxAbsError } from './helpers.js';
 
 let work: string;
@@ -71,6 +72,65 @@ describe('converted model files', () => {
     const model = await LoadedModel.open(fileModelSource('cd16x', dir), 'cd16x');
     await expect(model.level(1)).rejects.toThrow(/conv11\.filter has shape \[3, 3, 3, 24\], expected \[3, 3, 5, 24\]/);
     model.dispose();
+  });
+
+  it('NaN weights with a matching sha256 are refused at load, naming the file and the weight (issue 21 item 12)', async () => {
+    const dir = variant('nan', (d) => {
+      const bin = path.join(d, 'enc2.bin');
+      const b = readFileSync(bin);
+      b.writeFloatLE(Number.NaN, 0);
+      writeFileSync(bin, b);
+      const f = path.join(d, 'manifest.json');
+      const m = JSON.parse(readFileSync(f, 'utf8')) as { groups: Record<string, { sha256: string }> };
+      m.groups['enc2']!.sha256 = createHash('sha256').update(b).digest('hex');
+      writeFileSync(f, JSON.stringify(m));
+    });
+    const before = tf.memory().numTensors;
+    const model = await LoadedModel.open(fileModelSource('cd16x', dir), 'cd16x');
+    await expect(model.level(2)).rejects.toThrow(/model cd16x enc2\.bin: weight '[\w.]+\.filter' holds NaN or infinite values/);
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before); // the refused weights were freed (and dec2's with the model)
+  });
+
+  it('a manifest whose shapes contradict its byteLength blames the manifest; a bad dtype names the file (item 17)', async () => {
+    const shape = variant('shape-bytes', (d) => {
+      const f = path.join(d, 'manifest.json');
+      const m = JSON.parse(readFileSync(f, 'utf8')) as { groups: Record<string, { weights: Array<{ shape: number[] }> }> };
+      m.groups['enc2']!.weights[0]!.shape[3] = 25;
+      writeFileSync(f, JSON.stringify(m));
+    });
+    const a = await LoadedModel.open(fileModelSource('cd16x', shape), 'cd16x');
+    await expect(a.level(2)).rejects.toThrow(
+      /manifest\.json: group enc2's weight shapes and dtypes need \d+ bytes, its byteLength says \d+ \(manifest edited/,
+    );
+    a.dispose();
+    const dtype = variant('dtype', (d) => {
+      const f = path.join(d, 'manifest.json');
+      const m = JSON.parse(readFileSync(f, 'utf8')) as { groups: Record<string, { weights: Array<{ dtype: string }> }> };
+      m.groups['enc4']!.weights[0]!.dtype = 'complex64';
+      writeFileSync(f, JSON.stringify(m));
+    });
+    const b = await LoadedModel.open(fileModelSource('cd16x', dtype), 'cd16x').catch((e: Error) => e);
+    if (b instanceof Error) expect(b.message).toMatch(/manifest\.json.*dtype|dtype.*manifest/);
+    else {
+      const e = await b.level(4).then(
+        () => new Error('loaded'),
+        (err: Error) => err,
+      );
+      expect(e.message).toMatch(
+        /model cd16x enc4\.bin \(manifest\.json group enc4\): weight '[\w.]+' has dtype complex64; models hold float32/,
+      );
+      b.dispose();
+    }
+  });
+
+  it('a model source that never answers fails after modelLoadTimeoutMs, naming the file (item 16)', async () => {
+    const { Stylizer } = await import('../src/internal.js');
+    const never = (): Promise<Uint8Array> => new Promise(() => undefined);
+    await expect(Stylizer.create({ backend: 'wasm', modelSource: () => never, modelLoadTimeoutMs: 50 })).rejects.toThrow(
+      /manifest\.json: not received within 50 ms \(modelLoadTimeoutMs\)/,
+    );
+    await expect(Stylizer.create({ backend: 'wasm', modelLoadTimeoutMs: -1 })).rejects.toThrow(/modelLoadTimeoutMs must be 0/);
   });
 
   it('a missing model says how to convert it', async () => {

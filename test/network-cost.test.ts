@@ -1,6 +1,6 @@
 // FLOPs and compulsory bytes of a layer list (the benchmark's roofline figures).
 import { describe, expect, it } from 'vitest';
-import { initNodeWasm, fileModelSource, LoadedModel, convMacs, networkCost, type LayerSpec } from '../src/node.js';
+import { initNodeWasm, fileModelSource, LoadedModel, convMacs, networkCost, type LayerSpec } from '../src/internal.js';
 
 describe('networkCost', () => {
   it('counts MACs and float32 bytes of a conv, a pool and an upsample by hand', () => {

@@ -27,7 +27,7 @@ import {
   Lbfgs,
   type IterationInfo,
   type LossParts,
-} from '../src/node.js';
+} from '../src/internal.js';
 import { SHARED, fixtureBatch } from './helpers.js';
 
 let model: LoadedModel;

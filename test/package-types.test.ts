@@ -55,4 +55,42 @@ releaseNodeWebGpu();
     const r = await run(tsc, ['-p', dir]).catch((e: { stdout: string; code: number }) => ({ stdout: e.stdout, code: e.code }));
     expect(r.stdout).toBe('');
   });
+
+  it('types livestyle/offline and livestyle/temporal, and keeps them out of the main entry', async () => {
+    writeFileSync(
+      path.join(dir, 'example.ts'),
+      `import { readImageFile } from 'livestyle';
+import { StyleOptimizer, type StopReason } from 'livestyle/offline';
+import { estimateFlow, warpBilinear, type FlowOptions } from 'livestyle/temporal';
+const optimizer = await StyleOptimizer.create({ iterations: 10 });
+const r = await optimizer.optimize(await readImageFile('a.png'), [{ image: await readImageFile('b.png') }]);
+const why: StopReason = r.stopReason;
+const options: Partial<FlowOptions> = { warps: 2 };
+console.log(why, options, estimateFlow, warpBilinear);
+`,
+    );
+    const tsc = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsc');
+    const ok = await run(tsc, ['-p', dir]).catch((e: { stdout: string; code: number }) => ({ stdout: e.stdout, code: e.code }));
+    expect(ok.stdout).toBe('');
+    writeFileSync(
+      path.join(dir, 'example.ts'),
+      `import { StyleOptimizer, estimateFlow } from 'livestyle';\nconsole.log(StyleOptimizer, estimateFlow);\n`,
+    );
+    const bad = await run(tsc, ['-p', dir]).catch((e: { stdout: string; code: number }) => ({ stdout: e.stdout, code: e.code }));
+    expect(bad.stdout).toMatch(/TS2305: Module '"livestyle"' has no exported member 'StyleOptimizer'/);
+    expect(bad.stdout).toMatch(/no exported member 'estimateFlow'/);
+  });
+
+  it('loads the subpaths at run time in Node', async () => {
+    writeFileSync(
+      path.join(dir, 'load.mjs'),
+      `const main = await import('livestyle');
+const offline = await import('livestyle/offline');
+const temporal = await import('livestyle/temporal');
+console.log(JSON.stringify([typeof main.Stylizer, typeof offline.StyleOptimizer, typeof temporal.estimateFlow, 'StyleOptimizer' in main]));
+`,
+    );
+    const r = await run(process.execPath, [path.join(dir, 'load.mjs')], { cwd: dir });
+    expect(JSON.parse(r.stdout)).toEqual(['function', 'function', 'function', false]);
+  });
 });

@@ -20,7 +20,7 @@ import {
   adain,
   adainStyleStats,
   Stylizer,
-} from '../src/node.js';
+} from '../src/internal.js';
 import { fixtureBatch, maxAbsError } from './helpers.js';
 
 const models = new Map<string, LoadedModel>();

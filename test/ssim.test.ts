@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { initNodeWasm } from '../src/node.js';
+import { initNodeWasm } from '../src/internal.js';
 import { ssimLuminance } from '../src/metrics/ssim.js';
 
 beforeAll(async () => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'v
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { initNodeWasm, Stylizer, AbortError, OptionsError, InputError, readTorchCheckpoint, resolveOptions } from '../src/node.js';
+import { initNodeWasm, Stylizer, AbortError, OptionsError, InputError, readTorchCheckpoint, resolveOptions } from '../src/internal.js';
 import { RAW_MODELS, fixtureBatch } from './helpers.js';
 import { writeTorchZip } from './torch-zip.js';
 
@@ -314,6 +314,15 @@ describe('Stylizer errors', () => {
     await expect(s.setStyles([{ image: styleA, weight: -1 }])).rejects.toThrow('style 1: weight must be a finite number >= 0');
     await expect(s.setStyles([{ image: styleA, weight: 0 }])).rejects.toThrow('style weights must not all be zero');
     await expect(s.setStyles([{ image: tf.zeros([4, 4]) as never }])).rejects.toThrow(InputError);
+    await expect(s.setStyles([null as never])).rejects.toThrow('style 1: expected { image, weight? } (got null)');
+    await expect(s.setStyles([{ image: styleA, weight: '0.5' as never }])).rejects.toThrow(
+      'style 1: weight must be a number (got the string "0.5")',
+    );
+    const tinyStyle = tf.zeros<tf.Rank.R3>([16, 16, 3]);
+    await expect(s.setStyles([{ image: styleA }, { image: tinyStyle }])).rejects.toThrow(
+      'style 2 is 16x16: level 5 needs at least 32x32 pixels',
+    );
+    tinyStyle.dispose();
     await s.setStyles([{ image: styleA }]);
     const tiny = tf.zeros<tf.Rank.R3>([16, 64, 3]);
     await expect(s.stylize(tiny)).rejects.toThrow('content is 64x16: level 5 needs at least 32x32 pixels');
@@ -322,6 +331,48 @@ describe('Stylizer errors', () => {
     await expect(s.setOptions({ backend: 'cpu' })).rejects.toThrow(OptionsError);
     s.dispose();
     expect(() => s.stylize(content)).toThrow('Stylizer is disposed');
+  });
+
+  it('dispose() lets video frames issued before it finish, then frees everything (issue 21 item 16)', async () => {
+    const start = tf.memory().numTensors;
+    const s = await Stylizer.create({ backend: 'wasm', preset: 'realtime' });
+    await s.setStyles([{ image: styleA }]);
+    const frames = [0, 40, 80].map((t) => s.stylizeVideoFrame(content, t)); // queued, not awaited
+    s.dispose();
+    const outs = await Promise.all(frames);
+    expect(outs.map((o) => o.shape)).toEqual([
+      [96, 128, 3],
+      [96, 128, 3],
+      [96, 128, 3],
+    ]);
+    tf.dispose(outs);
+    await new Promise((r) => setTimeout(r, 0)); // dispose's deferred free runs after the calls settle
+    expect(tf.memory().numTensors).toBe(start);
+    expect(() => s.stylizeVideoFrame(content, 120)).toThrow('Stylizer is disposed');
+  });
+
+  it('a NaN frame does not poison the video state: it is read as zeros (issue 21 item 13)', async () => {
+    const run = async (bad: tf.Tensor3D): Promise<number[]> => {
+      const s = await Stylizer.create({ backend: 'wasm', preset: 'realtime' });
+      await s.setStyles([{ image: styleA }]);
+      const means: number[] = [];
+      for (const [i, frame] of [content, bad, content, content].entries()) {
+        const out = await s.stylizeVideoFrame(frame, i * 40);
+        means.push(tf.tidy(() => tf.mean(out).dataSync()[0] ?? NaN));
+        out.dispose();
+      }
+      s.dispose();
+      return means;
+    };
+    const nan = tf.fill<tf.Rank.R3>([96, 128, 3], Number.NaN);
+    const zeros = tf.zeros<tf.Rank.R3>([96, 128, 3]);
+    const withNan = await run(nan);
+    const withZeros = await run(zeros);
+    tf.dispose([nan, zeros]);
+    expect(withNan.every(Number.isFinite)).toBe(true);
+    expect(withNan).toEqual(withZeros);
+    expect(withNan[2]!).toBeGreaterThan(0.5 * withNan[0]!); // the frames after it are not black
+    expect(withNan[3]!).toBeGreaterThan(0.5 * withNan[0]!);
   });
 
   it('accepts RGBA ImageData-like pixels and int32 tensors', async () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { initNodeWasm, Stylizer, readImageFile, toImageBatch, featureMoments, resolveOptions } from '../src/node.js';
+import { initNodeWasm, Stylizer, readImageFile, toImageBatch, featureMoments, resolveOptions } from '../src/internal.js';
 import { MomentAccumulator } from '../src/transforms/moments.js';
 import { tileGrid, withHalo } from '../src/pipeline/tiles.js';
 import { SHARED } from './helpers.js';

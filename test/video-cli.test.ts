@@ -1,6 +1,6 @@
 // `livestyle video`, `eval temporal` and `eval flow` end to end through the built CLI.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile, spawn, spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -116,44 +116,8 @@ describe('livestyle video', () => {
     expect(flowSize.stderr).toMatch(/--flow-size.*not an integer in \[32, 4096\]/);
   }, 120_000);
 
-  it.each(['folder', 'mp4'])(
-    'Ctrl-C keeps the frames written so far (%s) and leaves nothing half-written',
-    async (kind) => {
-      const target = kind === 'mp4' ? path.join(out, 'interrupted.mp4') : path.join(out, 'interrupted');
-      const child = spawn('node', [BIN, 'video', CLIP, '--style', STYLE, '--size', '64', '--out', target], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stderr = '';
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      // Wait until the first frame is through (the progress line is printed every 10 frames, so poll the output).
-      const started = Date.now();
-      while (Date.now() - started < 90_000) {
-        await new Promise((r) => setTimeout(r, 200));
-        const done =
-          kind === 'mp4'
-            ? readdirSync(out).some((f) => f.startsWith('.interrupted.'))
-            : existsSync(target) && readdirSync(target).length > 0;
-        if (done) break;
-      }
-      child.kill('SIGINT');
-      const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
-      expect(code, stderr).toBe(130);
-      expect(stderr).toMatch(/\(interrupted\)/);
-      if (kind === 'mp4') {
-        const frames = countVideoFrames(target);
-        expect(frames).toBeGreaterThanOrEqual(1);
-        expect(frames).toBeLessThan(10);
-      } else {
-        const files = readdirSync(target);
-        expect(files.length).toBeGreaterThanOrEqual(1);
-        expect(files.length).toBeLessThan(10);
-        for (const f of files) expect((await sharp(path.join(target, f)).metadata()).width).toBe(144); // 150x64 cropped to 16s
-      }
-      expect(leftovers(out)).toEqual([]);
-      if (kind === 'folder') expect(leftovers(target)).toEqual([]);
-    },
-    120_000,
-  );
+  // Ctrl-C, SIGTERM and SIGKILL mid-clip: test/durability.test.ts, deterministic (the decoder stalls
+  // after a known frame, so the signal arrives in a state the run stays in).
 });
 
 describe('livestyle eval temporal / eval flow', () => {

@@ -11,7 +11,7 @@ import {
   toImageBatch,
   pairWarpingError,
   VideoSmoother,
-} from '../src/node.js';
+} from '../src/internal.js';
 import { SHARED } from './helpers.js';
 import { boxMean } from '../src/temporal/box-filter.js';
 

@@ -24,7 +24,7 @@ import {
   type GpuAdapterDescription,
   type PixelsLike,
   type Preset,
-} from '../src/node.js';
+} from '../src/internal.js';
 import { GpuCounters, type GpuCounts } from '../src/backend/gpu-counters.js';
 import { MAX_CACHED_CONSTANTS, cachedConstantCount, constant } from '../src/backend/constants.js';
 import { HALF_CONV_KERNEL, PACK_HALF_FILTER_KERNEL } from '../src/nets/network-half.js';

@@ -98,3 +98,31 @@ export function parseTileSize(value: string): number {
   if (!Number.isInteger(n) || (n !== 0 && (n < 64 || n > 8192))) throw new Error(`--tile "${value}" is not 0 or an integer in [64, 8192]`);
   return n;
 }
+
+/** All-zero style weights leave nothing to blend: refused before any work. */
+export function checkStyleWeights(styles: readonly StyleArg[], usage: (msg: string) => Error): void {
+  if (styles.length > 0 && styles.every((s) => s.weight === 0))
+    throw usage(`the style weights are all 0 (${styles.map((s) => `${s.file}@0`).join(', ')}): at least one must be > 0`);
+}
+
+/** `--size`, `--style-size`: 0 (keep the input's pixels) or a side in [32, 8192] px. */
+export function parseSidePx(value: string): number {
+  if (value.trim() === '0') return 0;
+  const v = Number(value);
+  if (!/^\d+$/.test(value.trim()) || v < 32 || v > 8192) throw new Error(`"${value}" is not 0 or an integer in [32, 8192]`);
+  return v;
+}
+
+/** Names the file behind a library message about "style N" (the library knows only positions). */
+export function withStyleFile(e: unknown, files: readonly string[]): unknown {
+  if (!(e instanceof Error)) return e;
+  const m = /^style (\d+)\b/.exec(e.message);
+  const file = m ? files[Number(m[1]) - 1] : undefined;
+  if (file !== undefined) e.message = `${file} (${e.message})`;
+  return e;
+}
+
+/** "model cd16x" or "model cd16x with --decoder a.pth": what an implausible output is blamed on. */
+export function modelDescription(model: ModelId, decoders: readonly string[]): string {
+  return `model ${model}${decoders.length > 0 ? ` with --decoder ${decoders.join(', ')}` : ''}`;
+}

@@ -1,6 +1,6 @@
 /** `--backend` for every command that computes, and the line saying which backend and adapter run. */
 import { Option } from 'commander';
-import { nodeWebGpuAdapter, type GpuAdapterDescription } from '../node.js';
+import { nodeWebGpuAdapter, type GpuAdapterDescription } from '../internal.js';
 import { getDefaultEnvironment } from '../pipeline/stylizer.js';
 
 export const CLI_BACKENDS = ['auto', 'webgpu', 'wasm', 'cpu'] as const;

@@ -12,7 +12,7 @@ import sharp from 'sharp';
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Stylizer, StyleOptimizer, readImageFile, writePngFile, toImageBatch, toRgbBytes, type PixelsLike } from '../node.js';
+import { Stylizer, StyleOptimizer, readImageFile, writePngFile, toImageBatch, toRgbBytes, type PixelsLike } from '../internal.js';
 import { ssimLuminance } from '../metrics/ssim.js';
 import { writeFileAtomic, writeJsonFile } from '../io/atomic-file.js';
 import { announceBackend, type CliBackend } from './backend.js';

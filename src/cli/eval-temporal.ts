@@ -9,7 +9,7 @@ import { existsSync, statSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import { StyleOptimizer, readImageFile, toImageBatch, type PixelsLike } from '../node.js';
+import { StyleOptimizer, readImageFile, toImageBatch, type PixelsLike } from '../internal.js';
 import { initCliBackend, type BackendReport, type CliBackend } from './backend.js';
 import { pairWarpingError } from '../metrics/warping-error.js';
 import { estimateFlow, resizeFlow, type FlowOptions } from '../temporal/flow.js';

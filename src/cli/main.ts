@@ -27,13 +27,18 @@ import {
   resolveOptions,
   releaseNodeWebGpu,
   type ModelId,
-} from '../node.js';
+} from '../internal.js';
 import { createProgress } from './progress.js';
+import { checkWritableFolder, clobberedInput } from '../io/paths.js';
+import { checkStylised } from './output-check.js';
+import { modelDescription } from './args.js';
 import {
   parseStyleArg,
   parseLevels,
   parseUnitInterval,
-  parseNonNegativeInt,
+  parseSidePx,
+  checkStyleWeights,
+  withStyleFile,
   parseIntInRange,
   parseTileSize,
   parseNonNegativeNumber,
@@ -66,6 +71,11 @@ async function stylizeCommand(contentPath: string, flags: StylizeFlags): Promise
   const out = flags.out ?? `${path.basename(contentPath, path.extname(contentPath))}.stylized.png`;
   if (path.extname(out).toLowerCase() !== '.png') throw new UsageError(`--out must end in .png (got ${out})`);
   if (!existsSync(path.dirname(path.resolve(out)))) throw new UsageError(`--out folder ${path.dirname(out)} does not exist`);
+  checkWritableFolder(path.dirname(path.resolve(out)), (m) => new UsageError(m));
+  const clobbered = clobberedInput(out, [contentPath, ...flags.style.map((s) => s.file), ...flags.decoder]);
+  if (clobbered !== undefined)
+    throw new UsageError(`--out ${out} is the input ${clobbered}: refusing to overwrite it; choose another --out`);
+  checkStyleWeights(flags.style, (m) => new UsageError(m));
   const options = stylisationOptions(flags);
   const steps = 2 + flags.style.length + effectiveLevels(resolveOptions(options)).length;
   const progress = createProgress(steps, flags.quiet);
@@ -73,17 +83,33 @@ async function stylizeCommand(contentPath: string, flags: StylizeFlags): Promise
     progress.step('reading images');
     const content = await readImageFile(contentPath, flags.size);
     const styles = [];
-    for (const s of flags.style) styles.push({ image: await readImageFile(s.file), weight: s.weight });
-    const decoderCheckpoints = await Promise.all(flags.decoder.map(async (d) => new Uint8Array(await readFile(d))));
+    for (const s of flags.style) styles.push({ image: await readImageFile(s.file, { maxSidePx: flags.styleSize }), weight: s.weight });
+    const decoderCheckpoints = await Promise.all(
+      flags.decoder.map(async (d) => {
+        try {
+          return new Uint8Array(await readFile(d));
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code;
+          const why = code === 'EISDIR' ? 'a folder, not a .pth file' : code === 'ENOENT' ? 'no such file' : (code ?? (e as Error).message);
+          throw new Error(`--decoder ${d}: cannot read (${why})`);
+        }
+      }),
+    );
     progress.step('loading model');
     const stylizer = await Stylizer.create({ ...options, decoderCheckpoints, tileSizePx: flags.tile });
     announceBackend(stylizer.backend, flags.quiet);
     try {
       progress.step('encoding styles');
-      await stylizer.setStyles(styles);
+      await stylizer.setStyles(styles).catch((e: unknown) => {
+        throw withStyleFile(
+          e,
+          flags.style.map((s) => s.file),
+        );
+      });
       progress.step(`stylising ${content.width}x${content.height}`);
       const result = await stylizer.stylize(content);
       try {
+        await checkStylised(result, content, modelDescription(flags.model, flags.decoder));
         await writePngFile(out, result);
       } finally {
         result.dispose();
@@ -191,38 +217,41 @@ function iterationsOption(flags: string, description: string, defaultValue: numb
 
 /** The options `stylize` and `video` share: styles, transform, model, levels, strength, sizes, colour. */
 function withStylisationOptions(command: Command, sizeDescription: string): Command {
-  return command
-    .addOption(
-      new Option('-s, --style <file[@weight]>', 'style image, optionally weighted; repeat to blend')
-        .argParser(collect(parseStyleArg))
-        .default([]),
-    )
-    .addOption(
-      new Option('--preset <name>', 'quality/speed preset: method, levels and whitening chosen by measurement (default: best)').choices([
-        ...PRESETS,
-      ]),
-    )
-    .addOption(new Option('-m, --method <method>', 'feature transform (default: wct; overrides the preset)').choices(['wct', 'adain']))
-    .addOption(new Option('--model <id>', 'model family').choices([...MODEL_IDS]).default('cd16x'))
-    .addOption(
-      new Option(
-        '--levels <list>',
-        'levels, coarse to fine (default: 5,4,3,2,1 for cd16x, 3,2,1 for vgg19; overrides the preset)',
-      ).argParser(wrap(parseLevels)),
-    )
-    .addOption(new Option('-a, --alpha <0..1>', 'style strength').argParser(wrap(parseUnitInterval)).default(1))
-    .addOption(new Option('--size <px>', sizeDescription).argParser(wrap((v) => parseNonNegativeInt(v, 8192))).default(512))
-    .addOption(
-      new Option('--style-size <px>', 'scale style images down to this longest side; 0 keeps them native')
-        .argParser(wrap((v) => parseNonNegativeInt(v, 8192)))
-        .default(0),
-    )
-    .option('--preserve-color', "keep the content's colours (luminance-only transfer)", false)
-    .addOption(
-      new Option('--precision <p>', 'encoder/decoder precision; float16 halves GPU memory traffic (webgpu backend only)')
-        .choices(['float32', 'float16'])
-        .default('float32'),
-    );
+  return (
+    command
+      .addOption(
+        new Option('-s, --style <file[@weight]>', 'style image, optionally weighted; repeat to blend')
+          .argParser(collect(parseStyleArg))
+          .default([]),
+      )
+      .addOption(
+        new Option('--preset <name>', 'quality/speed preset: method, levels and whitening chosen by measurement (default: best)').choices([
+          ...PRESETS,
+        ]),
+      )
+      .addOption(new Option('-m, --method <method>', 'feature transform (default: wct; overrides the preset)').choices(['wct', 'adain']))
+      .addOption(new Option('--model <id>', 'model family').choices([...MODEL_IDS]).default('cd16x'))
+      .addOption(
+        new Option(
+          '--levels <list>',
+          'levels, coarse to fine (default: 5,4,3,2,1 for cd16x, 3,2,1 for vgg19; overrides the preset)',
+        ).argParser(wrap(parseLevels)),
+      )
+      .addOption(new Option('-a, --alpha <0..1>', 'style strength').argParser(wrap(parseUnitInterval)).default(1))
+      // Below 32 px the deepest level (relu5_1 pools 16x) cannot run: refused here, before any work.
+      .addOption(new Option('--size <px>', sizeDescription).argParser(wrap(parseSidePx)).default(512))
+      .addOption(
+        new Option('--style-size <px>', 'scale style images down to this longest side while decoding (0 or 32..8192); 0 keeps them native')
+          .argParser(wrap(parseSidePx))
+          .default(DEFAULT_OPTIONS.styleMaxSizePx),
+      )
+      .option('--preserve-color', "keep the content's colours (luminance-only transfer)", false)
+      .addOption(
+        new Option('--precision <p>', 'encoder/decoder precision; float16 halves GPU memory traffic (webgpu backend only)')
+          .choices(['float32', 'float16'])
+          .default('float32'),
+      )
+  );
 }
 
 export function buildProgram(): Command {

@@ -1,14 +1,17 @@
 /**
- * `livestyle optimize`: the Gatys optimiser from the command line. Ctrl-C stops the run and writes
- * the best image so far; a second Ctrl-C quits at once. Output is written atomically.
+ * `livestyle optimize`: the Gatys optimiser from the command line. Ctrl-C (or SIGTERM) stops the run,
+ * writes the best image so far and exits 130 (143), as `video` does; a second signal quits at once.
+ * Output is written atomically.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { StyleOptimizer, readImageFile, writePngFile, type InitKind, type LossNetworkId, type OptimizerKind } from '../node.js';
+import { StyleOptimizer, readImageFile, writePngFile, type InitKind, type LossNetworkId, type OptimizerKind } from '../internal.js';
 import { writeJsonFile } from '../io/atomic-file.js';
 import { announceBackend, type CliBackend } from './backend.js';
 import { createIterationProgress } from './progress.js';
-import type { StyleArg } from './args.js';
+import { checkStyleWeights, type StyleArg } from './args.js';
+import { listenForInterrupt } from './interrupt.js';
+import { checkWritableFolder, clobberedInput } from '../io/paths.js';
 import type { StopReason } from '../optimize/style-optimizer.js';
 
 /** What the CLI says when fewer iterations ran than asked. */
@@ -44,6 +47,13 @@ export async function optimizeCommand(contentPath: string, flags: OptimizeFlags,
   const out = flags.out ?? `${path.basename(contentPath, path.extname(contentPath))}.optimized.png`;
   if (path.extname(out).toLowerCase() !== '.png') throw usage(`--out must end in .png (got ${out})`);
   if (!existsSync(path.dirname(path.resolve(out)))) throw usage(`--out folder ${path.dirname(out)} does not exist`);
+  checkWritableFolder(path.dirname(path.resolve(out)), usage);
+  const inputs = [contentPath, ...flags.style.map((s) => s.file)];
+  for (const [flag, file] of [['--out', out], ...(flags.json ? [['--json', flags.json]] : [])] as const) {
+    const clobbered = clobberedInput(file, inputs);
+    if (clobbered !== undefined) throw usage(`${flag} ${file} is the input ${clobbered}: refusing to overwrite it; choose another ${flag}`);
+  }
+  checkStyleWeights(flags.style, usage);
   const content = await readImageFile(contentPath, flags.size);
   const styles = [];
   for (const s of flags.style) styles.push({ image: await readImageFile(s.file, flags.size), weight: s.weight });
@@ -63,12 +73,10 @@ export async function optimizeCommand(contentPath: string, flags: OptimizeFlags,
   });
   const backend = announceBackend(optimizer.backend, flags.quiet);
   const controller = new AbortController();
-  const onSigint = (): void => {
-    if (controller.signal.aborted) process.exit(130);
+  const interrupt = listenForInterrupt(() => {
     controller.abort();
     if (!flags.quiet) process.stderr.write('\nstopping: writing the best image so far (Ctrl-C again to quit now)\n');
-  };
-  process.on('SIGINT', onSigint);
+  });
   const progress = createIterationProgress(flags.iters * flags.scales, flags.quiet);
   try {
     const result = await optimizer.optimize(content, styles, {
@@ -111,7 +119,8 @@ export async function optimizeCommand(contentPath: string, flags: OptimizeFlags,
     }
   } finally {
     progress.stop();
-    process.off('SIGINT', onSigint);
+    interrupt.dispose();
     optimizer.dispose();
   }
+  if (interrupt.exitCode !== null) process.exit(interrupt.exitCode);
 }

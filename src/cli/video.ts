@@ -1,14 +1,28 @@
 /**
  * `livestyle video`: stylises a clip (a video file or a folder of frames) frame by frame in video
  * mode, with optical-flow temporal smoothing unless `--no-temporal`. Writes a folder of PNG frames
- * (the input's names) or a .webm/.mp4 file. Ctrl-C stops after the current frame: frames already
- * written stay, a video file is completed with the frames so far, nothing is left half-written.
+ * (the input's names) or a .webm/.mp4 file. Ctrl-C or SIGTERM stops after the current frame (exit 130
+ * or 143): frames already written stay, a video file is completed with the frames so far, nothing is
+ * left half-written.
  */
-import { Stylizer, readImageFile, waitForNodeWebGpuLoss, type PixelsLike } from '../node.js';
-import { openFrameSink, openFrameSource, type FrameSink, type FrameSource } from '../io/video.js';
+import { Stylizer, readImageFile, waitForNodeWebGpuLoss, type PixelsLike } from '../internal.js';
+import {
+  VideoIoError,
+  checkFrameSinkTarget,
+  isVideoFile,
+  openFrameSink,
+  openFrameSource,
+  type FrameSink,
+  type FrameSource,
+} from '../io/video.js';
+import { checkWritableFolder, clobberedInput } from '../io/paths.js';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { createIterationProgress } from './progress.js';
-import { stylisationOptions, type StyleArg, type StylisationFlags } from './args.js';
+import { checkStyleWeights, modelDescription, withStyleFile, stylisationOptions, type StyleArg, type StylisationFlags } from './args.js';
 import { announceBackend } from './backend.js';
+import { listenForInterrupt } from './interrupt.js';
+import { checkStylised } from './output-check.js';
 
 /** The GPU went away mid-clip; the frames done before it are complete on disk. */
 class DeviceLostError extends Error {
@@ -69,9 +83,21 @@ export interface VideoFlags extends StylisationFlags {
 export async function videoCommand(input: string, flags: VideoFlags, usage: (msg: string) => Error): Promise<void> {
   if (flags.style.length === 0) throw usage('at least one --style <file>[@weight] is required');
   if (!flags.out) throw usage('--out <dir|file.webm|file.mp4> is required');
+  // Argument mistakes are refused before anything loads (exit 2), as `stylize` does.
+  try {
+    checkFrameSinkTarget(flags.out);
+  } catch (e) {
+    throw e instanceof VideoIoError ? usage(e.message) : e;
+  }
+  // The folder that will hold the output (for a frame folder not yet made: its parent) must be writable.
+  const holder = isVideoFile(flags.out) || !existsSync(flags.out) ? path.dirname(path.resolve(flags.out)) : flags.out;
+  if (existsSync(holder)) checkWritableFolder(holder, usage);
+  const clobbered = clobberedInput(flags.out, [input, ...flags.style.map((s) => s.file)]);
+  if (clobbered !== undefined) throw usage(`--out ${flags.out} is the input ${clobbered}: refusing to overwrite it; choose another --out`);
+  checkStyleWeights(flags.style, usage);
   const source: FrameSource = await openFrameSource(input, flags.size, flags.fps);
   const styles = [];
-  for (const s of flags.style) styles.push({ image: await readImageFile(s.file), weight: s.weight });
+  for (const s of flags.style) styles.push({ image: await readImageFile(s.file, { maxSidePx: flags.styleSize }), weight: s.weight });
   const stylizer = await Stylizer.create({
     ...stylisationOptions(flags),
     temporalStrength: flags.temporal ? flags.strength : 0,
@@ -79,10 +105,12 @@ export async function videoCommand(input: string, flags: VideoFlags, usage: (msg
   });
   let sink: FrameSink | null = null;
   let interrupted = false;
-  const onSigint = (): void => {
+  // Ctrl-C or SIGTERM: stop after the frame in progress. Closing the source also ends a wait on a
+  // decoder that has stopped sending frames.
+  const interrupt = listenForInterrupt(() => {
     interrupted = true;
-  };
-  process.on('SIGINT', onSigint);
+    source.close();
+  });
   const progress = createIterationProgress(source.count, flags.quiet, 10);
   announceBackend(stylizer.backend, flags.quiet);
   let written = 0;
@@ -98,7 +126,12 @@ export async function videoCommand(input: string, flags: VideoFlags, usage: (msg
     progress.update(Math.min(written, source.count), `${fps.toFixed(2)} frames/s`);
   };
   try {
-    await stylizer.setStyles(styles);
+    await stylizer.setStyles(styles).catch((e: unknown) => {
+      throw withStyleFile(
+        e,
+        flags.style.map((s) => s.file),
+      );
+    });
     const out = await openFrameSink(flags.out, source.fps);
     sink = out;
     try {
@@ -107,7 +140,9 @@ export async function videoCommand(input: string, flags: VideoFlags, usage: (msg
         const frame = await stylizer.stylizeVideoFrame(pixels, (issued * 1000) / source.fps);
         const name = source.names[issued] ?? `frame_${String(issued + 1).padStart(6, '0')}.png`;
         issued++;
-        const write = out.write(name, frame).finally(() => frame.dispose());
+        const write = checkStylised(frame, pixels, modelDescription(flags.model, []))
+          .then(() => out.write(name, frame))
+          .finally(() => frame.dispose());
         write.catch(() => (writeFailed = true)); // also: never an unhandled rejection (awaited in order below)
         writes.push(write);
         while (writes.length >= WRITES_IN_FLIGHT) await settleOldest();
@@ -144,8 +179,8 @@ export async function videoCommand(input: string, flags: VideoFlags, usage: (msg
     if (!(e instanceof DeviceLostError)) await sink?.abort();
     throw e;
   } finally {
-    process.off('SIGINT', onSigint);
+    interrupt.dispose();
     stylizer.dispose();
   }
-  if (interrupted) process.exit(130);
+  if (interrupt.exitCode !== null) process.exit(interrupt.exitCode);
 }

@@ -12,11 +12,13 @@ import type { Camera, CameraOptions } from '@mediapipe/camera_utils';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { CameraState } from './types.js';
 
+/** A camera the browser lists (`enumerateDevices`). */
 export interface CameraDevice {
   readonly deviceId: string;
   readonly label: string;
 }
 
+/** A capture size in px. */
 export interface Resolution {
   readonly width: number;
   readonly height: number;
@@ -60,6 +62,7 @@ export function describeCameraError(error: unknown): { state: CameraState; messa
   }
 }
 
+/** A Lit reactive controller owning the webcam: start, stop, device switching, and the element's camera state. */
 export class CameraController implements ReactiveController {
   state: CameraState = 'idle';
   message = '';

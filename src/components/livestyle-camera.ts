@@ -6,6 +6,7 @@ import { StylizedView, downloadBlob, drawScaled } from './stylized-view.js';
 import { themeStyles } from './theme.js';
 import type { CameraState } from './types.js';
 
+/** The capture sizes `<livestyle-camera>`'s `resolution` attribute offers. */
 export const CAMERA_RESOLUTIONS: readonly Resolution[] = [
   { width: 320, height: 240 },
   { width: 640, height: 480 },

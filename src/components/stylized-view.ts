@@ -81,6 +81,7 @@ export function downloadBlob(blob: Blob, fileName: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
+/** The shared base of `<livestyle-camera>` and `<livestyle-video>`: styles, options, stats and snapshots over a stylizer. */
 export abstract class StylizedView extends LitElement {
   /** Where the converted models are served (`<base>/<model>/manifest.json`). */
   @property({ attribute: 'model-base-url' }) modelBaseUrl = './models/';

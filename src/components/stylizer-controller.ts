@@ -9,6 +9,7 @@ import { AbortError, Stylizer, type StageTimings, type StylizerOptions } from '.
 import type { StyleSource } from './types.js';
 import { CanvasPresenter, type PresentPath } from './canvas-presenter.js';
 
+/** Where a {@link StylizerController} is: its model and styles loading, ready, or failed. */
 export type StylizerStatus = 'idle' | 'loading-model' | 'loading-styles' | 'ready' | 'error';
 
 /** Decodes a style source into an ImageBitmap. Caller owns; close() it. */
@@ -58,6 +59,7 @@ export interface DrawnFrame {
   readonly presentPath: PresentPath;
 }
 
+/** A Lit reactive controller owning a `Stylizer` for an element: options, styles, the render loop and its stats. */
 export class StylizerController implements ReactiveController {
   status: StylizerStatus = 'idle';
   errorMessage = '';

@@ -17,6 +17,7 @@ export interface StyleSource {
  * internal processing size (longer side, px) the camera or video frame is scaled to.
  */
 export type QualityPreset = Preset;
+/** The processing size (longer side, px) each quality preset uses in the elements. */
 export const PRESET_PROCESSING_SIZE_PX: Readonly<Record<QualityPreset, number>> = Object.freeze({
   realtime: 256,
   balanced: 384,
@@ -24,8 +25,10 @@ export const PRESET_PROCESSING_SIZE_PX: Readonly<Record<QualityPreset, number>> 
 });
 /** Shortest processing side (px): the deepest encoder level (relu5_1) pools 16x and needs 32 px. */
 export const MIN_PROCESSING_SIDE_PX = 32;
+/** Every quality preset, fastest first. */
 export const QUALITY_PRESETS: readonly QualityPreset[] = ['realtime', 'balanced', 'best'];
 
+/** True when `v` names a quality preset (for attribute parsing). */
 export function isQualityPreset(v: unknown): v is QualityPreset {
   return typeof v === 'string' && (QUALITY_PRESETS as readonly string[]).includes(v);
 }
@@ -67,6 +70,7 @@ export interface CameraStateDetail {
   readonly state: CameraState;
 }
 
+/** The camera's state, as `<livestyle-camera>` reports it in `camera-state` events. */
 export type CameraState = 'idle' | 'starting' | 'running' | 'paused' | 'denied' | 'no-camera' | 'unplugged' | 'unsupported' | 'error';
 
 /** `export-progress` detail of `<livestyle-video>`. */

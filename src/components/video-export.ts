@@ -20,6 +20,7 @@ import { processingDimensions } from './stylized-view.js';
 import { CanvasPresenter } from './canvas-presenter.js';
 import type { ExportProgressDetail } from './types.js';
 
+/** Options of {@link exportStylizedWebm}. */
 export interface ExportOptions {
   /** Longer side of the processing (and output) size in px. */
   readonly processingSizePx: number;
@@ -27,6 +28,7 @@ export interface ExportOptions {
   readonly onProgress?: (progress: ExportProgressDetail) => void;
 }
 
+/** A finished export: the WebM blob and the frames written. */
 export interface ExportResult {
   readonly blob: Blob;
   readonly frames: number;

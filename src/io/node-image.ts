@@ -4,10 +4,11 @@
  */
 import sharp from 'sharp';
 import { rename, rm, stat } from 'node:fs/promises';
-import { temporaryNameFor } from './atomic-file.js';
+import { describeWriteError, temporaryNameFor } from './atomic-file.js';
 import type * as tf from '@tensorflow/tfjs-core';
 import { toRgbBytes, type PixelsLike } from '../pipeline/input.js';
 
+/** An image file that cannot be read or written; the message names the file and the cause. */
 export class ImageFileError extends Error {
   override name = 'ImageFileError';
 }
@@ -19,7 +20,28 @@ export const MAX_IMAGE_SIDE_PX = 16384;
  * Reads an image file as RGB pixels.
  * @param shortSidePx if > 0, resize (Lanczos) so the short side is this many px; 0 keeps the pixels.
  */
-export async function readImageFile(file: string, shortSidePx = 0): Promise<PixelsLike> {
+/**
+ * The most pixels an image may decode to (after any scaling on read): 50 megapixels, 150 MB of RGB
+ * bytes and 600 MB as the float tensor the stylizer makes of it. The side limit alone would let a
+ * 16000x16000 image through (256 MP, gigabytes of memory).
+ */
+export const MAX_IMAGE_PIXELS = 50_000_000;
+
+/** How `readImageFile` scales an image while decoding it (never up). */
+export interface ReadImageOptions {
+  /** Scale so the shorter side is this many px (0 = as is; may scale up). */
+  readonly shortSidePx?: number;
+  /** Scale down so the longer side is at most this many px (0 = no limit). */
+  readonly maxSidePx?: number;
+}
+
+/**
+ * Reads an image file as RGB bytes (EXIF orientation applied, alpha dropped), scaled while decoding
+ * as asked (`shortSidePx` as a number is the short side). Rejects with an ImageFileError naming the
+ * file when it cannot be read, or when it would decode to more than {@link MAX_IMAGE_PIXELS}.
+ */
+export async function readImageFile(file: string, scaling: number | ReadImageOptions = 0): Promise<PixelsLike> {
+  const { shortSidePx = 0, maxSidePx = 0 } = typeof scaling === 'number' ? { shortSidePx: scaling } : scaling;
   try {
     const s = await stat(file);
     if (!s.isFile()) throw new ImageFileError(`${file}: not a file`);
@@ -34,10 +56,17 @@ export async function readImageFile(file: string, shortSidePx = 0): Promise<Pixe
     const h0 = meta.autoOrient?.height ?? meta.height;
     if (!w0 || !h0) throw new ImageFileError(`${file}: image has no size`);
     if (Math.max(w0, h0) > MAX_IMAGE_SIDE_PX) throw new ImageFileError(`${file}: ${w0}x${h0} exceeds the ${MAX_IMAGE_SIDE_PX} px limit`);
-    if (shortSidePx > 0) {
-      const scale = shortSidePx / Math.min(w0, h0);
-      img = img.resize(Math.max(1, Math.round(w0 * scale)), Math.max(1, Math.round(h0 * scale)), { kernel: 'lanczos3', fit: 'fill' });
+    let scale = shortSidePx > 0 ? shortSidePx / Math.min(w0, h0) : 1;
+    if (maxSidePx > 0 && Math.max(w0, h0) * scale > maxSidePx) scale = maxSidePx / Math.max(w0, h0);
+    const [w, h] = [Math.max(1, Math.round(w0 * scale)), Math.max(1, Math.round(h0 * scale))];
+    if (w * h > MAX_IMAGE_PIXELS) {
+      const mp = (n: number): string => `${(n / 1e6).toFixed(1)} MP`;
+      throw new ImageFileError(
+        `${file}: ${w0}x${h0}${scale !== 1 ? ` scaled to ${w}x${h}` : ''} is ${mp(w * h)}, over the ${mp(MAX_IMAGE_PIXELS)} budget; read it scaled down (the CLI's --size for content, --style-size for styles; for stills larger than this, scale first)`,
+      );
     }
+    // sharp scales while decoding (shrink-on-load where the format allows): the full image is not held.
+    if (scale !== 1) img = img.resize(w, h, { kernel: 'lanczos3', fit: 'fill' });
     const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new ImageFileError(`${file}: decoded to ${info.channels} channels, expected RGB`);
     return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
@@ -59,6 +88,6 @@ export async function writePngFile(file: string, image: tf.Tensor3D): Promise<vo
     await rename(tmp, file);
   } catch (e) {
     await rm(tmp, { force: true });
-    throw new ImageFileError(`${file}: cannot write (${(e as Error).message})`);
+    throw new ImageFileError(`${file}: cannot write (${describeWriteError(e)})`);
   }
 }

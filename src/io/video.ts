@@ -5,12 +5,13 @@
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import type * as tf from '@tensorflow/tfjs-core';
 import { readImageFile, writePngFile } from './node-image.js';
 import { toRgbBytes, type PixelsLike } from '../pipeline/input.js';
+import { sweepStaleTemporaries } from './atomic-file.js';
 
 export class VideoIoError extends Error {
   override name = 'VideoIoError';
@@ -63,9 +64,12 @@ export async function openFrameSource(input: string, shortSidePx: number, folder
 
 async function openFolder(dir: string, shortSidePx: number, fps: number): Promise<FrameSource> {
   const entries = (await readdir(dir, { withFileTypes: true })).filter((e) => !e.name.startsWith('.'));
+  // A link to nothing would silently drop a frame from the clip.
+  const broken = entries.filter((e) => e.isSymbolicLink() && !existsSync(path.join(dir, e.name)));
+  if (broken.length > 0)
+    throw new VideoIoError(`${path.join(dir, broken[0]!.name)}: a broken link (its target is missing); fix or remove it`);
   // Notes that travel with frame folders (SOURCE.txt, README.md, meta.json) are not frames.
-  const isFile = (e: (typeof entries)[number]): boolean =>
-    e.isFile() || (e.isSymbolicLink() && existsSync(path.join(dir, e.name)) && statSync(path.join(dir, e.name)).isFile());
+  const isFile = (e: (typeof entries)[number]): boolean => e.isFile() || (e.isSymbolicLink() && statSync(path.join(dir, e.name)).isFile());
   const files = entries.filter((e) => isFile(e) && !IGNORED_EXTENSIONS.includes(path.extname(e.name).toLowerCase())).map((e) => e.name);
   const notImages = files.filter((f) => !FRAME_EXTENSIONS.includes(path.extname(f).toLowerCase()));
   if (notImages.length > 0) {
@@ -89,6 +93,13 @@ async function openFolder(dir: string, shortSidePx: number, fps: number): Promis
       throw new VideoIoError(`${dir}: frames differ in size (${size.name} is ${size.w}x${size.h}, ${f} is ${w}x${h})`);
   }
   const names = frames.map((f) => `${path.basename(f, path.extname(f))}.png`);
+  // a.png and a.jpg would both be written as a.png: one frame silently lost.
+  const firstWith = new Map<string, string>();
+  for (const [i, n] of names.entries()) {
+    const other = firstWith.get(n);
+    if (other !== undefined) throw new VideoIoError(`${dir}: ${other} and ${frames[i]} would both be written as ${n}; rename one`);
+    firstWith.set(n, frames[i]!);
+  }
   return {
     count: frames.length,
     names,
@@ -105,6 +116,8 @@ interface ProbeInfo {
   height: number;
   fps: number;
   count: number;
+  /** True when the container stores the frame count (else it is estimated from the duration). */
+  exactCount: boolean;
 }
 
 function probeVideo(file: string): ProbeInfo {
@@ -117,7 +130,7 @@ function probeVideo(file: string): ProbeInfo {
       '-select_streams',
       'v:0',
       '-show_entries',
-      'stream=width,height,avg_frame_rate,r_frame_rate,nb_frames,duration',
+      'stream=width,height,avg_frame_rate,r_frame_rate,nb_frames,duration:format=duration',
       '-of',
       'json',
       file,
@@ -126,8 +139,11 @@ function probeVideo(file: string): ProbeInfo {
   );
   if (r.status !== 0) throw new VideoIoError(`${file}: unreadable video (${(r.stderr || 'ffprobe failed').trim().split('\n')[0]})`);
   let stream: Record<string, unknown> | undefined;
+  let format: Record<string, unknown> | undefined;
   try {
-    stream = (JSON.parse(r.stdout) as { streams?: Array<Record<string, unknown>> }).streams?.[0];
+    const parsed = JSON.parse(r.stdout) as { streams?: Array<Record<string, unknown>>; format?: Record<string, unknown> };
+    stream = parsed.streams?.[0];
+    format = parsed.format;
   } catch {
     stream = undefined;
   }
@@ -140,9 +156,11 @@ function probeVideo(file: string): ProbeInfo {
   const width = Number(stream['width']);
   const height = Number(stream['height']);
   let count = Number(stream['nb_frames']);
-  if (!Number.isFinite(count) || count <= 0) count = Math.round(Number(stream['duration']) * fps) || 0;
+  const exactCount = Number.isFinite(count) && count > 0;
+  // WebM stores no frame count and often no stream duration: the container's duration then.
+  if (!exactCount) count = Math.round(Number(stream['duration'] ?? format?.['duration']) * fps) || 0;
   if (!(width > 0 && height > 0)) throw new VideoIoError(`${file}: video stream has no size`);
-  return { width, height, fps, count };
+  return { width, height, fps, count, exactCount };
 }
 
 /** Output size for a short side (0 = as is), rounded to even numbers for the codecs. */
@@ -152,11 +170,38 @@ function scaledSize(w: number, h: number, shortSidePx: number): [number, number]
   return [Math.max(2, Math.round(w * s)), Math.max(2, Math.round(h * s))];
 }
 
+/** How a child process ended: its exit code, or the signal that killed it. */
+interface Exit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+const describeExit = (e: Exit): string => (e.signal ? `killed by ${e.signal}` : `exit ${e.code}`);
+
+/**
+ * Starts ffmpeg in its own process group: a terminal's Ctrl-C goes to the whole foreground group and
+ * would otherwise kill ffmpeg mid-file (destroying a video output) before livestyle can finish it.
+ * livestyle stops ffmpeg itself (end of input, or SIGKILL on abort).
+ */
+function spawnFfmpeg(
+  ffmpeg: string,
+  args: string[],
+): { proc: ChildProcessWithoutNullStreams; exited: Promise<Exit>; stderr: () => string } {
+  const proc = spawn(ffmpeg, args, { detached: true });
+  let stderr = '';
+  proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<Exit>((resolve) => proc.on('close', (code, signal) => resolve({ code, signal })));
+  return { proc, exited, stderr: () => stderr.trim() };
+}
+
+const firstLine = (text: string): string => text.split('\n')[0] ?? '';
+
 function openVideoFile(file: string, shortSidePx: number): FrameSource {
   const info = probeVideo(file);
   const ffmpeg = findFfmpeg();
   const [w, h] = scaledSize(info.width, info.height, shortSidePx);
   let child: ChildProcessWithoutNullStreams | null = null;
+  let closed = false;
   const names: string[] = [];
   for (let i = 0; i < info.count; i++) names.push(`frame_${String(i + 1).padStart(6, '0')}.png`);
   return {
@@ -164,7 +209,7 @@ function openVideoFile(file: string, shortSidePx: number): FrameSource {
     names,
     fps: info.fps,
     async *frames() {
-      const proc = spawn(ffmpeg, [
+      const { proc, exited, stderr } = spawnFfmpeg(ffmpeg, [
         '-v',
         'error',
         '-i',
@@ -178,9 +223,6 @@ function openVideoFile(file: string, shortSidePx: number): FrameSource {
         'pipe:1',
       ]);
       child = proc;
-      let stderr = '';
-      proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      const exited = new Promise<number | null>((resolve) => proc.on('close', (code) => resolve(code)));
       const frameBytes = w * h * 3;
       let pending: Buffer = Buffer.alloc(0);
       let produced = 0;
@@ -193,51 +235,102 @@ function openVideoFile(file: string, shortSidePx: number): FrameSource {
           yield { width: w, height: h, data };
         }
       }
-      const code = await exited;
-      if (code !== 0 && code !== null && child)
-        throw new VideoIoError(`${file}: decoding failed (${stderr.trim().split('\n')[0] ?? code})`);
+      const exit = await exited;
+      if (closed) return; // stopped on purpose
+      // The clip ended early: the decoder was killed (the OOM killer), failed, or stopped short of
+      // the frames the container declares (a truncated file). Never a silently shorter output.
+      if (exit.signal || exit.code !== 0) {
+        const why = exit.signal
+          ? `the decoder (ffmpeg) was ${describeExit(exit)}`
+          : `decoding failed (${firstLine(stderr()) || describeExit(exit)})`;
+        throw new VideoIoError(`${file}: ${why} after frame ${produced}`);
+      }
       if (produced === 0) throw new VideoIoError(`${file}: no frames could be decoded`);
+      if (pending.length > 0 || (info.exactCount && produced < info.count) || produced < info.count * TRUNCATION_SHARE) {
+        const errors = firstLine(stderr());
+        throw new VideoIoError(
+          `${file}: input truncated at frame ${produced} of ${info.count}${info.exactCount ? '' : ' (by its duration)'}${errors ? `: ${errors}` : ''}`,
+        );
+      }
     },
     close() {
+      closed = true;
       child?.kill('SIGKILL');
       child = null;
     },
   };
 }
 
+/**
+ * Where a container gives no frame count, the count comes from its duration, which is approximate
+ * (rounding, a last frame's duration): decoding fewer than this share of it means a cut-off file.
+ */
+const TRUNCATION_SHARE = 0.9;
+
 export interface FrameSink {
   /** Writes the next frame (`[H, W, 3]` in [0, 1]; not disposed). */
   write(name: string, frame: tf.Tensor3D): Promise<void>;
   /** Completes the output (a video file appears under its name only now). */
   finish(): Promise<void>;
-  /** Abandons the output: removes a partial video file (frames already in a folder stay). */
+  /** Abandons the output: removes a partial video file, or the frames this run wrote to a folder. */
   abort(): Promise<void>;
 }
 
-/** A folder of PNG frames (created if missing), or a .webm/.mp4 file. */
-export async function openFrameSink(out: string, fps: number): Promise<FrameSink> {
+/**
+ * Checks an output before any work: a .webm/.mp4 in an existing folder, or a folder (created if
+ * missing) that is not an existing file. Throws VideoIoError saying what is wrong.
+ */
+export function checkFrameSinkTarget(out: string): void {
+  const exists = existsSync(out);
   if (isVideoFile(out)) {
     const ext = path.extname(out).toLowerCase();
     if (ext !== '.webm' && ext !== '.mp4') throw new VideoIoError(`--out video must be .webm or .mp4 (got ${ext})`);
     if (!existsSync(path.dirname(path.resolve(out)))) throw new VideoIoError(`--out folder ${path.dirname(out)} does not exist`);
-    return videoSink(out, fps, findFfmpeg());
+    if (exists && statSync(out).isDirectory()) throw new VideoIoError(`--out ${out} is a folder, not a video file`);
+    return;
   }
-  if (path.extname(out) !== '' && !existsSync(out)) throw new VideoIoError(`--out must be a folder, .webm or .mp4 (got ${out})`);
+  if (exists && !statSync(out).isDirectory())
+    throw new VideoIoError(`--out ${out} is an existing file, not a folder (give a folder, a .webm or an .mp4)`);
+  if (!exists && path.extname(out) !== '') throw new VideoIoError(`--out must be a folder, .webm or .mp4 (got ${out})`);
+}
+
+/**
+ * A folder of PNG frames (created if missing), or a .webm/.mp4 file. Temporary files that runs which
+ * no longer exist left there (SIGKILL, a crash) are removed first.
+ */
+export async function openFrameSink(out: string, fps: number): Promise<FrameSink> {
+  checkFrameSinkTarget(out);
+  if (isVideoFile(out)) {
+    const sink = videoSink(out, fps, findFfmpeg());
+    await sweepStaleTemporaries(path.dirname(path.resolve(out)));
+    return sink;
+  }
+  const created = !existsSync(out);
   await mkdir(out, { recursive: true });
+  await sweepStaleTemporaries(out);
+  const written: string[] = [];
   return {
-    write: (name, frame) => writePngFile(path.join(out, name), frame),
+    async write(name, frame) {
+      await writePngFile(path.join(out, name), frame);
+      written.push(name);
+    },
     finish: async () => {},
-    abort: async () => {},
+    // A failed run leaves no partial set of frames: those this run wrote are removed.
+    abort: async () => {
+      await Promise.all(written.splice(0).map((n) => rm(path.join(out, n), { force: true })));
+      if (created) await rmdir(out).catch(() => undefined); // only if still empty
+    },
   };
 }
 
 function videoSink(out: string, fps: number, ffmpeg: string): FrameSink {
   const ext = path.extname(out).toLowerCase();
   const tmp = path.join(path.dirname(out), `.${path.basename(out, ext)}.${process.pid}.tmp${ext}`);
-  let proc: ChildProcessWithoutNullStreams | null = null;
-  let exited: Promise<number | null> = Promise.resolve(0);
-  let stderr = '';
+  let encoder: ReturnType<typeof spawnFfmpeg> | null = null;
+  /** Set once the encoder exits (early, it means it died). */
+  let ended: Exit | null = null;
   let size: [number, number] | null = null;
+  let sent = 0;
   /** Settles when the last write handed its frame to the encoder. */
   let inOrder: Promise<void> = Promise.resolve();
   let broken = false;
@@ -245,10 +338,14 @@ function videoSink(out: string, fps: number, ffmpeg: string): FrameSink {
     ext === '.webm'
       ? ['-c:v', 'libvpx-vp9', '-b:v', '0', '-crf', '32', '-row-mt', '1', '-deadline', 'good', '-cpu-used', '4']
       : ['-c:v', 'libx264', '-preset', 'medium', '-crf', '20', '-movflags', '+faststart'];
-  const start = (w: number, h: number): ChildProcessWithoutNullStreams => {
+  const failure = (e: Exit, stderr: string): string => {
+    const cause = /No space left/i.test(stderr) ? 'disk full' : firstLine(stderr) || `the encoder (ffmpeg) was ${describeExit(e)}`;
+    return `${out}: encoding failed after ${sent} frames (${cause}); no video written`;
+  };
+  const start = (w: number, h: number): ReturnType<typeof spawnFfmpeg> => {
     // yuv420p needs even sizes: pad by one pixel where odd.
     const pad = `pad=ceil(iw/2)*2:ceil(ih/2)*2`;
-    const p = spawn(ffmpeg, [
+    const e = spawnFfmpeg(ffmpeg, [
       '-v',
       'error',
       '-y',
@@ -269,22 +366,21 @@ function videoSink(out: string, fps: number, ffmpeg: string): FrameSink {
       ...codec,
       tmp,
     ]);
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    exited = new Promise((resolve) => p.on('close', (code) => resolve(code)));
-    p.stdin.on('error', () => undefined); // reported through the exit code
-    return p;
+    void e.exited.then((x) => (ended = x));
+    e.proc.stdin.on('error', () => undefined); // an encoder that died is reported through `ended`
+    return e;
   };
   return {
     async write(_name, image) {
       const [height, width] = image.shape;
       if (!size) {
         size = [width, height];
-        proc = start(width, height);
+        encoder = start(width, height);
       } else if (width !== size[0] || height !== size[1]) {
         throw new VideoIoError(`frame is ${width}x${height}, the video is ${size[0]}x${size[1]}`);
       }
-      const p = proc;
-      if (!p) throw new VideoIoError('encoder is not running');
+      const e = encoder;
+      if (!e) throw new VideoIoError('encoder is not running');
       // Several writes may be in flight (the video command overlaps readback with the next frame):
       // the pixels are read back concurrently, but reach the encoder in call order.
       const previous = inOrder;
@@ -295,31 +391,59 @@ function videoSink(out: string, fps: number, ffmpeg: string): FrameSink {
         await previous;
         // After a failed frame nothing more is encoded: a later frame would leave a silent gap.
         if (broken) throw new VideoIoError('an earlier frame failed; not encoding later ones');
-        const ok = p.stdin.write(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
-        if (!ok) await new Promise<void>((resolve) => p.stdin.once('drain', () => resolve()));
-      } catch (e) {
+        if (ended) throw new VideoIoError(failure(ended, e.stderr()));
+        const ok = e.proc.stdin.write(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+        // An encoder that dies never drains its pipe: wait for whichever comes first.
+        if (!ok) await Promise.race([new Promise<void>((resolve) => e.proc.stdin.once('drain', () => resolve())), e.exited]);
+        if (ended) throw new VideoIoError(failure(ended, e.stderr()));
+        sent++;
+      } catch (err) {
         broken = true;
-        throw e;
+        throw err;
       } finally {
         done();
       }
     },
     async finish() {
-      if (!proc) throw new VideoIoError('no frames to encode');
-      proc.stdin.end();
-      const code = await exited;
-      proc = null;
-      if (code !== 0) {
+      const e = encoder;
+      if (!e) throw new VideoIoError('no frames to encode');
+      e.proc.stdin.end();
+      const exit = await e.exited;
+      encoder = null;
+      try {
+        if (exit.code !== 0) throw new VideoIoError(failure(exit, e.stderr()));
+        // ffmpeg's exit status alone is not enough (a full disk has given exit 0 and a short or empty
+        // file): the file must hold every frame sent before it takes the output's name.
+        const held = countPackets(tmp);
+        if (held !== sent) {
+          const said = firstLine(e.stderr());
+          const cause = /No space left/i.test(said) ? 'disk full' : 'output incomplete';
+          throw new VideoIoError(
+            `${out}: ${cause}: the encoded file holds ${held ?? 'no readable'} of ${sent} frames (ffmpeg: ${said || 'no message'}); no video written`,
+          );
+        }
+        await rename(tmp, out);
+      } catch (err) {
         await rm(tmp, { force: true });
-        throw new VideoIoError(`${out}: encoding failed (${stderr.trim().split('\n')[0] ?? code})`);
+        throw err;
       }
-      await rename(tmp, out);
     },
     async abort() {
-      proc?.kill('SIGKILL');
-      await exited.catch(() => undefined);
-      proc = null;
+      encoder?.proc.kill('SIGKILL');
+      await encoder?.exited;
+      encoder = null;
       await rm(tmp, { force: true });
     },
   };
+}
+
+/** Video packets (frames) in `file`'s first video stream, or null when ffprobe cannot read it. */
+function countPackets(file: string): number | null {
+  const r = spawnSync(
+    findFfmpeg('ffprobe'),
+    ['-v', 'error', '-select_streams', 'v:0', '-count_packets', '-show_entries', 'stream=nb_read_packets', '-of', 'csv=p=0', file],
+    { encoding: 'utf8' },
+  );
+  const n = Number(r.stdout.trim());
+  return r.status === 0 && Number.isInteger(n) && r.stdout.trim() !== '' ? n : null;
 }

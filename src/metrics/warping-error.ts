@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { consistencyMask, estimateFlow, estimateFlowBothWays, type FlowOptions } from '../temporal/flow.js';
 import { warpBilinear } from '../temporal/warp.js';
 
+/** Warping error of one frame pair (Lai et al., ECCV 2018): how much the second output differs from the first warped onto it. */
 export interface PairWarpingError {
   /** Masked mean of the squared RGB distance (sum over the 3 channels), values in [0, 1]. */
   readonly error: number;

@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayerSpec, ModelId } from '../weights/architectures.js';
 import type { LoadedModel } from '../weights/model-loader.js';
 
+/** The network the optimiser measures losses on (a {@link ModelId}). */
 export type LossNetworkId = ModelId;
 
 /** Where each named ReLU output sits in a family's deepest encoder (the conv whose ReLU it is). */

@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LossNetwork } from './loss-network.js';
 import { contentLoss, gramMatrix, styleLayerLoss, totalVariationLoss } from './losses.js';
 
+/** Weights of the content, style and total-variation terms of the objective. */
 export interface LossWeights {
   readonly content: number;
   readonly style: number;

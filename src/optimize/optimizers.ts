@@ -41,6 +41,7 @@ export interface ImageOptimizer {
   dispose(): void;
 }
 
+/** The objective became NaN or infinite (weights that overflow float32, a diverging step). */
 export class NonFiniteLossError extends Error {
   override name = 'NonFiniteLossError';
 }

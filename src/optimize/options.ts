@@ -8,9 +8,12 @@ import type { BackendName } from '../pipeline/options.js';
 import { OptionsError } from '../pipeline/options.js';
 import { LOSS_LAYERS, lossNetworkLayers, type LossNetworkId } from './loss-network.js';
 
+/** The optimisation method: L-BFGS with bound constraints (default) or Adam. */
 export type OptimizerKind = 'lbfgs' | 'adam';
+/** The start image: the content, noise, or the WCT stylizer's output (the hybrid). */
 export type InitKind = 'content' | 'noise' | 'wct';
 
+/** Everything `StyleOptimizer.create` accepts; defaults in {@link DEFAULT_OPTIMIZER_OPTIONS}. */
 export interface OptimizerOptions {
   /** Loss network. Default `'vgg19'` (full-size VGG-19 to relu3_1); `'cd16x'` is deeper (to relu5_1) but distilled. */
   readonly lossNetwork: LossNetworkId;
@@ -48,6 +51,7 @@ export interface OptimizerOptions {
   readonly modelSource: ((model: ModelId) => ByteSource) | null;
 }
 
+/** The defaults of every {@link OptimizerOptions} field. */
 export const DEFAULT_OPTIMIZER_OPTIONS: OptimizerOptions = {
   lossNetwork: 'vgg19',
   optimizer: 'lbfgs',
@@ -68,9 +72,11 @@ export const DEFAULT_OPTIMIZER_OPTIONS: OptimizerOptions = {
   modelSource: null,
 };
 
-/** Image sides the optimiser accepts, in px: the short side at least, the long side at most. */
+/** The shortest image side the optimiser accepts, in px. */
 export const OPTIMIZE_MIN_SIDE_PX = 16;
+/** The longest image side the optimiser accepts, in px. */
 export const OPTIMIZE_MAX_SIDE_PX = 2048;
+/** The most iterations one run accepts. */
 export const OPTIMIZE_MAX_ITERATIONS = 5000;
 
 const finiteNonNegative = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v) && v >= 0;

@@ -20,10 +20,12 @@ import { GatysObjective, type LossParts } from './objective.js';
 import { Adam, Lbfgs, NonFiniteLossError, type ImageOptimizer, type OptimizerStop } from './optimizers.js';
 import { OPTIMIZE_MAX_SIDE_PX, OPTIMIZE_MIN_SIDE_PX, objectiveLayers, resolveOptimizerOptions, type OptimizerOptions } from './options.js';
 
+/** An optimiser input or run that cannot proceed (image too small or large, no style, a diverging loss). */
 export class OptimizeError extends Error {
   override name = 'OptimizeError';
 }
 
+/** Progress of one optimiser iteration, passed to `onIteration`. */
 export interface IterationInfo {
   /** Scale index, 0 = coarsest. */
   readonly scale: number;
@@ -40,6 +42,7 @@ export interface IterationInfo {
   readonly elapsedMs: number;
 }
 
+/** Per-run options of `StyleOptimizer.optimize`: progress, cancellation and a start image. */
 export interface OptimizeRun {
   /** Called after every iteration. */
   readonly onIteration?: (info: IterationInfo) => void;
@@ -49,6 +52,10 @@ export interface OptimizeRun {
   readonly initImage?: StylizerInput;
 }
 
+/**
+ * Why an optimiser run ended: all iterations ran, it was aborted, the loss stopped falling, the
+ * projected gradient vanished (`'gradient'`), or L-BFGS found no step that lowers the loss (`'line-search'`).
+ */
 export type StopReason = 'iterations' | 'aborted' | 'loss' | OptimizerStop;
 
 /** The loss-change criterion: stop when the loss fell by less than this fraction of itself ... */
@@ -56,6 +63,7 @@ export const LOSS_TOLERANCE = 1e-6;
 /** ... over this many iterations. */
 export const LOSS_WINDOW = 10;
 
+/** What `StyleOptimizer.optimize` returns: the image (caller owns), its losses, the history and the stop reason. */
 export interface OptimizeResult {
   /** `[H, W, 3]` in [0, 1], the content's size. Caller owns; dispose. */
   readonly image: tf.Tensor3D;
@@ -98,6 +106,12 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setTimeou
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
+/**
+ * The Gatys optimiser (Gatys, Ecker & Bethge, CVPR 2016): optimises the image itself against content,
+ * Gram style and total-variation losses on a VGG-19, with L-BFGS on the box [0, 1] or Adam. The offline
+ * quality reference for the feed-forward stylizer. Create with `await StyleOptimizer.create(options)`;
+ * `dispose()` is idempotent.
+ */
 export class StyleOptimizer {
   private options: OptimizerOptions;
   private model: LoadedModel | null = null;

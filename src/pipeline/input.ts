@@ -22,6 +22,7 @@ export type BrowserImageSource = HTMLImageElement | HTMLVideoElement | HTMLCanva
  */
 export type StylizerInput = tf.Tensor3D | PixelsLike | BrowserImageSource;
 
+/** An input the stylizer cannot use (wrong shape, empty, too large, non-finite); the message says which. */
 export class InputError extends Error {
   override name = 'InputError';
 }
@@ -46,8 +47,10 @@ export function toImageBatch(input: StylizerInput, what = 'image'): tf.Tensor4D 
       throw new InputError(`${what}: tensor must be [height, width, 3], got [${input.shape.join(', ')}]`);
     if (input.isDisposed) throw new InputError(`${what}: tensor is disposed`);
     return tf.tidy(() => {
-      const f = input.dtype === 'float32' ? input : tf.div(tf.cast(input, 'float32'), 255);
-      return tf.expandDims<tf.Tensor4D>(f, 0);
+      if (input.dtype !== 'float32') return tf.expandDims<tf.Tensor4D>(tf.div(tf.cast(input, 'float32'), 255), 0);
+      // NaN/Inf pixels become 0 here, on the backend (no readback): passed on, they would poison every
+      // statistic of the frame and, in video mode, the temporal state of the frames after it.
+      return tf.expandDims<tf.Tensor4D>(tf.where(tf.isFinite(input), input, tf.zerosLike(input)), 0);
     });
   }
   if (isPixelsLike(input)) {

@@ -7,11 +7,16 @@ import type { ByteSource } from '../weights/model-loader.js';
 import type { StatisticsPrecision } from '../transforms/moments.js';
 import { PRESETS, isPreset, presetOptions, type Preset } from './presets.js';
 
+/** The feature transform: whitening–colouring (WCT, the default) or AdaIN (mean and variance only). */
 export type TransformMethod = 'wct' | 'adain';
+/** A tf.js backend the stylizer can run on (`'webgl'` only in the browser). */
 export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+/** How WCT whitens content features: exact eigen-decomposition on the CPU, or Newton–Schulz iteration on the backend. */
 export type WctWhitening = 'eigen' | 'newton-schulz';
+/** Encoder/decoder arithmetic: `'float16'` runs half-float convolutions on WebGPU (else falls back to float32). */
 export type NetworkPrecision = 'float32' | 'float16';
 
+/** Everything `Stylizer.create` and `setOptions` accept; every field has a default in {@link DEFAULT_OPTIONS}. */
 export interface StylizerOptions {
   /**
    * Quality/speed preset: `'realtime'`, `'balanced'` or `'best'` (see presets.ts). Setting it applies
@@ -32,7 +37,11 @@ export interface StylizerOptions {
   readonly alpha: number;
   /** Keep the content's colours (luminance-only transfer). Default false. */
   readonly preserveColor: boolean;
-  /** Longest side (px) a style image is scaled down to before encoding; 0 keeps it native. Default 0. */
+  /**
+   * Longest side (px) a style image is scaled down to before encoding; 0 keeps it native. Default 2048:
+   * bounds the memory a huge painting takes (a 16000 px one would need gigabytes) while leaving
+   * ordinary style images as they are.
+   */
   readonly styleMaxSizePx: number;
   /**
    * Precision of the per-frame channel statistics: `'float64'` (CPU, matches the reference exactly)
@@ -77,6 +86,12 @@ export interface StylizerOptions {
   readonly modelBaseUrl: string;
   /** Overrides how model files are read (Node uses the file system). Default: derived from modelBaseUrl. */
   readonly modelSource: ((model: ModelId) => ByteSource) | null;
+  /**
+   * A model file (manifest or weights) that has not arrived within this many ms fails the load with
+   * a ModelFormatError naming it, instead of waiting forever on a stalled network or a custom
+   * `modelSource` that never settles. 0 = no limit. Default 60000.
+   */
+  readonly modelLoadTimeoutMs: number;
   /** User decoder checkpoints (PyTorch .pth bytes); each replaces the decoder of the level it fits. */
   readonly decoderCheckpoints: readonly Uint8Array[];
   /**
@@ -98,6 +113,7 @@ export interface StylizerOptions {
   readonly targetFps: number;
 }
 
+/** The defaults of every {@link StylizerOptions} field (the README's option table). */
 export const DEFAULT_OPTIONS: StylizerOptions = {
   preset: null,
   model: 'cd16x',
@@ -105,7 +121,7 @@ export const DEFAULT_OPTIONS: StylizerOptions = {
   levels: null,
   alpha: 1,
   preserveColor: false,
-  styleMaxSizePx: 0,
+  styleMaxSizePx: 2048,
   statisticsPrecision: 'float64',
   wctWhitening: 'eigen',
   processingMaxSidePx: 0,
@@ -114,6 +130,7 @@ export const DEFAULT_OPTIONS: StylizerOptions = {
   backend: 'auto',
   modelBaseUrl: './models/',
   modelSource: null,
+  modelLoadTimeoutMs: 60_000,
   decoderCheckpoints: [],
   temporalStrength: 0.9,
   flowMaxSidePx: 256,
@@ -121,6 +138,7 @@ export const DEFAULT_OPTIONS: StylizerOptions = {
   targetFps: 0,
 };
 
+/** An option out of range or of the wrong type; the message names the option and the value given. */
 export class OptionsError extends Error {
   override name = 'OptionsError';
 }
@@ -219,6 +237,8 @@ export function resolveOptions(partial: Partial<StylizerOptions> = {}, base: Sty
   if (typeof o.targetFps !== 'number' || !(o.targetFps >= 0 && o.targetFps <= 240))
     throw new OptionsError(`targetFps must be 0 (off) or a number in (0, 240] (got ${String(o.targetFps)})`);
   if (!Array.isArray(o.decoderCheckpoints)) throw new OptionsError('decoderCheckpoints must be an array of Uint8Array');
+  if (!Number.isInteger(o.modelLoadTimeoutMs) || o.modelLoadTimeoutMs < 0)
+    throw new OptionsError(`modelLoadTimeoutMs must be 0 (no limit) or an integer number of ms > 0 (got ${String(o.modelLoadTimeoutMs)})`);
   return o;
 }
 
@@ -242,8 +262,9 @@ export function effectiveLevels(o: StylizerOptions): readonly number[] {
 /** Parses "a.png@0.3"-style weights: returns normalised weights, or throws naming the bad entry. */
 export function normaliseWeights(weights: readonly number[]): number[] {
   weights.forEach((w, i) => {
-    if (typeof w !== 'number' || !Number.isFinite(w) || w < 0)
-      throw new OptionsError(`style ${i + 1}: weight must be a finite number >= 0 (got ${String(w)})`);
+    if (typeof w !== 'number')
+      throw new OptionsError(`style ${i + 1}: weight must be a number (got the ${typeof w} ${JSON.stringify(w) ?? String(w)})`);
+    if (!Number.isFinite(w) || w < 0) throw new OptionsError(`style ${i + 1}: weight must be a finite number >= 0 (got ${String(w)})`);
   });
   const sum = weights.reduce((a, b) => a + b, 0);
   if (!(sum > 0)) throw new OptionsError('style weights must not all be zero');

@@ -14,7 +14,9 @@
 import { MODEL_FAMILIES, type ModelId } from '../weights/architectures.js';
 import type { StylizerOptions } from './options.js';
 
+/** A named quality/speed trade-off: sets method, levels, whitening and internal resolution together. */
 export type Preset = 'realtime' | 'balanced' | 'best';
+/** Every {@link Preset}, fastest first. */
 export const PRESETS: readonly Preset[] = ['realtime', 'balanced', 'best'];
 
 export function isPreset(v: unknown): v is Preset {

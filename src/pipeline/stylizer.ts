@@ -13,7 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelId } from '../weights/architectures.js';
-import { LoadedModel, fetchByteSource, type ByteSource } from '../weights/model-loader.js';
+import { LoadedModel, fetchByteSource, timedByteSource, type ByteSource } from '../weights/model-loader.js';
 import { largestTensorBytes, runNetwork } from '../nets/network.js';
 import { halfNetworkAvailable, runNetworkHalf } from '../nets/network-half.js';
 import { markStage } from '../backend/stage-marks.js';
@@ -37,6 +37,7 @@ import { stylizeLevelTiled } from './tiles.js';
 import { maxTensorBytes, storesHalfFloats } from '../backend/precision.js';
 import { acquireConstants } from '../backend/constants.js';
 
+/** One style image and its blend weight, for `setStyles`. */
 export interface StyleSpec {
   readonly image: StylizerInput;
   /** Relative weight (>= 0); weights are normalised to sum to 1. Default 1. */
@@ -110,6 +111,7 @@ export function setDefaultEnvironment(env: StylizerEnvironment): void {
   defaultEnvironment = env;
 }
 
+/** Rejects a call superseded by a newer one (latest call wins) or cancelled by `dispose()`. */
 export class AbortError extends Error {
   override name = 'AbortError';
 }
@@ -162,6 +164,13 @@ function uploadedWctStats(set: StyleSet, key: string, perStyle: readonly StyleLe
   return [tensors, false];
 }
 
+/**
+ * Arbitrary style transfer: a VGG-19 encoder, learned decoders and a WCT/AdaIN feature transform per
+ * level (Li et al., NeurIPS 2017). Create with `await Stylizer.create(options)`, give it styles with
+ * `setStyles`, then `stylize(image)` (image mode) or `stylizeVideoFrame(frame, timestampMs)` (video
+ * mode, temporally smoothed). Results are tensors the caller owns; inputs are never disposed.
+ * `dispose()` is idempotent and frees everything the stylizer holds.
+ */
 export class Stylizer {
   private options: StylizerOptions;
   private model: LoadedModel | null = null;
@@ -246,6 +255,10 @@ export class Stylizer {
     this.assertLive();
     if (!Array.isArray(styles) || styles.length === 0) throw new OptionsError('setStyles needs at least one style');
     const specs: readonly StyleSpec[] = styles;
+    specs.forEach((s, i) => {
+      if (typeof s !== 'object' || s === null || !('image' in s))
+        throw new OptionsError(`style ${i + 1}: expected { image, weight? } (got ${s === null ? 'null' : typeof s})`);
+    });
     const weights = normaliseWeights(specs.map((s) => s.weight ?? 1));
     const generation = ++this.styleGeneration;
     const images: tf.Tensor4D[] = [];
@@ -351,11 +364,13 @@ export class Stylizer {
     if (this.disposed) return;
     this.disposed = true;
     this.modelLoad?.controller.abort();
-    const model = this.model;
-    const styles = this.styles;
-    this.model = null;
-    this.styles = null;
+    // Calls already issued (video frames queued behind one another included) still run: the model
+    // and styles are freed once they settle; new calls are refused by assertLive.
     const free = (): void => {
+      const model = this.model;
+      const styles = this.styles;
+      this.model = null;
+      this.styles = null;
       this.smoother.dispose();
       model?.dispose();
       if (styles) disposeStyleSet(styles);
@@ -393,7 +408,10 @@ export class Stylizer {
     const id = ++this.loadCounter;
     const controller = new AbortController();
     this.modelLoad = { id, controller };
-    const source = options.modelSource ? options.modelSource(options.model) : this.env.defaultModelSource(options.model, options);
+    const source = timedByteSource(
+      options.modelSource ? options.modelSource(options.model) : this.env.defaultModelSource(options.model, options),
+      options.modelLoadTimeoutMs,
+    );
     const model = await LoadedModel.open(source, options.model, controller.signal);
     const superseded = (): boolean => this.modelLoad?.id !== id || this.disposed;
     try {
@@ -415,6 +433,17 @@ export class Stylizer {
 
   /** Computes each style's statistics at every level that lacks them (for the given model). */
   private async ensureStyleStats(set: StyleSet, model: LoadedModel, levels: readonly number[], generation: number): Promise<void> {
+    // The deepest level pools 2^(level-1) times and pads by reflection: smaller images cannot pass.
+    const deepest = Math.max(...levels);
+    const minSide = 2 ** deepest;
+    set.images.forEach((image, i) => {
+      const [, h, w] = image.shape;
+      if (h < minSide || w < minSide) {
+        const max = this.options.styleMaxSizePx;
+        const scaled = max > 0 && Math.max(h, w) === max ? ` after scaling to styleMaxSizePx ${max}` : '';
+        throw new InputError(`style ${i + 1} is ${w}x${h}${scaled}: level ${deepest} needs at least ${minSide}x${minSide} pixels`);
+      }
+    });
     let byLevel = set.stats.get(model.id);
     if (!byLevel) {
       byLevel = new Map();
@@ -441,7 +470,7 @@ export class Stylizer {
   }
 
   private async runVideoFrame(frame: StylizerInput): Promise<tf.Tensor3D> {
-    this.assertLive();
+    // No liveness check: a frame issued before dispose() still runs (dispose waits for it).
     const adaptive = this.adaptive;
     if (!adaptive) return this.runVideoFrameAt(frame, null);
     const t0 = now();

@@ -7,6 +7,7 @@ export const FLO_MAGIC = 202021.25;
 /** Sintel marks unknown flow with components above this. */
 export const FLO_UNKNOWN_THRESHOLD = 1e9;
 
+/** A dense flow field in main memory, as `.flo` files hold it. */
 export interface FlowField {
   readonly width: number;
   readonly height: number;
@@ -14,6 +15,7 @@ export interface FlowField {
   readonly data: Float32Array;
 }
 
+/** A `.flo` file with a bad magic number, size or length. */
 export class FloFormatError extends Error {
   override name = 'FloFormatError';
 }
@@ -49,6 +51,7 @@ export function encodeFlo(flow: FlowField): Uint8Array {
   return bytes;
 }
 
+/** End-point error of a flow against ground truth (Middlebury/Sintel convention). */
 export interface EndPointError {
   /** Mean end-point error over all valid pixels (px). */
   readonly all: number;

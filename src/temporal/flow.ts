@@ -13,6 +13,7 @@ import { warpBilinear } from './warp.js';
 import { cachesConstants, constant, constantTensor } from '../backend/constants.js';
 import { hasTvl1Kernels, hasTvl1LevelKernel, tvl1FusedStep, tvl1Level } from './tvl1-step.js';
 
+/** TV-L1 optical flow parameters (Zach, Pock & Bischof 2007; IPOL's names); defaults in {@link DEFAULT_FLOW_OPTIONS}. */
 export interface FlowOptions {
   /** Data-term weight (IPOL's lambda; smaller = smoother flow). Default 0.15. */
   readonly lambda: number;
@@ -39,6 +40,7 @@ export interface FlowOptions {
   readonly fusedKernels: boolean;
 }
 
+/** The flow defaults video mode uses. */
 export const DEFAULT_FLOW_OPTIONS: FlowOptions = {
   lambda: 0.15,
   theta: 0.3,
@@ -50,6 +52,7 @@ export const DEFAULT_FLOW_OPTIONS: FlowOptions = {
   fusedKernels: true,
 };
 
+/** A flow option out of range, or flow inputs of different sizes. */
 export class FlowOptionsError extends Error {
   override name = 'FlowOptionsError';
 }

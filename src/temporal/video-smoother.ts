@@ -66,6 +66,7 @@ const BAND_WINDOWS_PX = [5, 15];
 /** Largest gain the detail band may get back (flat regions must not amplify noise without bound). */
 const MAX_DETAIL_GAIN = 3;
 
+/** How the last video frame was smoothed (`stylizer.videoFrameInfo()`). */
 export interface PreparedFrame {
   /** True when this frame starts a new shot (no previous frame, size change, or too little tracked). */
   readonly sceneCut: boolean;

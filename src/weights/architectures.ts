@@ -8,7 +8,9 @@
  */
 import type { NamedTensor } from './torch-checkpoint.js';
 
+/** A model family: `'cd16x'` (distilled VGG-19 to relu5_1, the default) or `'vgg19'` (full VGG-19 to relu3_1). */
 export type ModelId = 'cd16x' | 'vgg19';
+/** Every {@link ModelId}. */
 export const MODEL_IDS: readonly ModelId[] = ['cd16x', 'vgg19'];
 
 /** A layer as written in a family definition: which conv, and where pooling/upsampling goes. */

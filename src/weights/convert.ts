@@ -17,6 +17,7 @@ import {
 } from './model-format.js';
 import { readTorchCheckpoint, type NamedTensor } from './torch-checkpoint.js';
 
+/** Options of {@link convertModel}. */
 export interface ConvertOptions {
   /** Store weights as float16 (half the download; tfjs dequantises on load). Default false. */
   readonly float16?: boolean;
@@ -25,6 +26,7 @@ export interface ConvertOptions {
   readonly onProgress?: (message: string) => void;
 }
 
+/** A conversion that cannot proceed: a missing `.pth`, a sha256 mismatch, an unexpected layer shape. */
 export class ConvertError extends Error {
   override name = 'ConvertError';
 }

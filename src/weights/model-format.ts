@@ -46,6 +46,7 @@ export interface ModelManifest {
   readonly groups: Readonly<Record<string, WeightGroup>>;
 }
 
+/** A converted model that is missing, damaged or inconsistent with its manifest; the message names the file. */
 export class ModelFormatError extends Error {
   override name = 'ModelFormatError';
 }

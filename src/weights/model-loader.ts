@@ -11,6 +11,30 @@ import { readTorchCheckpoint } from './torch-checkpoint.js';
 /** Reads a file of the model folder by its relative path. */
 export type ByteSource = (relativePath: string, signal?: AbortSignal) => Promise<Uint8Array>;
 
+/**
+ * `source` with a limit per file: a read that has not settled within `timeoutMs` is aborted (its
+ * signal) and rejects with a ModelFormatError naming the file. 0 = no limit.
+ */
+export function timedByteSource(source: ByteSource, timeoutMs: number): ByteSource {
+  if (timeoutMs <= 0) return source;
+  return (rel, signal) => {
+    const controller = new AbortController();
+    const onAbort = (): void => controller.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        controller.abort();
+        reject(new ModelFormatError(`${rel}: not received within ${timeoutMs} ms (modelLoadTimeoutMs); check the model source`));
+      }, timeoutMs);
+    });
+    return Promise.race([source(rel, controller.signal), timeout]).finally(() => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    });
+  };
+}
+
 /** A byte source over HTTP(S), relative to `baseUrl` (which should end in `/`). */
 export function fetchByteSource(baseUrl: string): ByteSource {
   const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
@@ -164,18 +188,40 @@ export class LoadedModel {
     const where = `model ${this.id} ${file}`;
     const bytes = await this.source(file, signal);
     const expected = groupByteLength(g);
-    if (bytes.byteLength !== g.byteLength || bytes.byteLength !== expected) {
+    // The manifest contradicting itself is the manifest's fault, not the weight file's.
+    if (g.byteLength !== expected) {
+      throw new ModelFormatError(
+        `model ${this.id} manifest.json: group ${name}'s weight shapes and dtypes need ${expected} bytes, its byteLength says ${g.byteLength} (manifest edited or damaged; convert the model again)`,
+      );
+    }
+    if (bytes.byteLength !== g.byteLength) {
       throw new ModelFormatError(`${where}: size is ${bytes.byteLength} bytes, expected ${g.byteLength} (file truncated or replaced)`);
     }
     const digest = await sha256Hex(bytes);
     if (digest !== g.sha256) throw new ModelFormatError(`${where}: sha256 ${digest} does not match the manifest (${g.sha256})`);
     const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-    const weights = tf.io.decodeWeights(
-      buffer,
-      g.weights.map((w) => ({ ...w, shape: [...w.shape] })),
-    );
-    if (this.disposed) {
+    const odd = g.weights.find((w) => w.dtype !== 'float32');
+    if (odd) {
+      throw new ModelFormatError(
+        `${where} (manifest.json group ${name}): weight '${odd.name}' has dtype ${String(odd.dtype)}; models hold float32 (manifest edited or damaged)`,
+      );
+    }
+    let weights: tf.NamedTensorMap;
+    try {
+      weights = tf.io.decodeWeights(
+        buffer,
+        g.weights.map((w) => ({ ...w, shape: [...w.shape] })),
+      );
+    } catch (e) {
+      throw new ModelFormatError(`${where} (manifest.json group ${name}): ${(e as Error).message}`);
+    }
+    // NaN or Inf weights (a damaged conversion whose manifest matches it) would turn every output
+    // black or flat without an error: refused here, once per file, before any use.
+    const bad = await firstNonFinite(weights);
+    if (bad !== null || this.disposed) {
       tf.dispose(weights);
+      if (bad !== null)
+        throw new ModelFormatError(`${where}: weight '${bad}' holds NaN or infinite values (damaged model; convert it again)`);
       throw new ModelFormatError('model was disposed while loading');
     }
     this.settled.push(weights);
@@ -195,5 +241,19 @@ export class LoadedModel {
     for (const o of this.decoderOverrides.values()) tf.dispose(o.weights);
     this.decoderOverrides.clear();
     this.groups.clear();
+  }
+}
+
+/** The name of the first weight holding a NaN or an infinity, or null (one readback per call). */
+async function firstNonFinite(weights: tf.NamedTensorMap): Promise<string | null> {
+  const names = Object.keys(weights);
+  if (names.length === 0) return null;
+  const finite = tf.tidy(() => tf.stack(names.map((n) => tf.cast(tf.all(tf.isFinite(weights[n]!)), 'int32'))));
+  try {
+    const flags = await finite.data();
+    const i = flags.findIndex((f) => f === 0);
+    return i < 0 ? null : names[i]!;
+  } finally {
+    finite.dispose();
   }
 }

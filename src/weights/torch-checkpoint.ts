@@ -14,6 +14,7 @@ export interface NamedTensor {
   readonly data: Float32Array;
 }
 
+/** A PyTorch `.pth` checkpoint that cannot be read (not a zip or legacy pickle, unsupported storage). */
 export class CheckpointError extends Error {
   override name = 'CheckpointError';
 }

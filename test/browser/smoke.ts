@@ -1,18 +1,12 @@
 // Runs in headless Chromium: the same two-level cascade on each backend, results posted to window.
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  Stylizer,
-  StyleOptimizer,
-  CanvasPresenter,
-  setWasmPaths,
-  warpBilinear,
-  warpBilinearOps,
-  hasWarpKernel,
-  hasTvl1Kernels,
-  estimateFlow,
-  storesHalfFloats,
-  type FlowOptions,
-} from '../../src/index.js';
+import { Stylizer, CanvasPresenter, setWasmPaths } from '../../src/index.js';
+// The subpath entries as a browser bundle gets them: the optimiser with tfjs's gradients, the flow.
+import { StyleOptimizer } from '../../src/offline.js';
+import { estimateFlow, warpBilinear, type FlowOptions } from '../../src/temporal.js';
+import { warpBilinearOps, hasWarpKernel } from '../../src/temporal/warp.js';
+import { hasTvl1Kernels } from '../../src/temporal/tvl1-step.js';
+import { storesHalfFloats } from '../../src/backend/precision.js';
 import type { BackendResult } from './types.js';
 
 declare global {
