@@ -74,25 +74,9 @@ export { adain, adainWithContentStats, adainStyleStats, blendAdainStats, type Ad
 export { featureMoments, MomentAccumulator, type FeatureMoments, type StatisticsPrecision } from './transforms/moments.js';
 export { preserveContentColour } from './transforms/colour.js';
 export { symmetricEigen, spectralFunction } from './transforms/eigen.js';
-export {
-  StyleOptimizer,
-  OptimizeError,
-  resizeImage,
-  type IterationInfo,
-  type OptimizeRun,
-  type OptimizeResult,
-  type StopReason,
-} from './optimize/style-optimizer.js';
-export {
-  DEFAULT_OPTIMIZER_OPTIONS,
-  OPTIMIZE_MAX_ITERATIONS,
-  OPTIMIZE_MAX_SIDE_PX,
-  OPTIMIZE_MIN_SIDE_PX,
-  resolveOptimizerOptions,
-  type OptimizerOptions,
-  type OptimizerKind,
-  type InitKind,
-} from './optimize/options.js';
+// The public optimiser API comes from offline-node.js above; only its internals are listed here.
+export { resizeImage } from './optimize/style-optimizer.js';
+export { resolveOptimizerOptions } from './optimize/options.js';
 export { LossNetwork, LOSS_LAYERS, lossNetworkLayers, reflectPad1, maxPool2, type LossNetworkId } from './optimize/loss-network.js';
 export { GatysObjective, type LossParts, type LossWeights } from './optimize/objective.js';
 export { gramMatrix, styleLayerLoss, contentLoss, totalVariationLoss } from './optimize/losses.js';
