@@ -211,13 +211,13 @@ export class StyleOptimizer {
       owned.push(contentBatch);
       const [, h, w] = contentBatch.shape;
       checkSize(h, w, minSidePx * 2 ** (this.options.scales - 1), this.options.scales);
-      await checkFinite(contentBatch, 'content');
+      await checkFinite(content, 'content');
       const styleBatches: tf.Tensor4D[] = [];
       for (const [i, s] of specs.entries()) {
         const b = toImageBatch(s.image, `style ${i + 1}`);
         owned.push(b);
         checkSize(b.shape[1], b.shape[2], minSidePx, 1, `style ${i + 1}`);
-        await checkFinite(b, `style ${i + 1}`);
+        await checkFinite(s.image, `style ${i + 1}`);
         styleBatches.push(b);
       }
       return await this.runScales(contentBatch, styleBatches, weights, run);
@@ -481,7 +481,12 @@ export class StyleOptimizer {
   }
 }
 
-async function checkFinite(x: tf.Tensor, what: string): Promise<void> {
+/**
+ * The optimiser refuses NaN/Inf pixels (the stylizer reads them as 0): checked on the caller's input,
+ * before toImageBatch replaces them. Bytes and browser images are always finite.
+ */
+async function checkFinite(x: StylizerInput, what: string): Promise<void> {
+  if (!(x instanceof tf.Tensor) || x.dtype !== 'float32') return;
   const bad = tf.tidy(() => tf.any(tf.logicalNot(tf.isFinite(x))));
   const v = (await bad.data())[0];
   bad.dispose();
