@@ -18,3 +18,17 @@ await build({
   outfile: path.join(root, 'vendor', 'tfjs-gradients.js'),
   logLevel: 'warning',
 });
+
+// The job service's page script (`livestyle serve`, GET /page.js): the style mixer element and the
+// page's form logic, for browsers.
+await build({
+  entryPoints: [path.join(root, 'src', 'service', 'page-client.ts')],
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: 'es2022',
+  minify: true,
+  legalComments: 'inline',
+  outfile: path.join(root, 'vendor', 'service-page.js'),
+  logLevel: 'warning',
+});

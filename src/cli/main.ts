@@ -52,6 +52,8 @@ import { videoCommand, type VideoFlags } from './video.js';
 import { evalTemporalCommand, evalFlowCommand, type EvalTemporalFlags, type EvalFlowFlags } from './eval-temporal.js';
 import { VIDEO_EXTENSIONS } from '../io/video.js';
 import { announceBackend, backendOption } from './backend.js';
+import { serveCommand, workerCommand, type ServeFlags, type WorkerFlags } from './service.js';
+import { DEFAULT_CHUNKING, DEFAULT_HOST, DEFAULT_LIMITS, DEFAULT_PORT, DEFAULT_REDIS_URL } from '../service/config.js';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -403,6 +405,64 @@ export function buildProgram(): Command {
     .addOption(backendOption())
     .option('-q, --quiet', 'no progress output', false)
     .action(async (flags: EvalQualityFlags) => evalQualityCommand(flags, (m) => new UsageError(m)));
+
+  const storageOption = (): Option =>
+    new Option('--storage <dir>', 'job files: one folder that serve and every worker reach under the same path').default(
+      process.env.LIVESTYLE_STORAGE ?? path.resolve('livestyle-jobs'),
+    );
+  const keepOption = (): Option =>
+    new Option('--keep-hours <h>', 'how long finished jobs (records, outputs) are kept').argParser(wrap(parseNonNegativeNumber)).default(24);
+  program
+    .command('serve')
+    .description('HTTP job service for clips: POST /jobs, GET /jobs/:id, /events, /output, DELETE; a page at /')
+    .addOption(new Option('--port <n>', 'port').argParser(wrap((v) => parseIntInRange(v, 0, 65535))).default(DEFAULT_PORT))
+    .option('--host <address>', 'address to listen on', DEFAULT_HOST)
+    .option('--redis <url>', 'Redis URL', DEFAULT_REDIS_URL)
+    .addOption(storageOption())
+    .option('--styles <dir>', 'folder of built-in style images (GET /styles); default: $LIVESTYLE_STYLES_DIR or ../shared/data/style')
+    .addOption(
+      new Option('--max-clip-mb <n>', 'largest clip upload, MiB')
+        .argParser(wrap((v) => parseIntInRange(v, 1, 1024 * 1024)))
+        .default(DEFAULT_LIMITS.clipBytes / 1024 / 1024),
+    )
+    .addOption(
+      new Option('--max-duration <s>', 'longest clip, seconds').argParser(wrap((v) => parseIntInRange(v, 1, 24 * 3600))).default(DEFAULT_LIMITS.durationS),
+    )
+    .addOption(
+      new Option('--max-side <px>', 'largest clip side, px').argParser(wrap((v) => parseIntInRange(v, 32, 16384))).default(DEFAULT_LIMITS.sidePx),
+    )
+    .addOption(
+      new Option('--chunk-frames <n>', 'frames per chunk (a job for any worker)')
+        .argParser(wrap((v) => parseIntInRange(v, 2, 100000)))
+        .default(DEFAULT_CHUNKING.chunkFrames),
+    )
+    .addOption(
+      new Option('--warmup-frames <n>', 'frames each chunk runs through the smoother before its first written frame')
+        .argParser(wrap((v) => parseIntInRange(v, 0, 1000)))
+        .default(DEFAULT_CHUNKING.warmupFrames),
+    )
+    .addOption(keepOption())
+    .action(async (flags: ServeFlags) => serveCommand(flags));
+
+  program
+    .command('worker')
+    .description('stylise clip chunks from the job queue (run any number, on any machines that reach Redis and the storage)')
+    .option('--redis <url>', 'Redis URL', DEFAULT_REDIS_URL)
+    .addOption(storageOption())
+    .addOption(new Option('--concurrency <n>', 'jobs at once').argParser(wrap((v) => parseIntInRange(v, 1, 64))).default(1))
+    .addOption(
+      new Option('--backend <name>', 'auto = a hardware GPU through WebGPU (Dawn) when present, else multi-threaded wasm')
+        .choices(['auto', 'webgpu', 'wasm'])
+        .default('auto'),
+    )
+    .addOption(
+      new Option('--stall-ms <ms>', "a chunk whose worker stops answering for this long goes to another worker (longer than two frames' time)")
+        .argParser(wrap((v) => parseIntInRange(v, 1000, 3600_000)))
+        .default(60000),
+    )
+    .addOption(keepOption())
+    .option('-q, --quiet', 'no log lines', false)
+    .action(async (flags: WorkerFlags) => workerCommand(flags));
 
   program
     .command('models')

@@ -54,15 +54,27 @@ export function isVideoFile(p: string): boolean {
   return VIDEO_EXTENSIONS.includes(path.extname(p).toLowerCase());
 }
 
-/** Opens a folder of frames or a video file. Checks everything it can before any frame is processed. */
-export async function openFrameSource(input: string, shortSidePx: number, folderFps = 25): Promise<FrameSource> {
-  if (!existsSync(input)) throw new VideoIoError(`${input}: no such file or folder`);
-  if (statSync(input).isDirectory()) return openFolder(input, shortSidePx, folderFps);
-  if (!isVideoFile(input)) throw new VideoIoError(`${input}: not a video file (${VIDEO_EXTENSIONS.join(', ')}) or a folder of frames`);
-  return openVideoFile(input, shortSidePx);
+/** Frames `start` (0-based) up to but not including `end`. */
+export interface FrameRange {
+  readonly start: number;
+  readonly end: number;
 }
 
-async function openFolder(dir: string, shortSidePx: number, fps: number): Promise<FrameSource> {
+/**
+ * Opens a folder of frames or a video file. Checks everything it can before any frame is processed.
+ * With `range`, only those frames are produced (`count` and `names` describe the range); a clip that
+ * ends before the range does is an error.
+ */
+export async function openFrameSource(input: string, shortSidePx: number, folderFps = 25, range?: FrameRange): Promise<FrameSource> {
+  if (!existsSync(input)) throw new VideoIoError(`${input}: no such file or folder`);
+  if (range && !(Number.isInteger(range.start) && Number.isInteger(range.end) && range.start >= 0 && range.end > range.start))
+    throw new VideoIoError(`frame range ${range.start}..${range.end} is empty or invalid`);
+  if (statSync(input).isDirectory()) return openFolder(input, shortSidePx, folderFps, range);
+  if (!isVideoFile(input)) throw new VideoIoError(`${input}: not a video file (${VIDEO_EXTENSIONS.join(', ')}) or a folder of frames`);
+  return openVideoFile(input, shortSidePx, range);
+}
+
+async function openFolder(dir: string, shortSidePx: number, fps: number, range?: FrameRange): Promise<FrameSource> {
   const entries = (await readdir(dir, { withFileTypes: true })).filter((e) => !e.name.startsWith('.'));
   // A link to nothing would silently drop a frame from the clip.
   const broken = entries.filter((e) => e.isSymbolicLink() && !existsSync(path.join(dir, e.name)));
@@ -100,18 +112,20 @@ async function openFolder(dir: string, shortSidePx: number, fps: number): Promis
     if (other !== undefined) throw new VideoIoError(`${dir}: ${other} and ${frames[i]} would both be written as ${n}; rename one`);
     firstWith.set(n, frames[i]!);
   }
+  if (range && range.end > frames.length) throw new VideoIoError(`${dir}: holds ${frames.length} frames, fewer than the range's end ${range.end}`);
+  const chosen = range ? frames.slice(range.start, range.end) : frames;
   return {
-    count: frames.length,
-    names,
+    count: chosen.length,
+    names: range ? names.slice(range.start, range.end) : names,
     fps,
     async *frames() {
-      for (const f of frames) yield await readImageFile(path.join(dir, f), shortSidePx);
+      for (const f of chosen) yield await readImageFile(path.join(dir, f), shortSidePx);
     },
     close() {},
   };
 }
 
-interface ProbeInfo {
+export interface ProbeInfo {
   width: number;
   height: number;
   fps: number;
@@ -120,7 +134,7 @@ interface ProbeInfo {
   exactCount: boolean;
 }
 
-function probeVideo(file: string): ProbeInfo {
+export function probeVideo(file: string): ProbeInfo {
   const ffprobe = findFfmpeg('ffprobe');
   const r = spawnSync(
     ffprobe,
@@ -196,16 +210,24 @@ function spawnFfmpeg(
 
 const firstLine = (text: string): string => text.split('\n')[0] ?? '';
 
-function openVideoFile(file: string, shortSidePx: number): FrameSource {
+/** The name of frame `index` (0-based) of a video file in a frame folder. */
+export const videoFrameName = (index: number): string => `frame_${String(index + 1).padStart(6, '0')}.png`;
+
+function openVideoFile(file: string, shortSidePx: number, range?: FrameRange): FrameSource {
   const info = probeVideo(file);
   const ffmpeg = findFfmpeg();
   const [w, h] = scaledSize(info.width, info.height, shortSidePx);
   let child: ChildProcessWithoutNullStreams | null = null;
   let closed = false;
+  const first = range?.start ?? 0;
+  const count = range ? range.end - range.start : info.count;
   const names: string[] = [];
-  for (let i = 0; i < info.count; i++) names.push(`frame_${String(i + 1).padStart(6, '0')}.png`);
+  for (let i = 0; i < count; i++) names.push(videoFrameName(first + i));
+  // A range is decoded from the start and selected by frame number: exact, where seeking by time
+  // lands on key frames.
+  const select = range ? `select=between(n\\,${range.start}\\,${range.end - 1}),` : '';
   return {
-    count: info.count,
+    count,
     names,
     fps: info.fps,
     async *frames() {
@@ -214,8 +236,10 @@ function openVideoFile(file: string, shortSidePx: number): FrameSource {
         'error',
         '-i',
         file,
+        '-an',
         '-vf',
-        `scale=${w}:${h}:flags=lanczos`,
+        `${select}scale=${w}:${h}:flags=lanczos`,
+        ...(range ? ['-fps_mode', 'passthrough'] : []),
         '-f',
         'rawvideo',
         '-pix_fmt',
@@ -233,6 +257,12 @@ function openVideoFile(file: string, shortSidePx: number): FrameSource {
           pending = pending.subarray(frameBytes);
           produced++;
           yield { width: w, height: h, data };
+          // The range is complete: the rest of the clip need not be decoded.
+          if (range && produced === count) {
+            closed = true;
+            proc.kill('SIGKILL');
+            return;
+          }
         }
       }
       const exit = await exited;
@@ -245,7 +275,8 @@ function openVideoFile(file: string, shortSidePx: number): FrameSource {
           : `decoding failed (${firstLine(stderr()) || describeExit(exit)})`;
         throw new VideoIoError(`${file}: ${why} after frame ${produced}`);
       }
-      if (produced === 0) throw new VideoIoError(`${file}: no frames could be decoded`);
+      if (produced === 0) throw new VideoIoError(`${file}: no frames could be decoded${range ? ` in frames ${range.start}..${range.end - 1}` : ''}`);
+      if (range) throw new VideoIoError(`${file}: the clip ended at frame ${range.start + produced}, before the range's end ${range.end}`);
       if (pending.length > 0 || (info.exactCount && produced < info.count) || produced < info.count * TRUNCATION_SHARE) {
         const errors = firstLine(stderr());
         throw new VideoIoError(
@@ -323,6 +354,71 @@ export async function openFrameSink(out: string, fps: number): Promise<FrameSink
   };
 }
 
+/** The encoder settings of a .webm (VP9) or .mp4 (H.264) output. */
+function videoCodecArgs(ext: string): string[] {
+  return ext === '.webm'
+    ? ['-c:v', 'libvpx-vp9', '-b:v', '0', '-crf', '32', '-row-mt', '1', '-deadline', 'good', '-cpu-used', '4']
+    : ['-c:v', 'libx264', '-preset', 'medium', '-crf', '20', '-movflags', '+faststart'];
+}
+
+/**
+ * Encodes the frames `dir/frame_000001.png`.. (exactly `frameCount` of them, as {@link videoFrameName}
+ * names them) into `out` (.webm or .mp4) at `fps`, with the first audio stream of `audioFrom` if it
+ * has one. Written to a temporary name and renamed once ffprobe finds every frame in it.
+ */
+export async function encodeFrameFolder(
+  dir: string,
+  frameCount: number,
+  fps: number,
+  out: string,
+  audioFrom?: string,
+  signal?: AbortSignal,
+): Promise<void> {
+  const ext = path.extname(out).toLowerCase();
+  if (ext !== '.webm' && ext !== '.mp4') throw new VideoIoError(`${out}: the output must be .webm or .mp4`);
+  for (let i = 0; i < frameCount; i++)
+    if (!existsSync(path.join(dir, videoFrameName(i)))) throw new VideoIoError(`${dir}: frame ${videoFrameName(i)} is missing`);
+  const tmp = path.join(path.dirname(out), `.${path.basename(out, ext)}.${process.pid}.tmp${ext}`);
+  const audio = audioFrom
+    ? ['-i', audioFrom, '-map', '0:v:0', '-map', '1:a:0?', '-c:a', ext === '.webm' ? 'libopus' : 'aac', '-b:a', '128k']
+    : [];
+  const e = spawnFfmpeg(findFfmpeg(), [
+    '-v',
+    'error',
+    '-y',
+    '-framerate',
+    String(fps),
+    '-start_number',
+    '1',
+    '-i',
+    path.join(dir, 'frame_%06d.png'),
+    ...audio,
+    '-frames:v',
+    String(frameCount),
+    '-vf',
+    'pad=ceil(iw/2)*2:ceil(ih/2)*2',
+    '-pix_fmt',
+    'yuv420p',
+    ...videoCodecArgs(ext),
+    tmp,
+  ]);
+  const onAbort = (): void => void e.proc.kill('SIGKILL');
+  signal?.addEventListener('abort', onAbort);
+  try {
+    const exit = await e.exited;
+    if (signal?.aborted) throw new VideoIoError(`${out}: encoding cancelled`);
+    if (exit.code !== 0) throw new VideoIoError(`${out}: encoding failed (${firstLine(e.stderr()) || describeExit(exit)})`);
+    const held = countPackets(tmp);
+    if (held !== frameCount) throw new VideoIoError(`${out}: output incomplete: the encoded file holds ${held ?? 'no readable'} of ${frameCount} frames`);
+    await rename(tmp, out);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
 function videoSink(out: string, fps: number, ffmpeg: string): FrameSink {
   const ext = path.extname(out).toLowerCase();
   const tmp = path.join(path.dirname(out), `.${path.basename(out, ext)}.${process.pid}.tmp${ext}`);
@@ -334,10 +430,7 @@ function videoSink(out: string, fps: number, ffmpeg: string): FrameSink {
   /** Settles when the last write handed its frame to the encoder. */
   let inOrder: Promise<void> = Promise.resolve();
   let broken = false;
-  const codec =
-    ext === '.webm'
-      ? ['-c:v', 'libvpx-vp9', '-b:v', '0', '-crf', '32', '-row-mt', '1', '-deadline', 'good', '-cpu-used', '4']
-      : ['-c:v', 'libx264', '-preset', 'medium', '-crf', '20', '-movflags', '+faststart'];
+  const codec = videoCodecArgs(ext);
   const failure = (e: Exit, stderr: string): string => {
     const cause = /No space left/i.test(stderr) ? 'disk full' : firstLine(stderr) || `the encoder (ffmpeg) was ${describeExit(e)}`;
     return `${out}: encoding failed after ${sent} frames (${cause}); no video written`;
@@ -438,7 +531,7 @@ function videoSink(out: string, fps: number, ffmpeg: string): FrameSink {
 }
 
 /** Video packets (frames) in `file`'s first video stream, or null when ffprobe cannot read it. */
-function countPackets(file: string): number | null {
+export function countPackets(file: string): number | null {
   const r = spawnSync(
     findFfmpeg('ffprobe'),
     ['-v', 'error', '-select_streams', 'v:0', '-count_packets', '-show_entries', 'stream=nb_read_packets', '-of', 'csv=p=0', file],

@@ -1,0 +1,60 @@
+/**
+ * One chunk of a clip, stylised in video mode. The chunk starts `warmupFrames` before its first
+ * written frame: those frames go through the stylizer and temporal smoother but are not written, so
+ * the smoother's state (the previous stylised frame, warped by the flow) at the boundary is nearly
+ * the one a single run over the whole clip would have; no visible restart at the seam.
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import type { Stylizer } from '../internal.js';
+import { openFrameSource } from '../io/video.js';
+import type { ChunkPlan } from './plan.js';
+
+export interface ChunkRun {
+  readonly stylizer: Stylizer;
+  /** The clip (video file or frame folder). */
+  readonly clip: string;
+  readonly fps: number;
+  /** Output short side, px (0 = the clip's size). */
+  readonly sizePx: number;
+  readonly chunk: ChunkPlan;
+  /** Receives each written frame (global index, 0-based); the frame is disposed after it settles. */
+  readonly onFrame: (index: number, frame: tf.Tensor3D) => Promise<void>;
+  /** Asked before every frame; true stops the chunk with `StoppedError`. */
+  readonly shouldStop?: () => Promise<boolean>;
+}
+
+export class ChunkStoppedError extends Error {
+  override name = 'ChunkStoppedError';
+}
+
+/** Stylises the chunk with a fresh temporal state; resolves with the frames written. */
+export async function stylizeChunk(run: ChunkRun): Promise<number> {
+  const { chunk, stylizer } = run;
+  const first = chunk.start - chunk.warmupFrames;
+  const source = await openFrameSource(run.clip, run.sizePx, run.fps, { start: first, end: chunk.end });
+  stylizer.reset();
+  let written = 0;
+  let index = first;
+  try {
+    for await (const pixels of source.frames()) {
+      if (await run.shouldStop?.()) throw new ChunkStoppedError(`chunk ${chunk.index} stopped`);
+      // Timestamps of the whole clip: the smoother sees the frame spacing it would in a single run.
+      const frame = await stylizer.stylizeVideoFrame(pixels, (index * 1000) / run.fps);
+      try {
+        if (index >= chunk.start) {
+          await run.onFrame(index, frame);
+          written++;
+        }
+      } finally {
+        frame.dispose();
+      }
+      index++;
+      // Lets timers run between frames (WASM work holds the event loop): BullMQ renews its lock.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  } finally {
+    source.close();
+  }
+  if (written !== chunk.end - chunk.start) throw new Error(`chunk ${chunk.index}: wrote ${written} of ${chunk.end - chunk.start} frames`);
+  return written;
+}

@@ -1,0 +1,154 @@
+/**
+ * Real services for the job-service tests: Debian's redis-server on a free loopback port (AOF on,
+ * so a restart keeps the queue), and `livestyle serve` / `livestyle worker` as child processes.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { REPO_ROOT } from '../helpers.js';
+
+export const BIN = path.join(REPO_ROOT, 'bin', 'livestyle.js');
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+    });
+  });
+}
+
+export interface TestRedis {
+  readonly url: string;
+  readonly port: number;
+  /** Stops it (SIGTERM: Redis flushes its append-only file) and starts it again on the same port and data. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function waitForPing(port: number, timeoutMs = 10000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const r = spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' });
+    if (r.stdout.trim() === 'PONG') return;
+    if (Date.now() > until) throw new Error(`redis-server on port ${port} did not answer`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+export async function startRedis(): Promise<TestRedis> {
+  if (spawnSync('redis-server', ['--version']).status !== 0)
+    throw new Error('redis-server is missing: install it (Debian: apt-get install redis-server; see .ci/run)');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'livestyle-redis-'));
+  const port = await freePort();
+  let proc: ChildProcess | null = null;
+  const start = async (): Promise<void> => {
+    proc = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        dir,
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'always',
+        '--save',
+        '',
+        '--maxmemory-policy',
+        'noeviction',
+      ],
+      { stdio: 'ignore' },
+    );
+    await waitForPing(port);
+  };
+  const stop = async (): Promise<void> => {
+    const p = proc;
+    proc = null;
+    if (!p || p.exitCode !== null) return;
+    const exited = new Promise((resolve) => p.once('exit', resolve));
+    p.kill('SIGTERM');
+    await exited;
+  };
+  await start();
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    async restart() {
+      await stop();
+      await start();
+    },
+    async stop() {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface CliProcess {
+  readonly child: ChildProcess;
+  /** Everything printed so far (stdout and stderr). */
+  output(): string;
+  /** Resolves with the exit code (null: killed by a signal). */
+  readonly exit: Promise<number | null>;
+  /** Resolves when the process prints a line matching `re`. */
+  waitFor(re: RegExp, timeoutMs?: number): Promise<string>;
+}
+
+export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): CliProcess {
+  const child = spawn('node', [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const listeners = new Set<() => void>();
+  const onData = (d: Buffer): void => {
+    out += d.toString();
+    for (const l of listeners) l();
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    child,
+    output: () => out,
+    exit,
+    waitFor(re, timeoutMs = 60000) {
+      return new Promise((resolve, reject) => {
+        const check = (): void => {
+          const m = re.exec(out);
+          if (m) {
+            cleanup();
+            resolve(m[0]);
+          }
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`timed out waiting for ${re} in:\n${out}`));
+        }, timeoutMs);
+        const cleanup = (): void => {
+          clearTimeout(timer);
+          listeners.delete(check);
+        };
+        void exit.then((code) => {
+          if (!re.test(out)) {
+            cleanup();
+            reject(new Error(`exited (${code}) before printing ${re}:\n${out}`));
+          }
+        });
+        listeners.add(check);
+        check();
+      });
+    },
+  };
+}
+
+/** Sends SIGKILL (if still running) and waits for the exit. */
+export async function kill(p: CliProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill(signal);
+  await p.exit;
+}
