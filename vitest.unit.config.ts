@@ -18,6 +18,7 @@ export default defineConfig({
       'test/network-cost.test.ts',
       'test/public-api.test.ts',
       'test/read-ahead.test.ts',
+      'test/service-plan.test.ts',
       'test/ssim.test.ts',
     ],
   },

@@ -441,6 +441,11 @@ export function buildProgram(): Command {
         .argParser(wrap((v) => parseIntInRange(v, 0, 1000)))
         .default(DEFAULT_CHUNKING.warmupFrames),
     )
+    .addOption(
+      new Option('--fade-frames <n>', "frames over which each chunk's start is cross-faded with the previous chunk's continuation")
+        .argParser(wrap((v) => parseIntInRange(v, 0, 1000)))
+        .default(DEFAULT_CHUNKING.fadeFrames),
+    )
     .addOption(keepOption())
     .action(async (flags: ServeFlags) => serveCommand(flags));
 

@@ -46,6 +46,7 @@ export interface ServeFlags {
   maxSide: number;
   chunkFrames: number;
   warmupFrames: number;
+  fadeFrames: number;
   keepHours: number;
 }
 
@@ -58,7 +59,7 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
     durationS: flags.maxDuration,
     sidePx: flags.maxSide,
   };
-  const chunking: ChunkingSettings = { ...DEFAULT_CHUNKING, chunkFrames: flags.chunkFrames, warmupFrames: flags.warmupFrames };
+  const chunking: ChunkingSettings = { ...DEFAULT_CHUNKING, chunkFrames: flags.chunkFrames, warmupFrames: flags.warmupFrames, fadeFrames: flags.fadeFrames };
   const server = await startServer({
     port: flags.port,
     host: flags.host,

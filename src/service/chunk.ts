@@ -17,21 +17,28 @@ export interface ChunkRun {
   /** Output short side, px (0 = the clip's size). */
   readonly sizePx: number;
   readonly chunk: ChunkPlan;
-  /** Receives each written frame (global index, 0-based); the frame is disposed after it settles. */
-  readonly onFrame: (index: number, frame: tf.Tensor3D) => Promise<void>;
+  /**
+   * Receives each frame to keep (global index, 0-based): `own` for the chunk's frames outside its
+   * fade-in, `fadeIn` for its first `fadeInFrames`, `leadOut` for the frames past its end that the
+   * next chunk fades in over. The frame is disposed after the promise settles.
+   */
+  readonly onFrame: (index: number, frame: tf.Tensor3D, role: FrameRole) => Promise<void>;
   /** Asked before every frame; true stops the chunk with `StoppedError`. */
   readonly shouldStop?: () => Promise<boolean>;
 }
+
+export type FrameRole = 'own' | 'fadeIn' | 'leadOut';
 
 export class ChunkStoppedError extends Error {
   override name = 'ChunkStoppedError';
 }
 
-/** Stylises the chunk with a fresh temporal state; resolves with the frames written. */
+/** Stylises the chunk with a fresh temporal state; resolves with the frames kept (own, fade-in and lead-out). */
 export async function stylizeChunk(run: ChunkRun): Promise<number> {
   const { chunk, stylizer } = run;
   const first = chunk.start - chunk.warmupFrames;
-  const source = await openFrameSource(run.clip, run.sizePx, run.fps, { start: first, end: chunk.end });
+  const last = chunk.end + chunk.leadOutFrames;
+  const source = await openFrameSource(run.clip, run.sizePx, run.fps, { start: first, end: last });
   stylizer.reset();
   let written = 0;
   let index = first;
@@ -42,7 +49,8 @@ export async function stylizeChunk(run: ChunkRun): Promise<number> {
       const frame = await stylizer.stylizeVideoFrame(pixels, (index * 1000) / run.fps);
       try {
         if (index >= chunk.start) {
-          await run.onFrame(index, frame);
+          const role: FrameRole = index >= chunk.end ? 'leadOut' : index < chunk.start + chunk.fadeInFrames ? 'fadeIn' : 'own';
+          await run.onFrame(index, frame, role);
           written++;
         }
       } finally {
@@ -55,6 +63,6 @@ export async function stylizeChunk(run: ChunkRun): Promise<number> {
   } finally {
     source.close();
   }
-  if (written !== chunk.end - chunk.start) throw new Error(`chunk ${chunk.index}: wrote ${written} of ${chunk.end - chunk.start} frames`);
+  if (written !== last - chunk.start) throw new Error(`chunk ${chunk.index}: wrote ${written} of ${last - chunk.start} frames`);
   return written;
 }

@@ -6,13 +6,25 @@ import { spawn } from 'node:child_process';
 import { findFfmpeg, VideoIoError } from '../io/video.js';
 import type { ChunkingSettings } from './config.js';
 
-/** One chunk: frames `start`..`end - 1` are written; `warmupFrames` before `start` are run, not written. */
+/**
+ * One chunk: frames `start`..`end - 1` are its own; `warmupFrames` before `start` are run, not
+ * written. Its first `fadeInFrames` frames are cross-faded with the previous chunk's
+ * `leadOutFrames` (the previous chunk runs on past its end for them): a temporal smoother's state
+ * converges slowly (about 0.95 per frame on still footage), so a chunk started cold a few frames
+ * early still differs from a single run at its first frame; the fade spreads that difference over
+ * many frames instead of a visible jump.
+ */
 export interface ChunkPlan {
   readonly index: number;
   readonly start: number;
   readonly end: number;
   readonly warmupFrames: number;
+  readonly fadeInFrames: number;
+  readonly leadOutFrames: number;
 }
+
+/** Weight of the incoming chunk at the `j`-th (0-based) of `frames` cross-faded frames. */
+export const fadeWeight = (j: number, frames: number): number => (j + 1) / (frames + 1);
 
 /**
  * Chunks covering frames 0..frameCount-1. `cuts` are frame indices that start a new scene. A boundary
@@ -41,11 +53,16 @@ export function planChunks(frameCount: number, cuts: readonly number[], settings
     starts.push(next);
     start = next;
   }
+  const ends = starts.map((_, i) => starts[i + 1] ?? frameCount);
+  // No fade into the first chunk or one that starts a scene (the smoother restarts there anyway).
+  const fadeIn = starts.map((s, i) => (s === 0 || cutSet.has(s) ? 0 : Math.min(settings.fadeFrames, ends[i]! - s)));
   return starts.map((s, index) => ({
     index,
     start: s,
-    end: starts[index + 1] ?? frameCount,
+    end: ends[index]!,
     warmupFrames: s === 0 || cutSet.has(s) ? 0 : Math.min(settings.warmupFrames, s),
+    fadeInFrames: fadeIn[index]!,
+    leadOutFrames: fadeIn[index + 1] ?? 0,
   }));
 }
 

@@ -19,6 +19,7 @@ import { Stylizer, readImageFile, toRgbBytes, type BackendName, type StylizerOpt
 import { getDefaultEnvironment } from '../pipeline/stylizer.js';
 import { encodeFrameFolder, videoFrameName } from '../io/video.js';
 import { ChunkStoppedError, stylizeChunk } from './chunk.js';
+import { crossFade, fadeInName, leadOutName, type Fade } from './stitch.js';
 import { temporaryNameFor } from '../io/atomic-file.js';
 import { QUEUE_NAME, DEFAULT_JOB_OPTIONS, type JobOptions } from './config.js';
 import { JobStore } from './jobs.js';
@@ -51,6 +52,7 @@ export interface PlanJobData {
 export interface StitchJobData {
   readonly jobId: string;
   readonly framesTotal: number;
+  readonly fades: readonly Fade[];
 }
 
 /** Retry policy of every job: 3 attempts, exponential back-off from 2 s. */
@@ -183,7 +185,11 @@ export async function startWorker(settings: WorkerSettings): Promise<RunningWork
     await flows.add({
       name: 'stitch',
       queueName: QUEUE_NAME,
-      data: { jobId, framesTotal: scan.frameCount } satisfies StitchJobData,
+      data: {
+        jobId,
+        framesTotal: scan.frameCount,
+        fades: chunks.filter((c) => c.fadeInFrames > 0).map((c) => ({ start: c.start, frames: c.fadeInFrames })),
+      } satisfies StitchJobData,
       opts: { jobId: `stitch-${jobId}`, ...retry, removeOnComplete: true, removeOnFail: { age: settings.keepSeconds } },
       children: chunks.map((c) => ({
         name: 'chunk',
@@ -227,10 +233,12 @@ export async function startWorker(settings: WorkerSettings): Promise<RunningWork
         sizePx: o.size,
         chunk: c,
         shouldStop: () => store.isCancelled(c.jobId),
-        onFrame: async (index, frame) => {
-          await writeFramePng(path.join(storage.framesDir(c.jobId), videoFrameName(index)), frame);
-          done++;
+        onFrame: async (index, frame, role) => {
+          const name = role === 'own' ? videoFrameName(index) : role === 'fadeIn' ? fadeInName(index) : leadOutName(index);
+          await writeFramePng(path.join(storage.framesDir(c.jobId), name), frame);
           frames++;
+          if (role === 'leadOut') return;
+          done++;
           await store.setChunkFrames(c.jobId, c.index, done);
           await job.updateProgress({ jobId: c.jobId, chunk: c.index, frames: done });
         },
@@ -244,7 +252,7 @@ export async function startWorker(settings: WorkerSettings): Promise<RunningWork
   };
 
   const stitch = async (job: Job<StitchJobData>): Promise<void> => {
-    const { jobId, framesTotal } = job.data;
+    const { jobId, framesTotal, fades } = job.data;
     if (await store.isCancelled(jobId)) throw new CancelledError('cancelled');
     const dir = storage.jobDir(jobId);
     const spec = await readJobSpec(dir);
@@ -254,6 +262,7 @@ export async function startWorker(settings: WorkerSettings): Promise<RunningWork
       void store.isCancelled(jobId).then((c) => c && controller.abort());
     }, 500);
     try {
+      await crossFade(storage.framesDir(jobId), fades);
       await encodeFrameFolder(storage.framesDir(jobId), framesTotal, spec.fps, out, path.join(dir, spec.clip), controller.signal);
     } finally {
       clearInterval(watch);
