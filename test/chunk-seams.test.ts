@@ -17,6 +17,7 @@ import { pairWarpingError } from '../src/metrics/warping-error.js';
 import { stylizeChunk } from '../src/service/chunk.js';
 import { fadeWeight, planChunks, scanScenes, type ChunkPlan } from '../src/service/plan.js';
 import { DEFAULT_CHUNKING } from '../src/service/config.js';
+import { seekTime } from '../src/service/worker.js';
 import { SHARED } from './helpers.js';
 
 const VIDEO = path.join(SHARED, 'data', 'video');
@@ -151,7 +152,8 @@ describe('scene cuts', () => {
       );
       expect(r.status, r.stderr).toBe(0);
       const scan = await scanScenes(joined, DEFAULT_CHUNKING.sceneThreshold);
-      expect(scan).toEqual({ frameCount: 45, cuts: [20] });
+      expect([scan.frameCount, scan.cuts, scan.ptsS.length]).toEqual([45, [20], 45]);
+      expect(scan.ptsS[1]).toBeCloseTo(1 / 24, 5);
       const chunks = planChunks(scan.frameCount, scan.cuts, { ...DEFAULT_CHUNKING, chunkFrames: 18 });
       expect(chunks.map((c) => [c.start, c.end, c.warmupFrames, c.fadeInFrames])).toEqual([
         [0, 20, 0, 0],
@@ -160,5 +162,30 @@ describe('scene cuts', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('frame ranges', () => {
+  it.each([
+    [CLIPS[0]!, 100],
+    [CLIPS[1]!, 151],
+  ])('%s, frame %i: frames from a seek (at the scanned timestamps) equal the same frames decoded from the start', async (clip, start) => {
+    const scan = await scanScenes(clip, DEFAULT_CHUNKING.sceneThreshold);
+    const seekS = seekTime(scan.ptsS, start);
+    expect(seekS).toBeGreaterThan(0);
+    const read = async (range: { start: number; end: number; seekS?: number }): Promise<Uint8Array[]> => {
+      const source = await openFrameSource(clip, 64, 25, range);
+      const frames: Uint8Array[] = [];
+      for await (const f of source.frames()) frames.push(new Uint8Array(f.data as Uint8Array));
+      return frames;
+    };
+    const fromStart = await read({ start, end: start + 4 });
+    const fromSeek = await read({ start, end: start + 4, seekS: seekS! });
+    expect(fromSeek).toHaveLength(4);
+    for (const [i, f] of fromSeek.entries())
+      expect(Buffer.compare(Buffer.from(f), Buffer.from(fromStart[i]!)), `frame ${start + i}`).toBe(0);
+    // One frame earlier differs: the seek is not off by one.
+    const before = await read({ start: start - 1, end: start });
+    expect(Buffer.compare(Buffer.from(before[0]!), Buffer.from(fromSeek[0]!))).not.toBe(0);
   });
 });

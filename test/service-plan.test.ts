@@ -1,5 +1,9 @@
-/** The job service's pure parts: chunk planning and the validation of a job's options. */
+/** The job service's parts that need no Redis or ffmpeg: chunk planning, job options, storage sweeping. */
 import { describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { LocalStorage } from '../src/service/storage.js';
 import { fadeWeight, planChunks } from '../src/service/plan.js';
 import { DEFAULT_CHUNKING, DEFAULT_JOB_OPTIONS, JobOptionsError, parseJobOptions, parseWeights } from '../src/service/config.js';
 
@@ -105,5 +109,29 @@ describe('job options', () => {
     expect(() => parseWeights('1,-1', 2)).toThrow(/comma-separated numbers >= 0/);
     expect(() => parseWeights('NaN', 1)).toThrow(/comma-separated numbers/);
     expect(() => parseWeights('0,0', 2)).toThrow(/all 0/);
+  });
+});
+
+describe('LocalStorage.sweep', () => {
+  it('removes old folders of jobs that no longer exist and old uploads; keeps live and recent ones', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'livestyle-sweep-'));
+    try {
+      const storage = new LocalStorage(root);
+      await storage.init();
+      const ids = ['AAAAAAAAAAAAAAAAAAAAAA', 'BBBBBBBBBBBBBBBBBBBBBB', 'CCCCCCCCCCCCCCCCCCCCCC'];
+      for (const id of ids) mkdirSync(path.join(storage.jobDir(id), 'frames'), { recursive: true });
+      const oldUpload = await storage.createUploadDir();
+      const newUpload = await storage.createUploadDir();
+      const hourAgo = new Date(Date.now() - 3600_000);
+      for (const p of [storage.jobDir(ids[0]!), storage.jobDir(ids[1]!), oldUpload]) utimesSync(p, hourAgo, hourAgo);
+      // ids[0]: expired and old; ids[1]: old but its record exists; ids[2]: expired but recent.
+      const removed = await storage.sweep(async (id) => Promise.resolve(id === ids[1]), 15 * 60_000);
+      expect(removed.sort()).toEqual([`jobs/${ids[0]}`, `uploads/${path.basename(oldUpload)}`]);
+      expect(readdirSync(path.join(root, 'jobs')).sort()).toEqual([ids[1], ids[2]]);
+      expect(readdirSync(path.join(root, 'uploads'))).toEqual([path.basename(newUpload)]);
+      expect(() => storage.jobDir('../../etc')).toThrow(/invalid job id/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

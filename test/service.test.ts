@@ -173,6 +173,8 @@ describe('livestyle serve: uploads', () => {
   it('refuses bad uploads with one clear 4xx message and leaves no files', async () => {
     const text = path.join(tmp, 'notes.mp4');
     writeFileSync(text, 'this is not a video\n'.repeat(50));
+    const svg = path.join(tmp, 'style.svg');
+    writeFileSync(svg, '<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64" fill="red"/></svg>');
     const noVideo = path.join(tmp, 'sound.mp4');
     ffmpeg(['-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', '-c:a', 'aac', noVideo]);
     const cases: Array<[Upload, number, RegExp]> = [
@@ -180,6 +182,11 @@ describe('livestyle serve: uploads', () => {
       [{ clip: { file: clip12, name: 'clip.txt' }, styles: [{ file: STYLE }] }, 415, /not a video file/],
       [{ clip: { file: noVideo }, styles: [{ file: STYLE }] }, 415, /no video stream/],
       [{ clip: { file: clip12 }, styles: [{ file: text, name: 'style.jpg' }] }, 415, /style "style.jpg" is not an image/],
+      [
+        { clip: { file: clip12 }, styles: [{ file: svg, name: 'style.svg' }] },
+        415,
+        /style "style.svg" is not an image \(JPEG, PNG or WebP\)/,
+      ],
       [{ clip: { file: clip12 }, styles: [{ file: STYLE }], options: '{"sise":64}' }, 400, /unknown option "sise"/],
       [{ clip: { file: clip12 }, styles: [{ file: STYLE }], options: '{"alpha":2}' }, 400, /options.alpha must be a number in \[0, 1\]/],
       [{ clip: { file: clip12 }, styles: [{ file: STYLE }], options: 'not json' }, 400, /options is not valid JSON/],
@@ -224,19 +231,39 @@ describe('livestyle serve: uploads', () => {
       const small = makeClip('small72.mp4', 72, 64); // 3 s at 24 fps, 64 px wide
       const empty = path.join(tmp, 'empty.mp4');
       ffmpeg(['-f', 'lavfi', '-i', 'color=c=red:s=64x64:d=1', '-frames:v', '0', '-c:v', 'libx264', empty]);
-      const cases: Array<[string, number, RegExp]> = [
-        [big, 413, /larger than the limit of 1048576 bytes/],
-        [clip12, 422, /clip is 96x54; the limit is 80 px/],
-        [small, 422, /clip is 3\.0 s long; the limit is 2 s/],
-        [empty, 415, /clip is not a readable video|no video frames/],
+      const fast = path.join(tmp, 'fast.mp4');
+      ffmpeg(['-f', 'lavfi', '-i', 'testsrc=size=32x32:rate=300', '-frames:v', '10', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', fast]);
+      const short = makeClip('short24.mp4', 24, 64); // 1 s, 64x36
+      const cases: Array<[string, string | undefined, number, RegExp]> = [
+        [big, undefined, 413, /larger than the limit of 1048576 bytes/],
+        [clip12, undefined, 422, /clip is 96x54; the limit is 80 px on the longer side/],
+        [small, undefined, 422, /clip is 3\.0 s long; the limit is 2 s/],
+        [fast, undefined, 422, /clip is 300\.0 frames\/s; the limit is 240/],
+        // A small clip scaled up is as much work as a large one.
+        [short, '{"size":48}', 422, /options.size 48 makes the output 85 px on its longer side; the limit is 80 px/],
+        // ffmpeg writes no video stream for a clip of zero frames.
+        [empty, undefined, 415, /clip is not a readable video \(no video stream\)/],
       ];
-      for (const [file, code, message] of cases) {
-        const r = await post({ clip: { file }, styles: [{ file: STYLE }] }, at);
+      for (const [file, options, code, message] of cases) {
+        const r = await post({ clip: { file }, styles: [{ file: STYLE }], ...(options ? { options } : {}) }, at);
         expect([r.status, r.body.error], file).toEqual([code, expect.stringMatching(message)]);
       }
       expect(leftovers()).toEqual([]);
     } finally {
       await kill(strict, 'SIGTERM');
+    }
+  });
+
+  it('serve and worker say how to start Redis when none answers, and exit 1', async () => {
+    const port = await freePort(); // nothing listens there
+    for (const command of ['serve', 'worker']) {
+      const p = spawnCli(
+        [command, '--redis', `redis://127.0.0.1:${port}`, '--storage', storage, '--port', '0'].slice(0, command === 'serve' ? 7 : 5),
+      );
+      expect(await p.exit).toBe(1);
+      expect(p.output()).toMatch(
+        new RegExp(`livestyle: error: no Redis answers at redis://127\\.0\\.0\\.1:${port} .*Start one: \`redis-server --appendonly yes\``),
+      );
     }
   });
 
@@ -258,8 +285,10 @@ describe('livestyle serve: uploads', () => {
     }
     const del = await fetch(`${base}/jobs/${a.id}?token=${b.token}`, { method: 'DELETE' });
     expect(del.status).toBe(404);
-    // The status needs no worker: both are queued.
+    // The status needs no worker: both are queued. The token may come as a bearer token.
     expect((await status(a.id, a.token)).state).toBe('queued');
+    const bearer = await fetch(`${base}/jobs/${a.id}`, { headers: { authorization: `Bearer ${a.token}` } });
+    expect([bearer.status, ((await bearer.json()) as Status).state]).toEqual([200, 'queued']);
     for (const j of [a, b]) expect((await fetch(`${base}/jobs/${j.id}?token=${j.token}`, { method: 'DELETE' })).status).toBe(200);
     expect(leftovers()).toEqual([]);
   });
@@ -353,6 +382,13 @@ describe('livestyle worker: jobs', () => {
     const del = await fetch(`${base}/jobs/${job.id}?token=${job.token}`, { method: 'DELETE' });
     expect([del.status, await del.json()]).toEqual([200, { state: 'cancelled', removed: true }]);
     expect(existsSync(jobDir(job.id))).toBe(false);
+    const queue = new Queue('livestyle', { connection: new Redis(redis.url, { maxRetriesPerRequest: null }) });
+    const ofJob = async (states: Parameters<Queue['getJobs']>[0]): Promise<string[]> =>
+      (await queue.getJobs(states)).filter((j) => (j.data as { jobId?: string }).jobId === job.id).map((j) => String(j.id));
+    // At once: nothing of it waits in the queue (the running chunk stops at its next frame).
+    expect(await ofJob(['waiting', 'delayed', 'prioritized'])).toEqual([]);
+    // The stitch waits for the locked chunk, which fails as cancelled at its next frame.
+    expect((await ofJob(['waiting-children'])).filter((j) => j !== `stitch-${job.id}`)).toEqual([]);
     await new Promise((r) => setTimeout(r, 3000));
     const a = await status(job.id, job.token);
     await new Promise((r) => setTimeout(r, 1500));
@@ -360,10 +396,8 @@ describe('livestyle worker: jobs', () => {
     expect(a.state).toBe('cancelled');
     expect(b.framesDone).toBe(a.framesDone);
     expect(a.framesDone).toBeLessThan(60);
-    const queue = new Queue('livestyle', { connection: new Redis(redis.url, { maxRetriesPerRequest: null }) });
     try {
-      const left = await queue.getJobs(['active', 'waiting', 'delayed', 'waiting-children', 'prioritized']);
-      expect(left.filter((j) => (j.data as { jobId?: string }).jobId === job.id)).toEqual([]);
+      expect(await ofJob(['active', 'waiting', 'delayed', 'waiting-children', 'prioritized'])).toEqual([]);
     } finally {
       await queue.close();
       await (await queue.client).quit();

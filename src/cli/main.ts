@@ -411,7 +411,15 @@ export function buildProgram(): Command {
       process.env.LIVESTYLE_STORAGE ?? path.resolve('livestyle-jobs'),
     );
   const keepOption = (): Option =>
-    new Option('--keep-hours <h>', 'how long finished jobs (records, outputs) are kept').argParser(wrap(parseNonNegativeNumber)).default(24);
+    new Option('--keep-hours <h>', 'how long finished jobs (records, outputs) are kept (at least 0.1)')
+      .argParser(
+        wrap((v) => {
+          const h = parseNonNegativeNumber(v);
+          if (h < 0.1) throw new Error(`"${v}" is under 0.1 hours: a finished job's output must stay long enough to be fetched`);
+          return h;
+        }),
+      )
+      .default(24);
   program
     .command('serve')
     .description('HTTP job service for clips: POST /jobs, GET /jobs/:id, /events, /output, DELETE; a page at /')
@@ -426,10 +434,14 @@ export function buildProgram(): Command {
         .default(DEFAULT_LIMITS.clipBytes / 1024 / 1024),
     )
     .addOption(
-      new Option('--max-duration <s>', 'longest clip, seconds').argParser(wrap((v) => parseIntInRange(v, 1, 24 * 3600))).default(DEFAULT_LIMITS.durationS),
+      new Option('--max-duration <s>', 'longest clip, seconds')
+        .argParser(wrap((v) => parseIntInRange(v, 1, 24 * 3600)))
+        .default(DEFAULT_LIMITS.durationS),
     )
     .addOption(
-      new Option('--max-side <px>', 'largest clip side, px').argParser(wrap((v) => parseIntInRange(v, 32, 16384))).default(DEFAULT_LIMITS.sidePx),
+      new Option('--max-side <px>', 'largest clip side, px')
+        .argParser(wrap((v) => parseIntInRange(v, 32, 16384)))
+        .default(DEFAULT_LIMITS.sidePx),
     )
     .addOption(
       new Option('--chunk-frames <n>', 'frames per chunk (a job for any worker)')
@@ -461,9 +473,17 @@ export function buildProgram(): Command {
         .default('auto'),
     )
     .addOption(
-      new Option('--stall-ms <ms>', "a chunk whose worker stops answering for this long goes to another worker (longer than two frames' time)")
+      new Option(
+        '--stall-ms <ms>',
+        "a chunk whose worker stops answering for this long goes to another worker (longer than two frames' time)",
+      )
         .argParser(wrap((v) => parseIntInRange(v, 1000, 3600_000)))
         .default(60000),
+    )
+    .addOption(
+      new Option('--max-jobs-per-minute <n>', 'rate limit: jobs started per minute across all workers of the queue (0 = none)')
+        .argParser(wrap((v) => parseIntInRange(v, 0, 1_000_000)))
+        .default(0),
     )
     .addOption(keepOption())
     .option('-q, --quiet', 'no log lines', false)

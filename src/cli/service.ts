@@ -59,7 +59,12 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
     durationS: flags.maxDuration,
     sidePx: flags.maxSide,
   };
-  const chunking: ChunkingSettings = { ...DEFAULT_CHUNKING, chunkFrames: flags.chunkFrames, warmupFrames: flags.warmupFrames, fadeFrames: flags.fadeFrames };
+  const chunking: ChunkingSettings = {
+    ...DEFAULT_CHUNKING,
+    chunkFrames: flags.chunkFrames,
+    warmupFrames: flags.warmupFrames,
+    fadeFrames: flags.fadeFrames,
+  };
   const server = await startServer({
     port: flags.port,
     host: flags.host,
@@ -85,6 +90,7 @@ export interface WorkerFlags {
   concurrency: number;
   backend: 'auto' | 'webgpu' | 'wasm';
   stallMs: number;
+  maxJobsPerMinute: number;
   keepHours: number;
   quiet: boolean;
 }
@@ -102,6 +108,7 @@ export async function workerCommand(flags: WorkerFlags): Promise<void> {
     concurrency: flags.concurrency,
     backend: flags.backend,
     stallMs: flags.stallMs,
+    maxJobsPerMinute: flags.maxJobsPerMinute,
     keepSeconds: Math.round(flags.keepHours * 3600),
     log,
   });

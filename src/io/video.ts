@@ -3,7 +3,7 @@
  * a folder of PNG frames or a video file encoded by ffmpeg, out. Video files are written to a
  * temporary name and renamed when complete, so an output path never holds a half-written file.
  */
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -58,6 +58,12 @@ export function isVideoFile(p: string): boolean {
 export interface FrameRange {
   readonly start: number;
   readonly end: number;
+  /**
+   * Video files: a time (s) between the presentation times of frames `start - 1` and `start`.
+   * Decoding then starts there (ffmpeg's accurate input seek: from the key frame before, frames
+   * before the time dropped) instead of at frame 0, so a late range costs no more than an early one.
+   */
+  readonly seekS?: number;
 }
 
 /**
@@ -112,7 +118,8 @@ async function openFolder(dir: string, shortSidePx: number, fps: number, range?:
     if (other !== undefined) throw new VideoIoError(`${dir}: ${other} and ${frames[i]} would both be written as ${n}; rename one`);
     firstWith.set(n, frames[i]!);
   }
-  if (range && range.end > frames.length) throw new VideoIoError(`${dir}: holds ${frames.length} frames, fewer than the range's end ${range.end}`);
+  if (range && range.end > frames.length)
+    throw new VideoIoError(`${dir}: holds ${frames.length} frames, fewer than the range's end ${range.end}`);
   const chosen = range ? frames.slice(range.start, range.end) : frames;
   return {
     count: chosen.length,
@@ -134,23 +141,58 @@ export interface ProbeInfo {
   exactCount: boolean;
 }
 
+const PROBE_ARGS = [
+  '-v',
+  'error',
+  '-select_streams',
+  'v:0',
+  '-show_entries',
+  'stream=width,height,avg_frame_rate,r_frame_rate,nb_frames,duration:format=duration',
+  '-of',
+  'json',
+];
+
 export function probeVideo(file: string): ProbeInfo {
-  const ffprobe = findFfmpeg('ffprobe');
-  const r = spawnSync(
-    ffprobe,
-    [
-      '-v',
-      'error',
-      '-select_streams',
-      'v:0',
-      '-show_entries',
-      'stream=width,height,avg_frame_rate,r_frame_rate,nb_frames,duration:format=duration',
-      '-of',
-      'json',
-      file,
-    ],
-    { encoding: 'utf8' },
-  );
+  const r = spawnSync(findFfmpeg('ffprobe'), [...PROBE_ARGS, file], { encoding: 'utf8' });
+  return parseProbe(file, r);
+}
+
+/** {@link probeVideo} without blocking the event loop (a server), given up after `timeoutMs`. */
+export async function probeVideoAsync(file: string, timeoutMs: number): Promise<ProbeInfo> {
+  return parseProbe(file, await runTool(findFfmpeg('ffprobe'), [...PROBE_ARGS, file], timeoutMs));
+}
+
+/** {@link countPackets} without blocking the event loop, given up after `timeoutMs`. */
+export async function countPacketsAsync(file: string, timeoutMs: number): Promise<number | null> {
+  return parsePacketCount(await runTool(findFfmpeg('ffprobe'), [...COUNT_PACKETS_ARGS, file], timeoutMs));
+}
+
+interface ToolResult {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function runTool(exe: string, args: string[], timeoutMs: number): Promise<ToolResult> {
+  return new Promise((resolve) => {
+    execFile(
+      exe,
+      args,
+      { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, killSignal: 'SIGKILL' },
+      (err, stdout, stderr) => {
+        const e = err as (Error & { code?: unknown; killed?: boolean }) | null;
+        const timedOut = e?.killed === true;
+        resolve({
+          status: e ? (typeof e.code === 'number' ? e.code : 1) : 0,
+          stdout,
+          stderr: timedOut ? `ffprobe gave no answer within ${timeoutMs / 1000} s` : stderr,
+        });
+      },
+    );
+  });
+}
+
+function parseProbe(file: string, r: ToolResult): ProbeInfo {
   if (r.status !== 0) throw new VideoIoError(`${file}: unreadable video (${(r.stderr || 'ffprobe failed').trim().split('\n')[0]})`);
   let stream: Record<string, unknown> | undefined;
   let format: Record<string, unknown> | undefined;
@@ -223,9 +265,11 @@ function openVideoFile(file: string, shortSidePx: number, range?: FrameRange): F
   const count = range ? range.end - range.start : info.count;
   const names: string[] = [];
   for (let i = 0; i < count; i++) names.push(videoFrameName(first + i));
-  // A range is decoded from the start and selected by frame number: exact, where seeking by time
-  // lands on key frames.
-  const select = range ? `select=between(n\\,${range.start}\\,${range.end - 1}),` : '';
+  // A range is selected by frame number, decoded from the start (exact wherever the timestamps are
+  // odd), or from a seek time given by a scan of the timestamps (the first frame decoded is then
+  // the range's first).
+  const seek = range?.seekS !== undefined ? ['-ss', range.seekS.toFixed(6)] : [];
+  const select = range && seek.length === 0 ? `select=between(n\\,${range.start}\\,${range.end - 1}),` : '';
   return {
     count,
     names,
@@ -234,6 +278,7 @@ function openVideoFile(file: string, shortSidePx: number, range?: FrameRange): F
       const { proc, exited, stderr } = spawnFfmpeg(ffmpeg, [
         '-v',
         'error',
+        ...seek,
         '-i',
         file,
         '-an',
@@ -275,7 +320,8 @@ function openVideoFile(file: string, shortSidePx: number, range?: FrameRange): F
           : `decoding failed (${firstLine(stderr()) || describeExit(exit)})`;
         throw new VideoIoError(`${file}: ${why} after frame ${produced}`);
       }
-      if (produced === 0) throw new VideoIoError(`${file}: no frames could be decoded${range ? ` in frames ${range.start}..${range.end - 1}` : ''}`);
+      if (produced === 0)
+        throw new VideoIoError(`${file}: no frames could be decoded${range ? ` in frames ${range.start}..${range.end - 1}` : ''}`);
       if (range) throw new VideoIoError(`${file}: the clip ended at frame ${range.start + produced}, before the range's end ${range.end}`);
       if (pending.length > 0 || (info.exactCount && produced < info.count) || produced < info.count * TRUNCATION_SHARE) {
         const errors = firstLine(stderr());
@@ -409,7 +455,8 @@ export async function encodeFrameFolder(
     if (signal?.aborted) throw new VideoIoError(`${out}: encoding cancelled`);
     if (exit.code !== 0) throw new VideoIoError(`${out}: encoding failed (${firstLine(e.stderr()) || describeExit(exit)})`);
     const held = countPackets(tmp);
-    if (held !== frameCount) throw new VideoIoError(`${out}: output incomplete: the encoded file holds ${held ?? 'no readable'} of ${frameCount} frames`);
+    if (held !== frameCount)
+      throw new VideoIoError(`${out}: output incomplete: the encoded file holds ${held ?? 'no readable'} of ${frameCount} frames`);
     await rename(tmp, out);
   } catch (err) {
     await rm(tmp, { force: true });
@@ -531,12 +578,23 @@ function videoSink(out: string, fps: number, ffmpeg: string): FrameSink {
 }
 
 /** Video packets (frames) in `file`'s first video stream, or null when ffprobe cannot read it. */
+const COUNT_PACKETS_ARGS = [
+  '-v',
+  'error',
+  '-select_streams',
+  'v:0',
+  '-count_packets',
+  '-show_entries',
+  'stream=nb_read_packets',
+  '-of',
+  'csv=p=0',
+];
+
 export function countPackets(file: string): number | null {
-  const r = spawnSync(
-    findFfmpeg('ffprobe'),
-    ['-v', 'error', '-select_streams', 'v:0', '-count_packets', '-show_entries', 'stream=nb_read_packets', '-of', 'csv=p=0', file],
-    { encoding: 'utf8' },
-  );
+  return parsePacketCount(spawnSync(findFfmpeg('ffprobe'), [...COUNT_PACKETS_ARGS, file], { encoding: 'utf8' }));
+}
+
+function parsePacketCount(r: ToolResult): number | null {
   const n = Number(r.stdout.trim());
   return r.status === 0 && Number.isInteger(n) && r.stdout.trim() !== '' ? n : null;
 }

@@ -23,6 +23,8 @@ export interface ChunkRun {
    * next chunk fades in over. The frame is disposed after the promise settles.
    */
   readonly onFrame: (index: number, frame: tf.Tensor3D, role: FrameRole) => Promise<void>;
+  /** Decode from this time (s) instead of the clip's start: see `FrameRange.seekS`. */
+  readonly seekS?: number;
   /** Asked before every frame; true stops the chunk with `StoppedError`. */
   readonly shouldStop?: () => Promise<boolean>;
 }
@@ -38,7 +40,11 @@ export async function stylizeChunk(run: ChunkRun): Promise<number> {
   const { chunk, stylizer } = run;
   const first = chunk.start - chunk.warmupFrames;
   const last = chunk.end + chunk.leadOutFrames;
-  const source = await openFrameSource(run.clip, run.sizePx, run.fps, { start: first, end: last });
+  const source = await openFrameSource(run.clip, run.sizePx, run.fps, {
+    start: first,
+    end: last,
+    ...(run.seekS !== undefined ? { seekS: run.seekS } : {}),
+  });
   stylizer.reset();
   let written = 0;
   let index = first;

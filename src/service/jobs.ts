@@ -68,9 +68,15 @@ export class JobStore {
     return (await this.redis.hget(this.key(id), 'state')) as JobState | null;
   }
 
-  async isCancelled(id: string): Promise<boolean> {
+  /** True when the job's work should stop: cancelled, failed, or its record gone. */
+  async isStopped(id: string): Promise<boolean> {
     const s = await this.state(id);
-    return s === null || s === 'cancelled';
+    return s === null || s === 'cancelled' || s === 'failed';
+  }
+
+  /** True once a plan has split the job into chunks (its flow is in the queue or done). */
+  async isPlanned(id: string): Promise<boolean> {
+    return (await this.redis.hget(this.key(id), 'chunks')) !== null;
   }
 
   /** Sets the state (and fields) unless the job already ended; true if it changed. */
@@ -79,9 +85,14 @@ export class JobStore {
     return (await this.redis.eval(SET_STATE, 1, this.key(id), ...args)) === 1;
   }
 
-  async markRunning(id: string, framesTotal: number, chunks: number): Promise<void> {
+  async markRunning(id: string, framesTotal: number): Promise<void> {
     const startedAtMs = (await this.redis.hget(this.key(id), 'startedAtMs')) ?? String(Date.now());
-    await this.transition(id, 'running', { framesTotal, chunks, startedAtMs });
+    await this.transition(id, 'running', { framesTotal, startedAtMs });
+  }
+
+  /** Records that the job's chunks are queued (after its flow was added). */
+  async markPlanned(id: string, chunks: number): Promise<void> {
+    await this.redis.hset(this.key(id), 'chunks', chunks);
   }
 
   async setChunkFrames(id: string, index: number, frames: number): Promise<void> {

@@ -70,6 +70,8 @@ export function planChunks(frameCount: number, cuts: readonly number[], settings
 export interface SceneScan {
   readonly frameCount: number;
   readonly cuts: number[];
+  /** Each frame's presentation time, s (for seeking to a chunk's first frame). */
+  readonly ptsS: number[];
 }
 
 /**
@@ -99,11 +101,13 @@ export async function scanScenes(file: string, threshold: number, signal?: Abort
     throw new VideoIoError(`${file}: scene scan failed (${err.trim().split('\n')[0] || `exit ${exit.code ?? exit.signal}`})`);
   let frameCount = 0;
   const cuts: number[] = [];
+  const ptsS: number[] = [];
   let frame = -1;
   for (const line of out.split('\n')) {
-    const f = /^frame:(\d+)/.exec(line);
+    const f = /^frame:(\d+)\s+pts:\S+\s+pts_time:(\S+)/.exec(line);
     if (f) {
       frame = Number(f[1]);
+      ptsS[frame] = Number(f[2]);
       frameCount = Math.max(frameCount, frame + 1);
       continue;
     }
@@ -111,5 +115,5 @@ export async function scanScenes(file: string, threshold: number, signal?: Abort
     if (s && frame > 0 && Number(s[1]) > threshold) cuts.push(frame);
   }
   if (frameCount === 0) throw new VideoIoError(`${file}: no frames could be decoded`);
-  return { frameCount, cuts };
+  return { frameCount, cuts, ptsS };
 }

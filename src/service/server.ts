@@ -15,12 +15,12 @@ import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { EventEmitter } from 'node:events';
 import sharp from 'sharp';
-import { VIDEO_EXTENSIONS, VideoIoError, countPackets, probeVideo } from '../io/video.js';
+import { VIDEO_EXTENSIONS, VideoIoError, countPacketsAsync, probeVideoAsync } from '../io/video.js';
 import { MAX_IMAGE_PIXELS } from '../io/node-image.js';
 import { JobOptionsError, QUEUE_NAME, parseJobOptions, parseWeights, type ChunkingSettings, type UploadLimits } from './config.js';
 import { JobStore, newJobId, newToken, type JobStatus } from './jobs.js';
 import { JOB_SPEC_FILE, type JobSpec } from './spec.js';
-import { JOB_ATTEMPTS, JOB_BACKOFF, type PlanJobData } from './worker.js';
+import { JOB_ATTEMPTS, JOB_BACKOFF, removeJobFlow, type PlanJobData } from './worker.js';
 import type { LocalStorage } from './storage.js';
 import { servicePageHtml, servicePageScript } from './page.js';
 
@@ -53,6 +53,16 @@ class HttpError extends Error {
 }
 
 const STYLE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp'];
+/** Style image formats accepted (sharp's names); SVG, TIFF and the rest are refused. */
+const STYLE_FORMATS = ['jpeg', 'png', 'webp'];
+/** ffprobe gets this long per uploaded clip. */
+const PROBE_TIMEOUT_MS = 30_000;
+/** Highest clip frame rate accepted. */
+const MAX_FPS = 240;
+/** A request (an upload) must complete within this. */
+const REQUEST_TIMEOUT_MS = 30 * 60_000;
+/** A job folder or upload younger than this is never swept (its record may be being written). */
+const SWEEP_MIN_AGE_MS = 2 * REQUEST_TIMEOUT_MS;
 
 /** A status as the API answers it (the output format is internal). */
 function publicStatus(s: JobStatus): Omit<JobStatus, 'format'> {
@@ -160,8 +170,17 @@ export async function startServer(settings: ServerSettings): Promise<RunningServ
     if (typeof jobId === 'string') progress.emit(jobId);
   });
   await storage.init();
+  // Files of jobs whose record has expired (`--keep-hours` after they ended) and uploads abandoned
+  // by a crash are removed hourly.
+  const sweep = (): void =>
+    void storage
+      .sweep(async (id) => (await store.state(id)) !== null, SWEEP_MIN_AGE_MS)
+      .catch((e: Error) => process.stderr.write(`livestyle serve: sweeping old jobs: ${e.message}\n`));
+  sweep();
+  const sweeper = setInterval(sweep, 3600_000);
+  sweeper.unref();
 
-  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, requestTimeout: REQUEST_TIMEOUT_MS });
   await app.register(multipart, {
     // The client's names are checked as sent (busboy would strip `../`), and an oversized clip is
     // truncated and reported rather than thrown mid-stream.
@@ -261,7 +280,7 @@ export async function startServer(settings: ServerSettings): Promise<RunningServ
     const clipFile = path.join(dir, got.clip);
     let info;
     try {
-      info = probeVideo(clipFile);
+      info = await probeVideoAsync(clipFile, PROBE_TIMEOUT_MS);
     } catch (e) {
       if (e instanceof VideoIoError)
         throw new HttpError(
@@ -273,13 +292,23 @@ export async function startServer(settings: ServerSettings): Promise<RunningServ
         );
       throw e;
     }
-    const frames = countPackets(clipFile);
+    const frames = await countPacketsAsync(clipFile, PROBE_TIMEOUT_MS);
     if (!frames) throw new HttpError(422, 'clip has no video frames');
     if (Math.max(info.width, info.height) > limits.sidePx)
       throw new HttpError(422, `clip is ${info.width}x${info.height}; the limit is ${limits.sidePx} px on the longer side`);
+    // The work is frames x pixels: a frame rate far above any camera's would make a short clip huge.
+    if (info.fps > MAX_FPS) throw new HttpError(422, `clip is ${info.fps.toFixed(1)} frames/s; the limit is ${MAX_FPS}`);
     const durationS = frames / info.fps;
     if (durationS > limits.durationS)
       throw new HttpError(422, `clip is ${durationS.toFixed(1)} s long; the limit is ${limits.durationS} s`);
+    // The output size counts too: a small clip scaled up is as much work as a large one.
+    const scale = options.options.size > 0 ? options.options.size / Math.min(info.width, info.height) : 1;
+    const outLongPx = Math.round(Math.max(info.width, info.height) * scale);
+    if (outLongPx > limits.sidePx)
+      throw new HttpError(
+        422,
+        `options.size ${options.options.size} makes the output ${outLongPx} px on its longer side; the limit is ${limits.sidePx} px`,
+      );
     const styles: Array<{ file: string; weight: number }> = [];
     for (const [i, s] of got.styles.entries()) {
       let file: string;
@@ -293,7 +322,7 @@ export async function startServer(settings: ServerSettings): Promise<RunningServ
         const meta = await sharp(path.join(dir, file))
           .metadata()
           .catch(() => null);
-        if (!meta?.width || !meta.height || (meta.pages !== undefined && meta.pages > 1 && meta.format === 'gif'))
+        if (!meta?.width || !meta.height || !STYLE_FORMATS.includes(meta.format ?? ''))
           throw new HttpError(415, `style ${JSON.stringify(s.sent)} is not an image (JPEG, PNG or WebP)`);
         if (meta.width * meta.height > MAX_IMAGE_PIXELS)
           throw new HttpError(
@@ -318,14 +347,21 @@ export async function startServer(settings: ServerSettings): Promise<RunningServ
       const token = newToken();
       await storage.commitUpload(dir, id);
       committed = true;
-      await store.create(id, token, spec.options.format);
-      await queue.add('plan', { jobId: id } satisfies PlanJobData, {
-        jobId: `plan-${id}`,
-        attempts: JOB_ATTEMPTS,
-        backoff: JOB_BACKOFF,
-        removeOnComplete: true,
-        removeOnFail: { age: settings.keepSeconds },
-      });
+      try {
+        await store.create(id, token, spec.options.format);
+        await queue.add('plan', { jobId: id } satisfies PlanJobData, {
+          jobId: `plan-${id}`,
+          attempts: JOB_ATTEMPTS,
+          backoff: JOB_BACKOFF,
+          removeOnComplete: true,
+          removeOnFail: { age: settings.keepSeconds },
+        });
+      } catch (e) {
+        // Never a job that exists but was not queued: its record and files go.
+        await store.remove(id).catch(() => undefined);
+        await storage.removeJob(id);
+        throw e;
+      }
       return reply.status(201).send({ id, token });
     } catch (e) {
       if (!committed) await storage.discardUpload(dir);
@@ -348,6 +384,8 @@ export async function startServer(settings: ServerSettings): Promise<RunningServ
     return publicStatus(await sendStatus(id));
   });
 
+  /** Open event streams, ended when the server closes (they would hold `app.close()` otherwise). */
+  const streams = new Set<() => void>();
   app.get('/jobs/:id/events', async (req, reply: FastifyReply) => {
     const id = await authorised(req);
     reply.hijack();
@@ -355,27 +393,50 @@ export async function startServer(settings: ServerSettings): Promise<RunningServ
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     let last = '';
     let closed = false;
+    let busy = false;
+    let again = false;
+    // One read at a time, in order; a change during a read is read again after it.
     const push = async (): Promise<void> => {
       if (closed) return;
-      const s = await store.status(id).catch(() => null);
-      if (!s) return end();
-      const text = JSON.stringify(publicStatus(s));
-      if (text !== last) {
-        last = text;
-        res.write(`event: status\ndata: ${text}\n\n`);
+      if (busy) {
+        again = true;
+        return;
       }
-      if (['done', 'failed', 'cancelled'].includes(s.state)) end();
+      busy = true;
+      try {
+        do {
+          again = false;
+          const s = await store.status(id).catch(() => null);
+          if (closed) return;
+          if (!s) return end();
+          const text = JSON.stringify(publicStatus(s));
+          if (text !== last) {
+            last = text;
+            res.write(`event: status\ndata: ${text}\n\n`);
+          }
+          if (['done', 'failed', 'cancelled'].includes(s.state)) return end();
+        } while (again);
+      } finally {
+        busy = false;
+      }
     };
     const onProgress = (): void => void push();
-    // Progress events come from BullMQ; state changes without one (plan, stitch) are polled.
-    const timer = setInterval(onProgress, 1000);
+    // Progress events come from BullMQ; state changes without one (plan, stitch) are polled. A
+    // comment line every 15 s keeps proxies from closing an idle stream.
+    let ticks = 0;
+    const timer = setInterval(() => {
+      if (++ticks % 15 === 0 && !closed) res.write(': keep-alive\n\n');
+      onProgress();
+    }, 1000);
     const end = (): void => {
       if (closed) return;
       closed = true;
       clearInterval(timer);
       progress.off(id, onProgress);
+      streams.delete(end);
       res.end();
     };
+    streams.add(end);
     progress.on(id, onProgress);
     req.raw.on('close', end);
     await push();
@@ -399,7 +460,7 @@ export async function startServer(settings: ServerSettings): Promise<RunningServ
     const before = await store.state(id);
     const cancelled = await store.transition(id, 'cancelled', { finishedAtMs: Date.now() });
     // Waiting jobs are removed; a running chunk sees the state within a frame and stops.
-    for (const jobId of [`plan-${id}`, `stitch-${id}`]) await queue.remove(jobId, { removeChildren: true }).catch(() => 0);
+    await removeJobFlow(queue, id);
     await storage.removeJob(id);
     if (cancelled) await store.expire(id, settings.keepSeconds);
     else await store.remove(id); // an ended job: nothing of it is kept
@@ -427,6 +488,8 @@ export async function startServer(settings: ServerSettings): Promise<RunningServ
     url: `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${port}`,
     app,
     async close() {
+      clearInterval(sweeper);
+      for (const end of [...streams]) end();
       await app.close();
       await queueEvents.close();
       await queue.close();

@@ -6,7 +6,7 @@
  * frames are uploaded by chunk, and `publishOutput` uploads the encoded file (README, "Job service").
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { OutputFormat } from './config.js';
 
@@ -25,6 +25,11 @@ export interface JobStorage {
   outputPath(id: string, format: OutputFormat): string;
   /** Removes every file of job `id` (idempotent). */
   removeJob(id: string): Promise<void>;
+  /**
+   * Removes the files of jobs `exists` says are gone, and uploads never committed, both older than
+   * `minAgeMs`; resolves with what was removed.
+   */
+  sweep(exists: (id: string) => Promise<boolean>, minAgeMs: number): Promise<string[]>;
 }
 
 /** Job ids are base64url: never a path separator, never `..`. */
@@ -65,6 +70,28 @@ export class LocalStorage implements JobStorage {
 
   outputPath(id: string, format: OutputFormat): string {
     return path.join(this.jobDir(id), `output.${format}`);
+  }
+
+  async sweep(exists: (id: string) => Promise<boolean>, minAgeMs: number): Promise<string[]> {
+    const removed: string[] = [];
+    // An entry that vanished meanwhile (a job deleted, an upload committed) is simply not old.
+    const old = async (p: string): Promise<boolean> =>
+      stat(p).then(
+        (st) => Date.now() - st.mtimeMs > minAgeMs,
+        () => false,
+      );
+    for (const name of await readdir(path.join(this.root, 'jobs'))) {
+      if (!SAFE_ID.test(name) || !(await old(this.jobDir(name))) || (await exists(name))) continue;
+      await this.removeJob(name);
+      removed.push(`jobs/${name}`);
+    }
+    for (const name of await readdir(path.join(this.root, 'uploads'))) {
+      const dir = path.join(this.root, 'uploads', name);
+      if (!(await old(dir))) continue;
+      await this.discardUpload(dir);
+      removed.push(`uploads/${name}`);
+    }
+    return removed;
   }
 
   async removeJob(id: string): Promise<void> {

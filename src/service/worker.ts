@@ -8,7 +8,7 @@
  * A chunk whose worker dies stops renewing its lock; BullMQ's stalled-job check gives it to another
  * worker. Cancellation is a state in the job's Redis record, read between frames.
  */
-import { FlowProducer, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { FlowProducer, Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import * as tf from '@tensorflow/tfjs-core';
 import { mkdir, rename, rm } from 'node:fs/promises';
@@ -37,6 +37,11 @@ export interface WorkerSettings {
    * renewed from a timer, so a single frame must take less than half of it.
    */
   readonly stallMs: number;
+  /**
+   * BullMQ's rate limiter: at most this many jobs (plan, chunk or stitch) start per minute across
+   * all workers of the queue (for a metered GPU pool, say); 0 = no limit.
+   */
+  readonly maxJobsPerMinute: number;
   /** How long finished jobs' records and files are kept, s. */
   readonly keepSeconds: number;
   /** Called with each log line (job started, finished, failed). */
@@ -45,6 +50,31 @@ export interface WorkerSettings {
 
 export interface ChunkJobData extends ChunkPlan {
   readonly jobId: string;
+  /** Where decoding starts (s, an accurate seek): just before the chunk's first frame (warm-up included). */
+  readonly seekS?: number;
+}
+
+/**
+ * The seek time for frame `index` of a clip whose frames are at `ptsS`: half a frame before it, so
+ * the frame before is skipped and this one is the first decoded. Undefined for frame 0 (no seek).
+ */
+export function seekTime(ptsS: readonly number[], index: number): number | undefined {
+  if (index <= 0) return undefined;
+  const t = ptsS[index];
+  const before = ptsS[index - 1];
+  return t === undefined || before === undefined ? undefined : (t + before) / 2;
+}
+
+/**
+ * Removes job `jobId`'s plan, stitch and waiting chunks from the queue. Chunks being processed are
+ * locked; they stop on their own at the next frame (they read the job's state).
+ */
+export async function removeJobFlow(queue: Queue, jobId: string): Promise<void> {
+  await queue.remove(`plan-${jobId}`).catch(() => 0);
+  const stitch = await Job.fromId(queue, `stitch-${jobId}`).catch(() => undefined);
+  // remove() refuses a parent while any child is locked: its unprocessed children go first.
+  await stitch?.removeUnprocessedChildren().catch(() => undefined);
+  await queue.remove(`stitch-${jobId}`, { removeChildren: true }).catch(() => 0);
 }
 export interface PlanJobData {
   readonly jobId: string;
@@ -148,6 +178,7 @@ export async function startWorker(settings: WorkerSettings): Promise<RunningWork
   const connection = new Redis(settings.redisUrl, { maxRetriesPerRequest: null });
   const store = new JobStore(connection);
   const flows = new FlowProducer({ connection });
+  const queue = new Queue(QUEUE_NAME, { connection });
   const pool = new StylizerPool(backend as BackendName, 2 * settings.concurrency);
   const { storage } = settings;
   const id = `${os.hostname()}-${process.pid}`;
@@ -170,7 +201,10 @@ export async function startWorker(settings: WorkerSettings): Promise<RunningWork
 
   const plan = async (job: Job<PlanJobData>): Promise<void> => {
     const { jobId } = job.data;
-    if (await store.isCancelled(jobId)) throw new CancelledError('cancelled');
+    if (await store.isStopped(jobId)) throw new CancelledError('cancelled');
+    // A plan retried after it added its flow (its worker died just after) must not add it again:
+    // finished chunks are removed from the queue, so their fixed ids would no longer deduplicate.
+    if (await store.isPlanned(jobId)) return;
     const spec = await readJobSpec(storage.jobDir(jobId));
     await store.transition(jobId, 'running', { startedAtMs: Date.now() });
     const scan = await scanScenes(path.join(storage.jobDir(jobId), spec.clip), spec.chunking.sceneThreshold);
@@ -179,7 +213,7 @@ export async function startWorker(settings: WorkerSettings): Promise<RunningWork
     await mkdir(storage.framesDir(jobId)).catch((e: NodeJS.ErrnoException) => {
       if (e.code !== 'EEXIST') throw e;
     });
-    await store.markRunning(jobId, scan.frameCount, chunks.length);
+    await store.markRunning(jobId, scan.frameCount);
     const retry = { attempts: JOB_ATTEMPTS, backoff: JOB_BACKOFF };
     // Fixed job ids: a plan retried after adding its flow adds nothing twice.
     await flows.add({
@@ -194,7 +228,7 @@ export async function startWorker(settings: WorkerSettings): Promise<RunningWork
       children: chunks.map((c) => ({
         name: 'chunk',
         queueName: QUEUE_NAME,
-        data: { jobId, ...c } satisfies ChunkJobData,
+        data: { jobId, ...c, seekS: seekTime(scan.ptsS, c.start - c.warmupFrames) } satisfies ChunkJobData,
         opts: {
           jobId: `chunk-${jobId}-${c.index}`,
           ...retry,
@@ -204,12 +238,15 @@ export async function startWorker(settings: WorkerSettings): Promise<RunningWork
         },
       })),
     });
+    await store.markPlanned(jobId, chunks.length);
+    // Cancelled while the flow was being added: its waiting jobs go now.
+    if (await store.isStopped(jobId)) await removeJobFlow(queue, jobId);
     settings.log(`job ${jobId}: ${scan.frameCount} frames, ${chunks.length} chunks (${scan.cuts.length} scene cuts)`);
   };
 
   const chunk = async (job: Job<ChunkJobData>): Promise<void> => {
     const c = job.data;
-    if (await store.isCancelled(c.jobId)) throw new CancelledError('cancelled');
+    if (await store.isStopped(c.jobId)) throw new CancelledError('cancelled');
     const dir = storage.jobDir(c.jobId);
     const spec = await readJobSpec(dir);
     const o = { ...DEFAULT_JOB_OPTIONS, ...spec.options };
@@ -232,7 +269,8 @@ export async function startWorker(settings: WorkerSettings): Promise<RunningWork
         fps: spec.fps,
         sizePx: o.size,
         chunk: c,
-        shouldStop: () => store.isCancelled(c.jobId),
+        shouldStop: () => store.isStopped(c.jobId),
+        ...(c.seekS !== undefined ? { seekS: c.seekS } : {}),
         onFrame: async (index, frame, role) => {
           const name = role === 'own' ? videoFrameName(index) : role === 'fadeIn' ? fadeInName(index) : leadOutName(index);
           await writeFramePng(path.join(storage.framesDir(c.jobId), name), frame);
@@ -253,13 +291,15 @@ export async function startWorker(settings: WorkerSettings): Promise<RunningWork
 
   const stitch = async (job: Job<StitchJobData>): Promise<void> => {
     const { jobId, framesTotal, fades } = job.data;
-    if (await store.isCancelled(jobId)) throw new CancelledError('cancelled');
+    // A stitch run again after it finished (its lock lost at the end) has nothing left to do.
+    if ((await store.state(jobId)) === 'done') return;
+    if (await store.isStopped(jobId)) throw new CancelledError('cancelled');
     const dir = storage.jobDir(jobId);
     const spec = await readJobSpec(dir);
     const out = storage.outputPath(jobId, spec.options.format);
     const controller = new AbortController();
     const watch = setInterval(() => {
-      void store.isCancelled(jobId).then((c) => c && controller.abort());
+      void store.isStopped(jobId).then((c) => c && controller.abort());
     }, 500);
     try {
       await crossFade(storage.framesDir(jobId), fades);
@@ -268,9 +308,11 @@ export async function startWorker(settings: WorkerSettings): Promise<RunningWork
       clearInterval(watch);
     }
     if (controller.signal.aborted) throw new CancelledError('cancelled');
-    await rm(storage.framesDir(jobId), { recursive: true, force: true });
+    // Done first, then the frames go: a crash in between leaves only frames to sweep, never a job
+    // that is failed with its output deleted.
     await store.transition(jobId, 'done', { finishedAtMs: Date.now() });
     await store.expire(jobId, settings.keepSeconds);
+    await rm(storage.framesDir(jobId), { recursive: true, force: true });
     settings.log(`job ${jobId}: done (${framesTotal} frames)`);
   };
 
@@ -285,7 +327,7 @@ export async function startWorker(settings: WorkerSettings): Promise<RunningWork
       } catch (e) {
         // A job cancelled (or removed) while it ran fails quietly: its files are being removed.
         const jobId = (job.data as { jobId?: string }).jobId;
-        if (jobId && !(e instanceof CancelledError) && (await store.isCancelled(jobId))) throw new CancelledError('cancelled');
+        if (jobId && !(e instanceof CancelledError) && (await store.isStopped(jobId))) throw new CancelledError('cancelled');
         throw e;
       } finally {
         jobs++;
@@ -298,6 +340,7 @@ export async function startWorker(settings: WorkerSettings): Promise<RunningWork
       lockDuration: settings.stallMs,
       stalledInterval: settings.stallMs,
       maxStalledCount: 2,
+      ...(settings.maxJobsPerMinute > 0 ? { limiter: { max: settings.maxJobsPerMinute, duration: 60_000 } } : {}),
     },
   );
   worker.on('failed', (job, err) => {
@@ -308,10 +351,16 @@ export async function startWorker(settings: WorkerSettings): Promise<RunningWork
       `job ${jobId ?? '?'}: ${job.name} failed${final ? '' : `, attempt ${job.attemptsMade} of ${job.opts.attempts}, will retry`}: ${err.message}`,
     );
     if (final && jobId) {
+      // Only the failure that ends the job cleans up: a late failure of a job already done (or
+      // cancelled) must not remove its output.
       void store
         .transition(jobId, 'failed', { error: `${job.name}: ${err.message}`.slice(0, 500), finishedAtMs: Date.now() })
-        .then(() => store.expire(jobId, settings.keepSeconds))
-        .then(() => storage.removeJob(jobId))
+        .then(async (ended) => {
+          if (!ended) return;
+          await store.expire(jobId, settings.keepSeconds);
+          await removeJobFlow(queue, jobId);
+          await storage.removeJob(jobId);
+        })
         .catch((e: Error) => settings.log(`job ${jobId}: cleaning up after failure: ${e.message}`));
     }
   });
@@ -324,6 +373,7 @@ export async function startWorker(settings: WorkerSettings): Promise<RunningWork
     async close(force = false) {
       await worker.close(force);
       await flows.close();
+      await queue.close();
       pool.dispose();
       await recordStats().catch(() => undefined);
       await connection.quit().catch(() => connection.disconnect());
