@@ -2,7 +2,7 @@
 // (Debian's redis-server, free loopback port), `livestyle serve` and 1, then 2, `livestyle worker`s;
 // after one warm-up job per worker, submits N jobs at once and times them until all are done.
 // Reports jobs/s, frames/s and the per-frame cost of one worker; writes bench-out/service.json.
-// Usage: node scripts/bench-service.js [--jobs N] [--frames F] [--size PX] [--preset P] [--workers 1,2]
+// Usage: node scripts/bench-service.js [--jobs N] [--frames F] [--size PX] [--preset P] [--workers 1,2] [--split-threads]
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import net from 'node:net';
@@ -22,6 +22,8 @@ const { values } = parseArgs({
     preset: { type: 'string', default: 'realtime' },
     workers: { type: 'string', default: '1,2' },
     'chunk-frames': { type: 'string', default: '24' },
+    // Each of N workers on this machine gets cores/N WASM threads (else every worker starts one per core).
+    'split-threads': { type: 'boolean', default: false },
   },
 });
 const jobs = Number(values.jobs);
@@ -38,8 +40,8 @@ const freePort = () =>
     });
   });
 
-function start(cmd, args, ready) {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+function start(cmd, args, ready, env = {}) {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   children.push(child);
   let out = '';
   return new Promise((resolve, reject) => {
@@ -107,8 +109,14 @@ try {
       [bin, 'serve', '--port', String(port), '--redis', redis, '--storage', storage, '--chunk-frames', values['chunk-frames']],
       /listening on/,
     );
+    const threads = values['split-threads'] ? String(Math.max(1, Math.floor(os.cpus().length / count))) : undefined;
     for (let i = 0; i < count; i++)
-      await start('node', [bin, 'worker', '--redis', redis, '--storage', storage, '--backend', 'wasm'], /ready/);
+      await start(
+        'node',
+        [bin, 'worker', '--redis', redis, '--storage', storage, '--backend', 'wasm'],
+        /ready/,
+        threads ? { LIVESTYLE_WASM_THREADS: threads } : {},
+      );
     // Warm-up: every worker loads its model.
     const warm = await Promise.all(Array.from({ length: count }, () => submit(base, clip, style)));
     for (const j of warm) await waitDone(base, j);
@@ -118,6 +126,7 @@ try {
     const seconds = (performance.now() - t0) / 1000;
     const r = {
       workers: count,
+      wasmThreadsPerWorker: threads ?? process.env.LIVESTYLE_WASM_THREADS ?? 'default (one per core)',
       jobs,
       framesPerJob: frames,
       sizePx: Number(values.size),
@@ -139,6 +148,7 @@ try {
 const machine = `${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, wasm backend`;
 mkdirSync(path.join(root, 'bench-out'), { recursive: true });
 writeFileSync(path.join(root, 'bench-out', 'service.json'), JSON.stringify({ date: new Date().toISOString(), machine, results }, null, 2));
-console.log(`\n| workers | jobs/s | frames/s |\n|---|---|---|`);
-for (const r of results) console.log(`| ${r.workers} | ${r.jobsPerS.toFixed(3)} | ${r.framesPerS.toFixed(2)} |`);
+console.log(`\n| workers | WASM threads each | jobs/s | frames/s |\n|---|---|---|---|`);
+for (const r of results)
+  console.log(`| ${r.workers} | ${r.wasmThreadsPerWorker} | ${r.jobsPerS.toFixed(3)} | ${r.framesPerS.toFixed(2)} |`);
 console.log(`\n${machine}; ${jobs} jobs of ${frames} frames at ${values.size} px, preset ${values.preset}; wrote bench-out/service.json`);
