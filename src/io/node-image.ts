@@ -76,14 +76,21 @@ export async function readImageFile(file: string, scaling: number | ReadImageOpt
   }
 }
 
-/** Writes `[H, W, 3]` float [0,1] as an 8-bit PNG, atomically. The tensor is not disposed. */
-export async function writePngFile(file: string, image: tf.Tensor3D): Promise<void> {
+/**
+ * Writes `[H, W, 3]` float [0,1] as an 8-bit PNG, atomically. The tensor is not disposed.
+ * `compressionLevel` (zlib, 0..9): 6 by default; intermediate frames use 1 (faster, larger).
+ */
+export async function writePngFile(file: string, image: tf.Tensor3D, compressionLevel = 6): Promise<void> {
   const [height, width] = image.shape;
-  const data = await toRgbBytes(image);
+  await writeRgbPngFile(file, await toRgbBytes(image), width, height, compressionLevel);
+}
+
+/** Writes packed 8-bit RGB pixels as a PNG, atomically (temporary name, then rename). */
+export async function writeRgbPngFile(file: string, data: Uint8Array, width: number, height: number, compressionLevel = 6): Promise<void> {
   const tmp = temporaryNameFor(file);
   try {
     await sharp(data, { raw: { width, height, channels: 3 } })
-      .png({ compressionLevel: 6 })
+      .png({ compressionLevel })
       .toFile(tmp);
     await rename(tmp, file);
   } catch (e) {

@@ -4,10 +4,10 @@
  * not fade twice.
  */
 import { existsSync } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import { temporaryNameFor } from '../io/atomic-file.js';
+import { writeRgbPngFile } from '../io/node-image.js';
 import { videoFrameName } from '../io/video.js';
 import { fadeWeight } from './plan.js';
 
@@ -43,11 +43,7 @@ export async function crossFade(dir: string, fades: readonly Fade[]): Promise<vo
       const w = fadeWeight(j, fade.frames);
       const mixed = Buffer.alloc(incoming.data.length);
       for (let i = 0; i < mixed.length; i++) mixed[i] = Math.round((1 - w) * outgoing.data[i]! + w * incoming.data[i]!);
-      const tmp = temporaryNameFor(target);
-      await sharp(mixed, { raw: { width: incoming.width, height: incoming.height, channels: 3 } })
-        .png({ compressionLevel: 1 })
-        .toFile(tmp);
-      await rename(tmp, target);
+      await writeRgbPngFile(target, mixed, incoming.width, incoming.height, 1);
       await rm(path.join(dir, fadeInName(index)), { force: true });
       await rm(path.join(dir, leadOutName(index)), { force: true });
     }

@@ -11,16 +11,14 @@
 import { FlowProducer, Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import * as tf from '@tensorflow/tfjs-core';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import os from 'node:os';
-import sharp from 'sharp';
-import { Stylizer, readImageFile, toRgbBytes, type BackendName, type StylizerOptions } from '../internal.js';
+import { Stylizer, readImageFile, writePngFile, type BackendName, type StylizerOptions } from '../internal.js';
 import { getDefaultEnvironment } from '../pipeline/stylizer.js';
 import { encodeFrameFolder, videoFrameName } from '../io/video.js';
 import { ChunkStoppedError, stylizeChunk } from './chunk.js';
 import { crossFade, fadeInName, leadOutName, type Fade } from './stitch.js';
-import { temporaryNameFor } from '../io/atomic-file.js';
 import { QUEUE_NAME, DEFAULT_JOB_OPTIONS, type JobOptions } from './config.js';
 import { JobStore } from './jobs.js';
 import { planChunks, scanScenes, type ChunkPlan } from './plan.js';
@@ -156,22 +154,6 @@ class StylizerPool {
   }
 }
 
-/** A frame as a quickly compressed PNG, written under a temporary name and renamed. */
-async function writeFramePng(file: string, frame: tf.Tensor3D): Promise<void> {
-  const [height, width] = frame.shape;
-  const data = await toRgbBytes(frame);
-  const tmp = temporaryNameFor(file);
-  try {
-    await sharp(data, { raw: { width, height, channels: 3 } })
-      .png({ compressionLevel: 1 })
-      .toFile(tmp);
-    await rename(tmp, file);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
-}
-
 export async function startWorker(settings: WorkerSettings): Promise<RunningWorker> {
   // The backend starts before any job, so a missing GPU or WASM binary fails the worker, not a chunk.
   const backend = await getDefaultEnvironment().initBackend(settings.backend);
@@ -273,7 +255,7 @@ export async function startWorker(settings: WorkerSettings): Promise<RunningWork
         ...(c.seekS !== undefined ? { seekS: c.seekS } : {}),
         onFrame: async (index, frame, role) => {
           const name = role === 'own' ? videoFrameName(index) : role === 'fadeIn' ? fadeInName(index) : leadOutName(index);
-          await writeFramePng(path.join(storage.framesDir(c.jobId), name), frame);
+          await writePngFile(path.join(storage.framesDir(c.jobId), name), frame, 1);
           frames++;
           if (role === 'leadOut') return;
           done++;
