@@ -118,6 +118,11 @@ async function output(id: string, token: string, name: string): Promise<string> 
   return file;
 }
 
+/** `livestyle serve` on `port` against the test Redis and storage. */
+function spawnServe(port: number, extra: string[]): CliProcess {
+  return spawnCli(['serve', '--port', String(port), '--redis', redis.url, '--storage', storage, ...extra]);
+}
+
 async function startWorker(extra: string[] = []): Promise<CliProcess> {
   const w = spawnCli(['worker', '--redis', redis.url, '--storage', storage, '--backend', 'wasm', '--stall-ms', String(STALL_MS), ...extra]);
   workers.push(w);
@@ -143,21 +148,7 @@ beforeAll(async () => {
   clip12 = makeClip('clip12.mp4', 12, 96);
   clip30 = makeClip('clip30.mp4', 30, 96);
   const port = await freePort();
-  server = spawnCli([
-    'serve',
-    '--port',
-    String(port),
-    '--redis',
-    redis.url,
-    '--storage',
-    storage,
-    '--chunk-frames',
-    '8',
-    '--warmup-frames',
-    '4',
-    '--fade-frames',
-    '4',
-  ]);
+  server = spawnServe(port, ['--chunk-frames', '8', '--warmup-frames', '4', '--fade-frames', '4']);
   await server.waitFor(/listening on (\S+)/);
   base = `http://127.0.0.1:${port}`;
 });
@@ -208,21 +199,7 @@ describe('livestyle serve: uploads', () => {
 
   it('refuses clips over the configured limits (bytes, resolution, duration) and zero-frame clips', async () => {
     const port = await freePort();
-    const strict = spawnCli([
-      'serve',
-      '--port',
-      String(port),
-      '--redis',
-      redis.url,
-      '--storage',
-      storage,
-      '--max-clip-mb',
-      '1',
-      '--max-side',
-      '80',
-      '--max-duration',
-      '2',
-    ]);
+    const strict = spawnServe(port, ['--max-clip-mb', '1', '--max-side', '80', '--max-duration', '2']);
     try {
       await strict.waitFor(/listening on/);
       const at = `http://127.0.0.1:${port}`;

@@ -132,7 +132,7 @@ async function openFolder(dir: string, shortSidePx: number, fps: number, range?:
   };
 }
 
-export interface ProbeInfo {
+interface ProbeInfo {
   width: number;
   height: number;
   fps: number;
@@ -152,7 +152,7 @@ const PROBE_ARGS = [
   'json',
 ];
 
-export function probeVideo(file: string): ProbeInfo {
+function probeVideo(file: string): ProbeInfo {
   const r = spawnSync(findFfmpeg('ffprobe'), [...PROBE_ARGS, file], { encoding: 'utf8' });
   return parseProbe(file, r);
 }
@@ -590,7 +590,7 @@ const COUNT_PACKETS_ARGS = [
   'csv=p=0',
 ];
 
-export function countPackets(file: string): number | null {
+function countPackets(file: string): number | null {
   return parsePacketCount(spawnSync(findFfmpeg('ffprobe'), [...COUNT_PACKETS_ARGS, file], { encoding: 'utf8' }));
 }
 
