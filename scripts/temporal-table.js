@@ -1,74 +1,174 @@
-// `npm run temporal`: the README's temporal-consistency table. For each shared clip, stylises the
-// first N frames at 256 px with and without temporal smoothing (`livestyle video`), then measures
-// both with `livestyle eval temporal --style` (warping error, Lai et al. 2018; Gram style loss,
-// vgg19 relu1_1..relu3_1). Writes bench-out/temporal/table.json and prints a Markdown table.
-// Usage: node scripts/temporal-table.js [--frames N] [--size PX] [--clips a,b]
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs';
+// `npm run temporal`: the README's temporal-smoothing matrix. Every cell is one shared clip at one
+// output size with one style: the first N frames stylised frame by frame (temporalStrength 0) and
+// with smoothing (the default strength), both through Stylizer.stylizeVideoFrame as `livestyle
+// video` runs it, then measured with the TemporalMeter that `livestyle eval temporal --style` uses
+// (warping error, Lai et al. 2018, flow from the input frames; Gram style loss, vgg19
+// relu1_1..relu3_1, the style image at native size). A cell passes when smoothing keeps at most
+// 0.5x the per-frame warping error and at most 1.15x its style loss. A failing cell gets a
+// trade-off curve (smoothing strength vs the two ratios).
+// Sizes are the output's LONG side (0 = the clip's native size); a size at or above the native one
+// is skipped (the native column covers it).
+// Writes bench-out/temporal/matrix.json and prints the Markdown table.
+// Cells run smallest size first (the native column costs most) and are saved as they finish.
+// Usage: node scripts/temporal-table.js [--frames N] [--sizes 256,512,0] [--clips a,b] [--styles x.jpg,y.png] [--resume] [--report]
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import { Stylizer, TemporalMeter, DEFAULT_OPTIONS, openFrameSource, readImageFile, toImageBatch } from '../dist/internal.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const shared = process.env.LIVESTYLE_SHARED_DIR ?? path.resolve(root, '..', 'shared');
-const bin = path.join(root, 'bin', 'livestyle.js');
 const { values } = parseArgs({
   options: {
-    frames: { type: 'string', default: '12' },
-    size: { type: 'string', default: '256' },
-    clips: { type: 'string', default: 'sintel_mountain_2,sintel_raft_demo,sintel_ambush_4_clean,sam2_bedroom,adain_cutbunny' },
-    style: { type: 'string', default: path.join(shared, 'data', 'style', 'starry_night.jpg') },
+    frames: { type: 'string', default: '6' },
+    sizes: { type: 'string', default: '256,512,0' },
+    clips: {
+      type: 'string',
+      default: 'sintel_mountain_2,sintel_raft_demo,sintel_ambush_4_clean,sam2_bedroom/bedroom.mp4,adain_cutbunny/cutBunny.mp4',
+    },
+    // A painting with strong strokes, a line sketch, a flat-colour abstract.
+    styles: { type: 'string', default: 'starry_night.jpg,sketch.png,mondrian.jpg' },
+    strengths: { type: 'string', default: '0.3,0.5,0.7,0.9' },
+    // Keep the cells of an earlier run with the same frame count (bench-out/temporal/matrix.json).
+    resume: { type: 'boolean', default: false },
+    // Print the table of bench-out/temporal/matrix.json without running anything.
+    report: { type: 'boolean', default: false },
   },
 });
 const n = Number(values.frames);
+if (!(Number.isInteger(n) && n >= 2)) throw new Error('--frames must be an integer >= 2');
+const sizes = values.sizes.split(',').map(Number);
+const MAX_WARP_RATIO = 0.5;
+const MAX_STYLE_RATIO = 1.15;
 const out = path.join(root, 'bench-out', 'temporal');
-rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
-/** A folder holding the clip's first n frames (links to the shared frames, or extracted by ffmpeg). */
-function inputFolder(clip) {
-  const dir = path.join(out, clip, 'input');
-  mkdirSync(dir, { recursive: true });
-  const src = path.join(shared, 'data', 'video', clip);
-  const frameDir = readdirSync(src).includes('frames') ? path.join(src, 'frames') : src;
-  const frames = readdirSync(frameDir)
-    .filter((f) => /\.(png|jpe?g)$/i.test(f))
-    .sort();
-  if (frames.length > 0) {
-    for (const f of frames.slice(0, n)) symlinkSync(path.join(frameDir, f), path.join(dir, f));
-  } else {
-    const video = readdirSync(src).find((f) => /\.(mp4|webm)$/i.test(f));
-    execFileSync('ffmpeg', ['-v', 'error', '-i', path.join(src, video), '-frames:v', String(n), path.join(dir, 'frame_%04d.png')]);
+const stylizer = values.report ? null : await Stylizer.create({ temporalStrength: 0 });
+const log = (m) => process.stderr.write(`${m}\n`);
+if (stylizer) log(`backend ${stylizer.backend}`);
+
+/** The first n frames of a clip, with the long side `longSidePx` (0 = native): PixelsLike[]. */
+async function clipFrames(clip, longSidePx) {
+  const input = path.join(shared, 'data', 'video', clip);
+  const probe = await openFrameSource(input, 0);
+  let first;
+  try {
+    first = (await probe.frames().next()).value;
+  } finally {
+    probe.close();
   }
-  return dir;
+  const nativeLong = Math.max(first.width, first.height);
+  const nativeShort = Math.min(first.width, first.height);
+  if (longSidePx >= nativeLong) return null;
+  const shortSide = longSidePx > 0 ? Math.round((longSidePx * nativeShort) / nativeLong) : 0;
+  const source = await openFrameSource(input, shortSide);
+  const frames = [];
+  try {
+    for await (const px of source.frames()) {
+      frames.push(px);
+      if (frames.length >= n) break;
+    }
+  } finally {
+    source.close();
+  }
+  return frames;
 }
 
-const cli = (args) => execFileSync('node', [bin, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-const rows = [];
-for (const clip of values.clips.split(',')) {
-  const input = inputFolder(clip);
-  const row = { clip, frames: Math.min(n, readdirSync(input).length) };
-  for (const mode of ['no-temporal', 'temporal']) {
-    const dir = path.join(out, clip, mode);
-    const t0 = Date.now();
-    cli(['video', input, '--style', values.style, '--size', values.size, `--${mode}`, '--out', dir, '--quiet']);
-    const ms = (Date.now() - t0) / row.frames;
-    const json = path.join(out, clip, `${mode}.json`);
-    cli(['eval', 'temporal', '--input', input, '--output', dir, '--style', values.style, '--json', json, '--quiet']);
-    const r = JSON.parse(readFileSync(json, 'utf8'));
-    row[mode] = { warpingError: r.warpingError, styleLoss: r.styleLoss, msPerFrame: ms };
-    process.stderr.write(`${clip} ${mode}: warping error ${r.warpingError.toExponential(3)}, style loss ${r.styleLoss.toFixed(4)}\n`);
+/** Stylises the frames in video mode at `strength` and measures them. */
+async function measure(frames, style, strength) {
+  await stylizer.setOptions({ temporalStrength: strength });
+  stylizer.reset();
+  const meter = await TemporalMeter.create({ style });
+  try {
+    for (const [i, px] of frames.entries()) {
+      const o = await stylizer.stylizeVideoFrame(px, i * 40);
+      const output = tf.expandDims(o, 0);
+      o.dispose();
+      // The stylizer crops the frame to a multiple of its levels' stride: measure the same crop.
+      const [, h, w] = output.shape;
+      const full = tf.tidy(() => tf.slice(toImageBatch(px, 'frame'), [0, 0, 0, 0], [1, h, w, 3]));
+      try {
+        await meter.add(full, output);
+      } finally {
+        tf.dispose([full, output]);
+      }
+    }
+    return meter.result();
+  } finally {
+    meter.dispose();
   }
-  row.warpingReduction = 1 - row.temporal.warpingError / row['no-temporal'].warpingError;
-  row.styleRise = row.temporal.styleLoss / row['no-temporal'].styleLoss - 1;
-  rows.push(row);
 }
-writeFileSync(path.join(out, 'table.json'), `${JSON.stringify(rows, null, 2)}\n`);
-const pct = (x) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(0)}%`;
-console.log('| clip | frames | warping error off → on | change | Gram style loss off → on | change |');
-console.log('| --- | --- | --- | --- | --- | --- |');
-for (const r of rows) {
-  console.log(
-    `| ${r.clip} | ${r.frames} | ${r['no-temporal'].warpingError.toExponential(2)} → ${r.temporal.warpingError.toExponential(2)} | ${pct(-r.warpingReduction)} | ${r['no-temporal'].styleLoss.toFixed(3)} → ${r.temporal.styleLoss.toFixed(3)} | ${pct(r.styleRise)} |`,
-  );
+
+const matrixFile = path.join(out, 'matrix.json');
+const earlier = (values.resume || values.report) && existsSync(matrixFile) ? JSON.parse(readFileSync(matrixFile, 'utf8')) : null;
+if (values.report && !earlier) throw new Error(`--report: no ${matrixFile}; run the matrix first`);
+const cells = earlier && (values.report || earlier.frames === n) ? earlier.cells : [];
+const styleImages = new Map();
+for (const styleFile of values.styles.split(','))
+  styleImages.set(styleFile, await readImageFile(path.join(shared, 'data', 'style', styleFile)));
+// Native (0) last: it is the largest.
+for (const size of values.report ? [] : [...sizes].sort((a, b) => (a === 0 ? 1 : b === 0 ? -1 : a - b))) {
+  for (const clip of values.clips.split(',')) {
+    const frames = await clipFrames(clip, size);
+    if (!frames) continue;
+    const sizeLabel = `${frames[0].width}x${frames[0].height}`;
+    for (const [styleFile, style] of styleImages) {
+      if (cells.some((c) => c.clip === clip.split('/')[0] && c.style === styleFile && c.size === sizeLabel)) continue;
+      await stylizer.setStyles([{ image: style }]);
+      const t0 = performance.now();
+      const off = await measure(frames, style, 0);
+      const on = await measure(frames, style, DEFAULT_OPTIONS.temporalStrength);
+      const cell = {
+        clip: clip.split('/')[0],
+        style: styleFile,
+        size: sizeLabel,
+        frames: frames.length,
+        off,
+        on,
+        warpRatio: on.warpingError / off.warpingError,
+        styleRatio: on.styleLoss / off.styleLoss,
+      };
+      cell.pass = cell.warpRatio <= MAX_WARP_RATIO && cell.styleRatio <= MAX_STYLE_RATIO;
+      if (!cell.pass) {
+        cell.curve = [];
+        for (const s of values.strengths.split(',').map(Number)) {
+          const m = await measure(frames, style, s);
+          cell.curve.push({ strength: s, warpRatio: m.warpingError / off.warpingError, styleRatio: m.styleLoss / off.styleLoss });
+        }
+      }
+      cells.push(cell);
+      log(
+        `${cell.clip} ${cell.size} ${styleFile}: warp ${cell.warpRatio.toFixed(3)}x, style ${cell.styleRatio.toFixed(3)}x ${cell.pass ? 'pass' : 'FAIL'} (${((performance.now() - t0) / 1000).toFixed(0)} s)`,
+      );
+      writeFileSync(matrixFile, `${JSON.stringify({ frames: n, backend: stylizer.backend, cells }, null, 2)}\n`);
+    }
+  }
 }
+stylizer?.dispose();
+
+// Markdown: one row per clip and size, one column per style ("warping ratio / style ratio").
+const styles = values.styles.split(',');
+const rows = new Map();
+const clipOrder = values.clips.split(',').map((c) => c.split('/')[0]);
+const pixels = (size) => size.split('x').reduce((a, b) => a * Number(b), 1);
+const sorted = [...cells].sort((a, b) => clipOrder.indexOf(a.clip) - clipOrder.indexOf(b.clip) || pixels(a.size) - pixels(b.size));
+for (const c of sorted) {
+  const key = `${c.clip} | ${c.size}`;
+  if (!rows.has(key)) rows.set(key, {});
+  rows.get(key)[c.style] = c;
+}
+const fmt = (c) => (c ? `${c.warpRatio.toFixed(2)} / ${c.styleRatio.toFixed(2)}${c.pass ? '' : ' ✗'}` : '—');
+console.log(`| clip | output | ${styles.map((s) => `${s}: warp / style`).join(' | ')} |`);
+console.log(`| --- | --- | ${styles.map(() => '---').join(' | ')} |`);
+for (const [key, r] of rows) console.log(`| ${key} | ${styles.map((s) => fmt(r[s])).join(' | ')} |`);
+const failed = cells.filter((c) => !c.pass);
+console.log(
+  `\n${cells.length - failed.length} of ${cells.length} cells pass (warping ratio <= ${MAX_WARP_RATIO}, style ratio <= ${MAX_STYLE_RATIO}).`,
+);
+for (const c of failed) {
+  console.log(`\nTrade-off, ${c.clip} ${c.size} ${c.style} (strength: warp / style):`);
+  for (const p of c.curve) console.log(`- ${p.strength}: ${p.warpRatio.toFixed(2)} / ${p.styleRatio.toFixed(2)}`);
+}
+if (failed.length > 0) process.exitCode = 1;

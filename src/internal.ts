@@ -101,6 +101,8 @@ export {
 } from './temporal/flow.js';
 export { parseFlo, encodeFlo, endPointError, FloFormatError, FLO_MAGIC, type FlowField, type EndPointError } from './temporal/flo.js';
 export { pairWarpingError, type PairWarpingError } from './metrics/warping-error.js';
+export { TemporalMeter, type TemporalMeterOptions, type TemporalMeasure } from './metrics/temporal-meter.js';
+export { openFrameSource, type FrameSource } from './io/video.js';
 export {
   VideoSmoother,
   SCENE_CUT_UNTRACKED_FRACTION,

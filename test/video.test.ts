@@ -5,12 +5,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   initNodeWasm,
   Stylizer,
-  StyleOptimizer,
   InputError,
   readImageFile,
   toImageBatch,
-  pairWarpingError,
   VideoSmoother,
+  TemporalMeter,
+  DEFAULT_OPTIONS,
+  type TemporalMeasure,
 } from '../src/internal.js';
 import { SHARED } from './helpers.js';
 import { boxMean } from '../src/temporal/box-filter.js';
@@ -42,18 +43,6 @@ async function stylizeClip(frames: readonly tf.Tensor3D[], temporalStrength: num
   } finally {
     s.dispose();
   }
-}
-
-async function meanWarpingError(inputs: readonly tf.Tensor3D[], outputs: readonly tf.Tensor3D[]): Promise<number> {
-  let sum = 0;
-  for (let i = 0; i + 1 < outputs.length; i++) {
-    const [ia, ib, oa, ob] = [inputs[i], inputs[i + 1], outputs[i], outputs[i + 1]].map((t) =>
-      tf.expandDims<tf.Tensor4D>(t as tf.Tensor3D, 0),
-    );
-    sum += (await pairWarpingError(ia as tf.Tensor4D, ib as tf.Tensor4D, oa as tf.Tensor4D, ob as tf.Tensor4D)).error;
-    tf.dispose([ia, ib, oa, ob] as tf.Tensor[]);
-  }
-  return sum / (outputs.length - 1);
 }
 
 describe('box mean of the temporal blend', () => {
@@ -94,27 +83,53 @@ describe('temporal smoothing', () => {
     tf.dispose([...frames, ...video]);
   });
 
-  it('a panning clip: warping error at least halved, Gram style loss up by at most 15%', async () => {
-    const frames = Array.from({ length: 8 }, (_, k) => panFrame(k, 128, 144, 2));
-    const off = await stylizeClip(frames, 0);
-    const on = await stylizeClip(frames, 0.9);
-    const errOff = await meanWarpingError(frames, off);
-    const errOn = await meanWarpingError(frames, on);
-    const loss = await StyleOptimizer.create({ backend: 'wasm' });
-    let styleOff = 0;
-    let styleOn = 0;
-    for (let i = 0; i < frames.length; i++) {
-      styleOff += (await loss.losses(off[i] as tf.Tensor3D, frames[i] as tf.Tensor3D, [{ image: style }])).style;
-      styleOn += (await loss.losses(on[i] as tf.Tensor3D, frames[i] as tf.Tensor3D, [{ image: style }])).style;
-    }
-    loss.dispose();
-    console.log(
-      `pan: warping error ${errOff.toExponential(3)} -> ${errOn.toExponential(3)}, style ${styleOff.toFixed(4)} -> ${styleOn.toFixed(4)}`,
-    );
-    expect(errOn).toBeLessThanOrEqual(0.5 * errOff);
-    expect(styleOn).toBeLessThanOrEqual(1.15 * styleOff);
-    tf.dispose([...frames, ...off, ...on]);
-  }, 120_000);
+  // Issue 18: at 1024 px the smoothing once kept 0.47x of the warping error where 256 px kept 0.15x
+  // (the flow ran at 256 px and its error grew with the upsampling). The same pan, scaled, must pass
+  // at both sizes: motion is 1/64 of the frame per frame, the style image at its native size.
+  it.each([128, 512])(
+    'a pan at %i px: warping error at most 0.5x, Gram style loss at most 1.15x per-frame',
+    async (sidePx) => {
+      const stepPx = sidePx / 64;
+      const frameCount = 6;
+      const wide = toImageBatch(await readImageFile(path.join(SHARED, 'data', 'content', 'newyork.jpg'), sidePx + 16));
+      const frames = Array.from({ length: frameCount }, (_, k) =>
+        tf.tidy(() => tf.squeeze<tf.Tensor3D>(tf.slice(wide, [0, 0, k * stepPx, 0], [1, sidePx, sidePx, 3]), [0])),
+      );
+      wide.dispose();
+      const nativeStyle = await readImageFile(path.join(SHARED, 'data', 'style', 'starry_night.jpg'));
+      const measure = async (temporalStrength: number): Promise<TemporalMeasure> => {
+        const s = await Stylizer.create({ backend: 'wasm', temporalStrength });
+        const meter = await TemporalMeter.create({ style: nativeStyle, backend: 'wasm' });
+        try {
+          await s.setStyles([{ image: nativeStyle }]);
+          for (const [i, frame] of frames.entries()) {
+            const out = await s.stylizeVideoFrame(frame, i * 40);
+            const o = tf.expandDims<tf.Tensor4D>(out, 0);
+            const f = tf.expandDims<tf.Tensor4D>(frame, 0);
+            await meter.add(f, o);
+            tf.dispose([out, o, f]);
+          }
+          return meter.result();
+        } finally {
+          meter.dispose();
+          s.dispose();
+        }
+      };
+      const before = tf.memory().numTensors;
+      const off = await measure(0);
+      const on = await measure(DEFAULT_OPTIONS.temporalStrength);
+      expect(tf.memory().numTensors).toBe(before);
+      tf.dispose(frames);
+      const warpRatio = on.warpingError / off.warpingError;
+      const styleRatio = (on.styleLoss ?? NaN) / (off.styleLoss ?? NaN);
+      console.log(`pan at ${sidePx} px: warping error ${warpRatio.toFixed(3)}x, Gram style loss ${styleRatio.toFixed(3)}x per-frame`);
+      expect(off.frames).toBe(frameCount);
+      expect(off.warpingError).toBeGreaterThan(0);
+      expect(warpRatio).toBeLessThanOrEqual(0.5);
+      expect(styleRatio).toBeLessThanOrEqual(1.15);
+    },
+    300_000,
+  );
 
   it('a still scene with sensor noise stays still: temporal std at most a third of per-frame', async () => {
     const base = panFrame(0, 128, 160, 0);

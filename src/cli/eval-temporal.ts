@@ -9,9 +9,9 @@ import { existsSync, statSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import { StyleOptimizer, readImageFile, toImageBatch, type PixelsLike } from '../internal.js';
+import { readImageFile, toImageBatch, type PixelsLike } from '../internal.js';
 import { initCliBackend, type BackendReport, type CliBackend } from './backend.js';
-import { pairWarpingError } from '../metrics/warping-error.js';
+import { TemporalMeter } from '../metrics/temporal-meter.js';
 import { estimateFlow, resizeFlow, type FlowOptions } from '../temporal/flow.js';
 import { endPointError, parseFlo, type FlowField } from '../temporal/flo.js';
 import { FRAME_EXTENSIONS } from '../io/video.js';
@@ -81,54 +81,41 @@ export async function evalTemporal(flags: EvalTemporalFlags, log: (m: string) =>
   const h = meta.height ?? 0;
   const w = meta.width ?? 0;
   const pairs: Array<{ from: string; to: string; error: number; maskedFraction: number }> = [];
-  let inA = await frameAt(inputs[0] as string, h, w);
-  let outA = await frameAt(outputs[0] as string, h, w);
-  const optimiser = flags.style ? await StyleOptimizer.create({ backend: backend.name as CliBackend }) : null;
-  const styleImage = flags.style ? await readImageFile(flags.style) : null;
-  let styleSum = 0;
-  const styleLossOf = async (inp: tf.Tensor4D, out: tf.Tensor4D): Promise<number> => {
-    if (!optimiser || !styleImage) return 0;
-    const o3 = tf.squeeze<tf.Tensor3D>(out, [0]);
-    const i3 = tf.squeeze<tf.Tensor3D>(inp, [0]);
-    try {
-      return (await optimiser.losses(o3, i3, [{ image: styleImage }])).style;
-    } finally {
-      tf.dispose([o3, i3]);
-    }
-  };
+  const meter = await TemporalMeter.create({
+    ...(flags.style ? { style: await readImageFile(flags.style) } : {}),
+    backend: backend.name as CliBackend,
+  });
+  let measure;
   try {
-    styleSum += await styleLossOf(inA, outA);
-    for (let i = 1; i < inputs.length; i++) {
-      const inB = await frameAt(inputs[i] as string, h, w);
-      const outB = await frameAt(outputs[i] as string, h, w);
+    for (let i = 0; i < inputs.length; i++) {
+      const input = await frameAt(inputs[i] as string, h, w);
+      const output = await frameAt(outputs[i] as string, h, w);
       let given: tf.Tensor4D | undefined;
-      if (flows) {
-        const f = parseFlo(new Uint8Array(await readFile(flows[i - 1] as string)), flows[i - 1]);
-        const raw = flowTensor(f);
-        given = resizeFlow(raw, h, w);
-        raw.dispose();
-      }
       try {
-        const r = await pairWarpingError(inA, inB, outA, outB, given);
-        pairs.push({ from: path.basename(outputs[i - 1] as string), to: path.basename(outputs[i] as string), ...r });
-        log(`${path.basename(outputs[i - 1] as string)} -> ${path.basename(outputs[i] as string)}: ${r.error.toExponential(4)}`);
-        styleSum += await styleLossOf(inB, outB);
+        if (flows && i > 0) {
+          const f = parseFlo(new Uint8Array(await readFile(flows[i - 1] as string)), flows[i - 1]);
+          const raw = flowTensor(f);
+          given = resizeFlow(raw, h, w);
+          raw.dispose();
+        }
+        const r = await meter.add(input, output, given);
+        if (r) {
+          pairs.push({ from: path.basename(outputs[i - 1] as string), to: path.basename(outputs[i] as string), ...r });
+          log(`${path.basename(outputs[i - 1] as string)} -> ${path.basename(outputs[i] as string)}: ${r.error.toExponential(4)}`);
+        }
       } finally {
-        given?.dispose();
-        tf.dispose([inA, outA]);
-        inA = inB;
-        outA = outB;
+        tf.dispose([input, output, ...(given ? [given] : [])]);
       }
     }
+    measure = meter.result();
   } finally {
-    tf.dispose([inA, outA]);
-    optimiser?.dispose();
+    meter.dispose();
   }
-  const warpingError = pairs.reduce((a, p) => a + p.error, 0) / pairs.length;
+  const warpingError = measure.warpingError;
   return {
     warpingError,
     pairs,
-    ...(optimiser ? { styleLoss: styleSum / inputs.length } : {}),
+    ...(measure.styleLoss !== undefined ? { styleLoss: measure.styleLoss } : {}),
     frames: inputs.length,
     width: w,
     height: h,

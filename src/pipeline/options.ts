@@ -100,7 +100,12 @@ export interface StylizerOptions {
    * exactly as `stylize` gives it. Default 0.9.
    */
   readonly temporalStrength: number;
-  /** Video mode: optical flow runs on frames scaled to this long side (px); 0 = output size. Default 256. */
+  /**
+   * Video mode: optical flow runs on frames scaled to this long side (px); 0 = the output size.
+   * Default 0: the flow's error in output pixels, and with it how much of the style smoothing
+   * blurs away, must not grow with the output (at 1024 px a 256 px flow halved the cut in
+   * warping error; README, "Video"). A cap trades that accuracy for speed at large sizes.
+   */
   readonly flowMaxSidePx: number;
   /** Video mode: a timestamp gap longer than this (a pause or seek) starts afresh. Default 1000 ms. */
   readonly videoResetGapMs: number;
@@ -133,7 +138,7 @@ export const DEFAULT_OPTIONS: StylizerOptions = {
   modelLoadTimeoutMs: 60_000,
   decoderCheckpoints: [],
   temporalStrength: 0.9,
-  flowMaxSidePx: 256,
+  flowMaxSidePx: 0,
   videoResetGapMs: 1000,
   targetFps: 0,
 };

@@ -59,11 +59,14 @@ export const STATIC_FLOW_PX = 0.5;
 export const MOVING_PIXEL_SHARE = 0.85;
 /**
  * Box-mean sides (px) splitting the output into detail bands, finest first; the rest is the base.
- * Two bands: one band (5 px) left the texture scale of relu2_1/relu3_1 washed out (+38% Gram
- * loss on a synthetic pan, +8% with these two).
+ * In output pixels at every size: the decoder paints strokes of a fixed size in pixels, whatever the
+ * output size. One band below 15 px, measured on the shared clips at 256 px, 6 frames, 3 styles
+ * (issue 18; README, "Video"): no band at all let the smoothed line sketches lose their lines
+ * (Gram style loss up to 1.97x per-frame); bands at 5 and 15 px amplified the finest, noisiest band
+ * (up to 1.55x on a sketch, 1.22x on starry_night); one 15 px band stays within 0.70-1.04x.
  */
-const BAND_WINDOWS_PX = [5, 15];
-/** Largest gain the detail band may get back (flat regions must not amplify noise without bound). */
+const BAND_WINDOWS_PX = [15];
+/** Largest gain a detail band may get back (flat regions must not amplify noise without bound). */
 const MAX_DETAIL_GAIN = 3;
 
 /** How the last video frame was smoothed (`stylizer.videoFrameInfo()`). */
@@ -244,11 +247,8 @@ function restoreDetail(mixed: tf.Tensor4D, reference: tf.Tensor4D): tf.Tensor4D 
       const bandM = tf.sub<tf.Tensor4D>(restM, baseM);
       const bandR = tf.sub<tf.Tensor4D>(restR, baseR);
       const energy = (d: tf.Tensor4D): tf.Tensor4D => boxMean(tf.mean<tf.Tensor4D>(tf.square(d), 3, true), k);
-      const gain = tf.clipByValue(
-        tf.sqrt(tf.div(tf.add(energy(bandR), constant(1e-6)), tf.add(energy(bandM), constant(1e-6)))),
-        1,
-        MAX_DETAIL_GAIN,
-      );
+      const ratio = tf.sqrt(tf.div(tf.add(energy(bandR), constant(1e-6)), tf.add(energy(bandM), constant(1e-6))));
+      const gain = tf.clipByValue(ratio, 1, MAX_DETAIL_GAIN);
       out = tf.add(out, tf.mul(bandM, gain));
       restM = baseM;
       restR = baseR;
