@@ -3,7 +3,8 @@
 // with smoothing (the default strength), both through Stylizer.stylizeVideoFrame as `livestyle
 // video` runs it, then measured with the TemporalMeter that `livestyle eval temporal --style` uses
 // (warping error, Lai et al. 2018, flow from the input frames; Gram style loss, vgg19
-// relu1_1..relu3_1, the style image at native size). A cell passes when smoothing keeps at most
+// relu1_1..relu3_1, the style image read at native size and scaled by the loss network so its short
+// side matches the output's). A cell passes when smoothing keeps at most
 // 0.5x the per-frame warping error and at most 1.15x its style loss. A failing cell gets a
 // trade-off curve (smoothing strength vs the two ratios).
 // Sizes are the output's LONG side (0 = the clip's native size); a size at or above the native one
@@ -153,7 +154,8 @@ const styles = values.styles.split(',');
 const rows = new Map();
 const clipOrder = values.clips.split(',').map((c) => c.split('/')[0]);
 const pixels = (size) => size.split('x').reduce((a, b) => a * Number(b), 1);
-const sorted = [...cells].sort((a, b) => clipOrder.indexOf(a.clip) - clipOrder.indexOf(b.clip) || pixels(a.size) - pixels(b.size));
+const shown = cells.filter((c) => clipOrder.includes(c.clip) && styles.includes(c.style));
+const sorted = [...shown].sort((a, b) => clipOrder.indexOf(a.clip) - clipOrder.indexOf(b.clip) || pixels(a.size) - pixels(b.size));
 for (const c of sorted) {
   const key = `${c.clip} | ${c.size}`;
   if (!rows.has(key)) rows.set(key, {});
@@ -163,9 +165,9 @@ const fmt = (c) => (c ? `${c.warpRatio.toFixed(2)} / ${c.styleRatio.toFixed(2)}$
 console.log(`| clip | output | ${styles.map((s) => `${s}: warp / style`).join(' | ')} |`);
 console.log(`| --- | --- | ${styles.map(() => '---').join(' | ')} |`);
 for (const [key, r] of rows) console.log(`| ${key} | ${styles.map((s) => fmt(r[s])).join(' | ')} |`);
-const failed = cells.filter((c) => !c.pass);
+const failed = shown.filter((c) => !c.pass);
 console.log(
-  `\n${cells.length - failed.length} of ${cells.length} cells pass (warping ratio <= ${MAX_WARP_RATIO}, style ratio <= ${MAX_STYLE_RATIO}).`,
+  `\n${shown.length - failed.length} of ${shown.length} cells pass (warping ratio <= ${MAX_WARP_RATIO}, style ratio <= ${MAX_STYLE_RATIO}).`,
 );
 for (const c of failed) {
   console.log(`\nTrade-off, ${c.clip} ${c.size} ${c.style} (strength: warp / style):`);

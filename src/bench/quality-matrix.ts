@@ -20,7 +20,7 @@ export const CI_QUALITY_PAIRS: ReadonlyArray<readonly [content: string, style: s
   ['flowers.jpg', 'udnie.jpg'],
   ['hoovertowernight.jpg', 'escher_sphere.jpg'],
   ['cornell.jpg', 'picasso_self_portrait.jpg'],
-  ['seaport.jpg', 'woman_with_hat_matisse.jpg'],
+  ['blonde_girl.jpg', 'en_campo_gris.jpg'],
   ['modern.jpg', 'asheville.jpg'],
 ];
 

@@ -11,7 +11,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { readImageFile, toImageBatch, type PixelsLike } from '../internal.js';
 import { initCliBackend, type BackendReport, type CliBackend } from './backend.js';
-import { TemporalMeter } from '../metrics/temporal-meter.js';
+import { TemporalMeter, type TemporalMeasure } from '../metrics/temporal-meter.js';
 import { estimateFlow, resizeFlow, type FlowOptions } from '../temporal/flow.js';
 import { endPointError, parseFlo, type FlowField } from '../temporal/flo.js';
 import { FRAME_EXTENSIONS } from '../io/video.js';
@@ -85,7 +85,7 @@ export async function evalTemporal(flags: EvalTemporalFlags, log: (m: string) =>
     ...(flags.style ? { style: await readImageFile(flags.style) } : {}),
     backend: backend.name as CliBackend,
   });
-  let measure;
+  let measure: TemporalMeasure;
   try {
     for (let i = 0; i < inputs.length; i++) {
       const input = await frameAt(inputs[i] as string, h, w);

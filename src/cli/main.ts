@@ -348,7 +348,7 @@ export function buildProgram(): Command {
         .default(DEFAULT_OPTIONS.temporalStrength),
     )
     .addOption(
-      new Option('--flow-size <px>', 'optical flow on frames scaled to this long side (32..4096); 0 = the output size')
+      new Option('--flow-size <px>', 'cap on the long side the optical flow runs at (32..4096); 0 = no cap (the output size)')
         .argParser(wrap((v) => (v.trim() === '0' ? 0 : parseIntInRange(v, 32, 4096))))
         .default(DEFAULT_OPTIONS.flowMaxSidePx),
     )

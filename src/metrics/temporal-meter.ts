@@ -1,8 +1,8 @@
 /**
  * The two numbers a stylised clip is judged by, accumulated frame by frame: the warping error
  * (Lai et al. 2018, see warping-error.ts; flow from the input frames) and, given a style image, the
- * mean Gram style loss of the output frames against it (the optimiser's loss network, the style
- * image at the size it is given). `livestyle eval temporal`, `npm run temporal` and the tests all
+ * mean Gram style loss of the output frames against it (the optimiser's loss network, which scales
+ * the style image so its short side matches the frame's). `livestyle eval temporal`, `npm run temporal` and the tests all
  * measure through this class, so their figures are the same measurement.
  *
  * Tensor ownership: `add` neither disposes nor keeps its arguments (it keeps its own copies of the

@@ -134,7 +134,7 @@ export class Lbfgs implements ImageOptimizer {
         const r = this.direction(gFree);
         return free ? tf.mul<tf.Tensor4D>(r, free) : r;
       });
-      const searched = await this.search(d, gFree, t0);
+      const searched = await this.search(d, gFree, t0, this.maxBacktracks, first);
       if (searched.accepted) return searched.result;
       // Failed: drop the curvature pairs (they may be stale) and take a safeguarded gradient step.
       this.clearHistory();
@@ -172,6 +172,8 @@ export class Lbfgs implements ImageOptimizer {
     g: tf.Tensor4D,
     t0: number,
     maxBacktracks = this.maxBacktracks,
+    /** This is the first-step search of an empty history: its outcome sets {@link firstStepScale}. */
+    adaptFirstStep = false,
   ): Promise<
     | { accepted: true; result: StepResult; evaluations: number; sawFinite: boolean }
     | { accepted: false; evaluations: number; sawFinite: boolean }
@@ -213,7 +215,7 @@ export class Lbfgs implements ImageOptimizer {
             // A pair is kept only with positive curvature, relative to y'y so that small steps
             // are not rejected for their scale (ref: Byrd, Lu, Nocedal & Zhu 1995, L-BFGS-B).
             const keepPair = ys > CURVATURE_EPS * yy && yy > 0;
-            if (this.s.length === 0) this.firstStepScale = keepPair ? 1 : Math.max(1, this.firstStepScale * (k === 0 ? 4 : 0.5 ** k));
+            if (adaptFirstStep) this.firstStepScale = keepPair ? 1 : Math.max(1, this.firstStepScale * (k === 0 ? 4 : 0.5 ** k));
             if (keepPair) {
               this.s.push(sNew);
               this.y.push(yNew);

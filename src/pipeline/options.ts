@@ -102,9 +102,10 @@ export interface StylizerOptions {
   readonly temporalStrength: number;
   /**
    * Video mode: optical flow runs on frames scaled to this long side (px); 0 = the output size.
-   * Default 0: the flow's error in output pixels, and with it how much of the style smoothing
-   * blurs away, must not grow with the output (at 1024 px a 256 px flow halved the cut in
-   * warping error; README, "Video"). A cap trades that accuracy for speed at large sizes.
+   * Default 0: the flow's error in output pixels must not grow with the output (sintel_raft_demo
+   * at 1024 px: a 256 px flow left 0.43x of the per-frame warping error, the output size 0.20x;
+   * README, "Video"). Video mode runs it at the stylisation's internal resolution (the adaptive
+   * scale, `processingMaxSidePx`) when that is smaller. A cap trades accuracy for speed.
    */
   readonly flowMaxSidePx: number;
   /** Video mode: a timestamp gap longer than this (a pause or seek) starts afresh. Default 1000 ms. */

@@ -503,7 +503,14 @@ export class Stylizer {
           const cropped = oh === h && ow === w ? content : tf.slice(content, [0, 0, 0, 0], [1, oh, ow, 3]);
           try {
             markStage('temporal');
-            this.smoother.prepare(cropped);
+            // The flow follows the stylisation's internal resolution (processingMaxSidePx, the
+            // adaptive scale): finer than the strokes it tracks costs time and buys nothing.
+            const internalSidePx = Math.round(
+              (this.options.processingMaxSidePx > 0 ? Math.min(this.options.processingMaxSidePx, Math.max(h, w)) : Math.max(h, w)) *
+                (scale !== null && scale < 1 ? scale : 1),
+            );
+            const cap = this.options.flowMaxSidePx;
+            this.smoother.prepare(cropped, cap > 0 ? Math.min(cap, internalSidePx) : internalSidePx);
           } finally {
             if (cropped !== content) cropped.dispose();
           }

@@ -62,8 +62,8 @@ export const MOVING_PIXEL_SHARE = 0.85;
  * In output pixels at every size: the decoder paints strokes of a fixed size in pixels, whatever the
  * output size. One band below 15 px, measured on the shared clips at 256 px, 6 frames, 3 styles
  * (issue 18; README, "Video"): no band at all let the smoothed line sketches lose their lines
- * (Gram style loss up to 1.97x per-frame); bands at 5 and 15 px amplified the finest, noisiest band
- * (up to 1.55x on a sketch, 1.22x on starry_night); one 15 px band stays within 0.70-1.04x.
+ * (Gram style loss up to 2.38x per-frame); bands at 5 and 15 px amplified the finest, noisiest band
+ * (up to 1.55x on a sketch, 1.24x on starry_night); one 15 px band stays within 0.70-1.03x.
  */
 const BAND_WINDOWS_PX = [15];
 /** Largest gain a detail band may get back (flat regions must not amplify noise without bound). */
@@ -107,15 +107,16 @@ export class VideoSmoother {
   /**
    * Tracks `frame` (`[1,H,W,3]` in [0,1] at the output size; not disposed) against the previous
    * frame and prepares the warped previous output. Call {@link blend} next.
+   * @param flowSidePx long side the flow runs at for this frame (default: the settings'
+   *   `flowMaxSidePx`; 0 = the frame's size). The stylizer passes its internal resolution.
    */
-  prepare(frame: tf.Tensor4D): void {
+  prepare(frame: tf.Tensor4D, flowSidePx: number = this.settings.flowMaxSidePx): void {
     this.clearPending();
     tf.dispose([this.frame, this.tracked, ...this.pyramid].filter((t): t is NonNullable<typeof t> => t !== null));
     this.tracked = null;
     this.lastUntracked = true;
     const [, h, w] = frame.shape;
-    const side = this.settings.flowMaxSidePx;
-    const scale = side > 0 ? Math.min(1, side / Math.max(h, w)) : 1;
+    const scale = flowSidePx > 0 ? Math.min(1, flowSidePx / Math.max(h, w)) : 1;
     const fh = Math.max(1, Math.round(h * scale));
     const fw = Math.max(1, Math.round(w * scale));
     const levels = pyramidLevels(fh, fw, 16);
@@ -127,7 +128,9 @@ export class VideoSmoother {
     });
     const prev = this.prevFrame;
     const prevOut = this.prevOutput;
-    if (!prev || !prevOut || prev.shape[1] !== h || prev.shape[2] !== w || this.prevPyramid.length !== levels) {
+    // A new size, or a new flow size (the adaptive scale stepped): nothing to track against.
+    const prevFinest = this.prevPyramid[0];
+    if (!prev || !prevOut || prev.shape[1] !== h || prev.shape[2] !== w || prevFinest?.shape[1] !== fh || prevFinest.shape[2] !== fw) {
       return;
     }
     // Flow from the current frame back to the previous one pulls the previous output forward;
