@@ -364,7 +364,12 @@ describe('the demo page (production build)', () => {
         slider.dispatchEvent(new Event('input', { bubbles: true }));
       }
       await new Promise<void>((resolve) => video.addEventListener('seeked', () => resolve(), { once: true }));
-      // Let every render that seek started finish (a software renderer: generous).
+      // The first render of the seek (a software renderer on a busy machine can take seconds)...
+      await new Promise<void>((resolve) => {
+        const poll = (): void => void (frames.length > 0 ? resolve() : setTimeout(poll, 50));
+        poll();
+      });
+      // ...then time for any further render that seek started (each slider move once started one).
       await new Promise((r) => setTimeout(r, 3000));
       el.removeEventListener('frame', onElement);
       document.removeEventListener('frame', onDocument);
