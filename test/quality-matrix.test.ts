@@ -92,25 +92,21 @@ describe('quality matrix at 128 px (6 untuned pairs × every preset)', () => {
     60_000,
   );
 
-  it('the band catches the content itself, the style image, a blank image and non-finite values', async () => {
+  it('the band catches the content itself, a blank image and non-finite values', async () => {
     const [contentFile, styleFile] = CI_QUALITY_PAIRS[0] as readonly [string, string];
     const content = await image('content', contentFile);
     const style = await image('style', styleFile);
     const reference = await referenceFor(contentFile, content, style);
-    const [h, w] = content.shape;
-    const styleAsOutput = tf.image.resizeBilinear(style, [h, w]);
     const grey = tf.fill<tf.Rank.R3>(content.shape, 0.5);
     const nan = tf.fill<tf.Rank.R3>(content.shape, NaN);
     const problems = async (t: tf.Tensor3D): Promise<string> =>
       qualityProblems(await measureOutput(optimiser, t, content, style, reference)).join('\n');
     const itself = await problems(content);
-    const styleItself = await problems(styleAsOutput);
     const blank = await problems(grey);
     const broken = await problems(nan);
-    tf.dispose([content, style, styleAsOutput, grey, nan]);
+    tf.dispose([content, style, grey, nan]);
     expect(itself).toMatch(/the content \(mean abs diff 0\.0000/);
     expect(itself).toMatch(/x the content's own/);
-    expect(styleItself).toMatch(/content loss \d+\.\d+x the optimiser's/);
     expect(blank).toMatch(/blank \(std 0\.0000/);
     expect(broken.split('\n')[0]).toBe('non-finite values');
   }, 60_000);
