@@ -505,10 +505,7 @@ export class Stylizer {
             markStage('temporal');
             // The flow follows the stylisation's internal resolution (processingMaxSidePx, the
             // adaptive scale): finer than the strokes it tracks costs time and buys nothing.
-            const internalSidePx = Math.round(
-              (this.options.processingMaxSidePx > 0 ? Math.min(this.options.processingMaxSidePx, Math.max(h, w)) : Math.max(h, w)) *
-                (scale !== null && scale < 1 ? scale : 1),
-            );
+            const internalSidePx = this.internalLongSidePx(h, w, scale);
             const cap = this.options.flowMaxSidePx;
             this.smoother.prepare(cropped, cap > 0 ? Math.min(cap, internalSidePx) : internalSidePx);
           } finally {
@@ -537,6 +534,13 @@ export class Stylizer {
    * @param scale adaptive mode's extra scale of the internal resolution (null = none).
    * @param tileImages whether `tileSizePx` applies (image mode).
    */
+  /** Long side (px) an `h x w` frame is stylised at: `processingMaxSidePx`, then the adaptive `scale` (before the levels' minimum). */
+  private internalLongSidePx(h: number, w: number, scale: number | null): number {
+    const o = this.options;
+    const base = o.processingMaxSidePx > 0 ? Math.min(o.processingMaxSidePx, Math.max(h, w)) : Math.max(h, w);
+    return scale !== null && scale < 1 ? Math.round(base * scale) : base;
+  }
+
   private async run(input: StylizerInput, scale: number | null = null, tileImages = false): Promise<tf.Tensor3D> {
     const options = this.options;
     const model = this.model;
@@ -549,8 +553,7 @@ export class Stylizer {
     const original = toImageBatch(input, 'content');
     const [, h, w] = original.shape;
     const minSide = 2 ** deepest;
-    const baseMaxSide = options.processingMaxSidePx > 0 ? Math.min(options.processingMaxSidePx, Math.max(h, w)) : Math.max(h, w);
-    const maxSide = scale !== null && scale < 1 ? Math.max(minSide, Math.round(baseMaxSide * scale)) : options.processingMaxSidePx;
+    const maxSide = scale !== null && scale < 1 ? Math.max(minSide, this.internalLongSidePx(h, w, scale)) : options.processingMaxSidePx;
     const processing = processingSize(h, w, maxSide, minSide);
     if (processing.h < minSide || processing.w < minSide) {
       original.dispose();
