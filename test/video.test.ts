@@ -85,19 +85,24 @@ describe('temporal smoothing', () => {
 
   // Issue 18: on sintel_raft_demo at 1024 px the smoothing kept 0.43x of the warping error with the
   // flow at 256 px, 0.20x with it at the output size (its error in output pixels grew with the
-  // upsampling). The same pan, scaled, must pass
-  // at both sizes: motion is 1/64 of the frame per frame; the style image as read (the loss network scales it to the output).
+  // upsampling), and two detail bands (5 and 15 px) raised the Gram loss of line sketches. The same
+  // pan, scaled, must pass at both sizes: motion 1/32 of the frame per frame, the line sketch (the
+  // style the bands hurt most), the style image as read (the loss network scales it to the output).
+  // Measured (docs/temporal.md): 0.073 / 1.075 at 128 px and 0.093 / 0.944 at 512 px; with the two
+  // bands 1.40x and 1.20x style (fails); with the flow at a quarter of the output, 0.33x and 0.20x
+  // warping, which the tighter MAX_PAN_WARP_RATIO catches (the issue's 0.5 would not).
+  const MAX_PAN_WARP_RATIO = 0.15;
   it.each([128, 512])(
-    'a pan at %i px: warping error at most 0.5x, Gram style loss at most 1.15x per-frame',
+    'a pan at %i px: warping error at most 0.15x (issue target 0.5x), Gram style loss at most 1.15x per-frame',
     async (sidePx) => {
-      const stepPx = sidePx / 64;
+      const stepPx = sidePx / 32;
       const frameCount = 6;
       const wide = toImageBatch(await readImageFile(path.join(SHARED, 'data', 'content', 'newyork.jpg'), sidePx + 16));
       const frames = Array.from({ length: frameCount }, (_, k) =>
         tf.tidy(() => tf.squeeze<tf.Tensor3D>(tf.slice(wide, [0, 0, k * stepPx, 0], [1, sidePx, sidePx, 3]), [0])),
       );
       wide.dispose();
-      const nativeStyle = await readImageFile(path.join(SHARED, 'data', 'style', 'starry_night.jpg'));
+      const nativeStyle = await readImageFile(path.join(SHARED, 'data', 'style', 'sketch.png'));
       const measure = async (temporalStrength: number): Promise<TemporalMeasure> => {
         const s = await Stylizer.create({ backend: 'wasm', temporalStrength });
         const meter = await TemporalMeter.create({ style: nativeStyle, backend: 'wasm' });
@@ -126,7 +131,7 @@ describe('temporal smoothing', () => {
       console.log(`pan at ${sidePx} px: warping error ${warpRatio.toFixed(3)}x, Gram style loss ${styleRatio.toFixed(3)}x per-frame`);
       expect(off.frames).toBe(frameCount);
       expect(off.warpingError).toBeGreaterThan(0);
-      expect(warpRatio).toBeLessThanOrEqual(0.5);
+      expect(warpRatio).toBeLessThanOrEqual(MAX_PAN_WARP_RATIO);
       expect(styleRatio).toBeLessThanOrEqual(1.15);
     },
     300_000,
