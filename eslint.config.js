@@ -6,15 +6,17 @@ import globals from 'globals';
 export default tseslint.config(
   {
     ignores: [
-      'dist/',
+      '**/dist/',
       'models/',
-      'node_modules/',
+      'packages/models/cd16x/',
+      'packages/models/vgg19/',
+      '**/node_modules/',
       'test-artifacts/',
       'bench-out/',
-      'vendor/',
+      '**/vendor/',
       'tmp-exp/',
       'dist-site/',
-      'custom-elements.json',
+      '**/custom-elements.json',
     ],
   },
   js.configs.recommended,
@@ -23,7 +25,16 @@ export default tseslint.config(
     languageOptions: {
       globals: { ...globals.node, ...globals.browser },
       parserOptions: {
-        projectService: { allowDefaultProject: ['*.js', 'bin/*.js', 'scripts/*.js', 'test/support/*.js'] },
+        projectService: {
+          allowDefaultProject: [
+            '*.js',
+            'scripts/*.js',
+            'test/support/*.js',
+            'packages/*/bin/*.js',
+            'packages/*/scripts/*.js',
+            'packages/models/*.js',
+          ],
+        },
         tsconfigRootDir: import.meta.dirname,
       },
     },

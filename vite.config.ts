@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { defineConfig } from 'vite';
+import { defaultClientConditions, defineConfig } from 'vite';
 import { demoAssets } from './demo/vite-plugins.js';
 
 // Cross-origin isolation (COOP/COEP) lets the WASM backend use threads (SharedArrayBuffer).
@@ -19,11 +19,13 @@ export const viteConfig = defineConfig({
   root: path.join(repoRoot, 'demo'),
   base: './',
   publicDir: false,
+  // The packages' TypeScript sources (their `livestyle-source` export condition).
+  resolve: { conditions: ['livestyle-source', ...defaultClientConditions] },
   server: { headers: isolation, fs: { allow: [repoRoot] } },
   preview: { headers: isolation },
   plugins: [
     demoAssets({
-      modelsDir: path.resolve(process.env.LIVESTYLE_MODELS_DIR ?? path.join(repoRoot, 'models')),
+      modelsDir: path.resolve(process.env.LIVESTYLE_MODELS_DIR ?? path.join(repoRoot, 'packages', 'models')),
       stylesDir: path.resolve(process.env.LIVESTYLE_STYLES_DIR ?? path.join(repoRoot, '..', 'shared', 'data', 'style')),
     }),
   ],

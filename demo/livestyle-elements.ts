@@ -6,7 +6,7 @@
 import wasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
-import { setWasmPaths } from '../src/index.js';
+import { setWasmPaths } from '../packages/core/src/index.js';
 
 // The WASM backend is the fallback where neither WebGPU nor WebGL works.
 setWasmPaths({
@@ -15,4 +15,4 @@ setWasmPaths({
   'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimdUrl,
 });
 
-export * from '../src/elements.js';
+export * from '../packages/elements/src/elements.js';

@@ -15,20 +15,17 @@ import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  Stylizer,
-  readImageFile,
-  networkCost,
-  initNodeWasm,
-  LoadedModel,
-  fileModelSource,
-  getThreadsCount,
-  toImageBatch,
-  estimateFlow,
-  VideoSmoother,
-  DEFAULT_OPTIONS,
-  effectiveLevels,
-} from '../dist/bench-exports.js';
+import { Stylizer } from '@livestyle/core/internal/pipeline/stylizer.js';
+import { readImageFile } from '@livestyle/core/internal/io/node-image.js';
+import { networkCost } from '@livestyle/core/internal/nets/network.js';
+import { initNodeWasm } from '@livestyle/core/internal/backend/node-wasm.js';
+import { LoadedModel } from '@livestyle/core/internal/weights/model-loader.js';
+import { fileModelSource } from '@livestyle/core/internal/io/model-files.js';
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { toImageBatch } from '@livestyle/core/internal/pipeline/input.js';
+import { estimateFlow } from '@livestyle/core/internal/temporal/flow.js';
+import { VideoSmoother } from '@livestyle/core/internal/temporal/video-smoother.js';
+import { DEFAULT_OPTIONS, effectiveLevels } from '@livestyle/core/internal/pipeline/options.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const shared = process.env.LIVESTYLE_SHARED_DIR ?? path.resolve(root, '..', 'shared');
@@ -48,7 +45,7 @@ async function gpuBench(args) {
     GPU_BENCH_USAGE,
     readImageFile: read,
     releaseNodeWebGpu,
-  } = await import('../dist/bench-exports.js');
+  } = await import('@livestyle/cli/internal/bench-exports.js');
   if (args.includes('--help')) {
     console.log(
       `npm run bench -- --backend webgpu [options]\n${GPU_BENCH_USAGE}\n  --no-history                     do not append to bench/history.jsonl`,

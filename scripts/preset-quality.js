@@ -8,8 +8,12 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { Stylizer, StyleOptimizer, readImageFile, initNodeWasm, toImageBatch } from '../dist/bench-exports.js';
-import { ssimLuminance } from '../dist/metrics/ssim.js';
+import { Stylizer } from '@livestyle/core/internal/pipeline/stylizer.js';
+import { StyleOptimizer } from '@livestyle/core/internal/optimize/style-optimizer.js';
+import { readImageFile } from '@livestyle/core/internal/io/node-image.js';
+import { initNodeWasm } from '@livestyle/core/internal/backend/node-wasm.js';
+import { toImageBatch } from '@livestyle/core/internal/pipeline/input.js';
+import { ssimLuminance } from '@livestyle/core/internal/metrics/ssim.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const shared = process.env.LIVESTYLE_SHARED_DIR ?? path.resolve(root, '..', 'shared');

@@ -8,7 +8,11 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { Stylizer, readImageFile, initNodeWasm, getThreadsCount, toImageBatch } from '../dist/bench-exports.js';
+import { Stylizer } from '@livestyle/core/internal/pipeline/stylizer.js';
+import { readImageFile } from '@livestyle/core/internal/io/node-image.js';
+import { initNodeWasm } from '@livestyle/core/internal/backend/node-wasm.js';
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { toImageBatch } from '@livestyle/core/internal/pipeline/input.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const shared = process.env.LIVESTYLE_SHARED_DIR ?? path.resolve(root, '..', 'shared');

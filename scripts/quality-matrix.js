@@ -11,8 +11,18 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs-core';
-import { Stylizer, StyleOptimizer, PRESETS, readImageFile, toImageBatch, toRgbBytes } from '../dist/internal.js';
-import { MATRIX_STYLES, QUALITY_BAND, REFERENCE_ITERATIONS, measureOutput, qualityProblems } from '../dist/bench/quality-matrix.js';
+import { Stylizer } from '@livestyle/core/internal/pipeline/stylizer.js';
+import { StyleOptimizer } from '@livestyle/core/internal/optimize/style-optimizer.js';
+import { PRESETS } from '@livestyle/core/internal/pipeline/presets.js';
+import { readImageFile } from '@livestyle/core/internal/io/node-image.js';
+import { toImageBatch, toRgbBytes } from '@livestyle/core/internal/pipeline/input.js';
+import {
+  MATRIX_STYLES,
+  QUALITY_BAND,
+  REFERENCE_ITERATIONS,
+  measureOutput,
+  qualityProblems,
+} from '@livestyle/cli/internal/bench/quality-matrix.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const shared = process.env.LIVESTYLE_SHARED_DIR ?? path.resolve(root, '..', 'shared');

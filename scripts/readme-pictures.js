@@ -4,7 +4,9 @@ import path from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { Stylizer, readImageFile, toRgbBytes } from '../dist/internal.js';
+import { Stylizer } from '@livestyle/core/internal/pipeline/stylizer.js';
+import { readImageFile } from '@livestyle/core/internal/io/node-image.js';
+import { toRgbBytes } from '@livestyle/core/internal/pipeline/input.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const shared = process.env.LIVESTYLE_SHARED_DIR ?? path.resolve(root, '..', 'shared');

@@ -17,7 +17,12 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { Stylizer, TemporalMeter, DEFAULT_OPTIONS, openFrameSource, readImageFile, toImageBatch } from '../dist/internal.js';
+import { Stylizer } from '@livestyle/core/internal/pipeline/stylizer.js';
+import { TemporalMeter } from '@livestyle/core/internal/metrics/temporal-meter.js';
+import { DEFAULT_OPTIONS } from '@livestyle/core/internal/pipeline/options.js';
+import { openFrameSource } from '@livestyle/cli/internal/io/video.js';
+import { readImageFile } from '@livestyle/core/internal/io/node-image.js';
+import { toImageBatch } from '@livestyle/core/internal/pipeline/input.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const shared = process.env.LIVESTYLE_SHARED_DIR ?? path.resolve(root, '..', 'shared');

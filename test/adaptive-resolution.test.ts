@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AdaptiveResolution, ADAPTIVE_SCALE_LADDER } from '../src/pipeline/adaptive-resolution.js';
+import { AdaptiveResolution, ADAPTIVE_SCALE_LADDER } from '../packages/core/src/pipeline/adaptive-resolution.js';
 
 /** A machine whose frame time is proportional to the pixel count: `fullMs` at scale 1, plus noise. */
 function simulate(fullMs: number, targetFps: number, frames: number, noise = 0.1): number[] {

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs-core';
-import { writePngFile } from '../src/internal.js';
+import { writePngFile } from '../packages/core/src/io/node-image.js';
 
 describe('writePngFile under concurrency', () => {
   let dir: string;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { readTorchCheckpoint, CheckpointError } from '../src/weights/torch-checkpoint.js';
-import { readPickle } from '../src/weights/pickle.js';
+import { readTorchCheckpoint, CheckpointError } from '../packages/core/src/weights/torch-checkpoint.js';
+import { readPickle } from '../packages/core/src/weights/pickle.js';
 import { RAW_MODELS } from './helpers.js';
 import { writeTorchZip } from './torch-zip.js';
 

@@ -6,16 +6,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
-import { readNpy } from '../src/io/npy.js';
+import { readNpy } from '../packages/core/src/io/npy.js';
 import { REPO_ROOT, SHARED } from './helpers.js';
 
 const run = promisify(execFile);
-const BIN = path.join(REPO_ROOT, 'bin', 'livestyle.js');
+const BIN = path.join(REPO_ROOT, 'packages', 'cli', 'bin', 'livestyle.js');
 const REF = path.join(SHARED, 'reference', 'wct-cd16x-512');
 let out: string;
 
 beforeAll(() => {
-  if (!existsSync(path.join(REPO_ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
+  if (!existsSync(path.join(REPO_ROOT, 'packages', 'cli', 'dist', 'main.js')))
+    throw new Error('dist/ is missing: run `npm run build` first');
   out = mkdtempSync(path.join(os.tmpdir(), 'livestyle-cli-'));
 });
 afterAll(() => rmSync(out, { recursive: true, force: true }));

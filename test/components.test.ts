@@ -2,14 +2,14 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { describeCameraError, findCameraConstructor } from '../src/components/camera-controller.js';
-import { parseResolution } from '../src/components/livestyle-camera.js';
-import { humanLabel, parseCatalog } from '../src/components/livestyle-style-mixer.js';
-import { exportFileName, formatSeconds, looksLikeVideo } from '../src/components/livestyle-video.js';
-import { parseStyleSrc, processingDimensions, processingSizePx } from '../src/components/stylized-view.js';
-import { FpsMeter, sameStyleImages } from '../src/components/stylizer-controller.js';
-import { MIN_PROCESSING_SIDE_PX } from '../src/components/types.js';
-import { estimateSecondsLeft, exportSize } from '../src/components/video-export.js';
+import { describeCameraError, findCameraConstructor } from '../packages/elements/src/components/camera-controller.js';
+import { parseResolution } from '../packages/elements/src/components/livestyle-camera.js';
+import { humanLabel, parseCatalog } from '../packages/elements/src/components/livestyle-style-mixer.js';
+import { exportFileName, formatSeconds, looksLikeVideo } from '../packages/elements/src/components/livestyle-video.js';
+import { parseStyleSrc, processingDimensions, processingSizePx } from '../packages/elements/src/components/stylized-view.js';
+import { FpsMeter, sameStyleImages } from '../packages/elements/src/components/stylizer-controller.js';
+import { MIN_PROCESSING_SIDE_PX } from '../packages/elements/src/components/types.js';
+import { estimateSecondsLeft, exportSize } from '../packages/elements/src/components/video-export.js';
 import { REPO_ROOT } from './helpers.js';
 
 describe('processing size', () => {
@@ -126,7 +126,7 @@ describe('camera', () => {
 });
 
 describe('custom-elements manifest', () => {
-  const file = path.join(REPO_ROOT, 'custom-elements.json');
+  const file = path.join(REPO_ROOT, 'packages', 'elements', 'custom-elements.json');
   it('describes the elements with their attributes, events, parts and CSS properties', () => {
     const manifest = JSON.parse(readFileSync(file, 'utf8')) as {
       modules: Array<{

@@ -26,7 +26,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { REPO_ROOT, SHARED, countVideoFrames } from './helpers.js';
 
 const run = promisify(execFile);
-const BIN = path.join(REPO_ROOT, 'bin', 'livestyle.js');
+const BIN = path.join(REPO_ROOT, 'packages', 'cli', 'bin', 'livestyle.js');
 const CLIP = path.join(SHARED, 'data', 'video', 'sintel_raft_demo'); // 10 frames, 1024x436
 const STYLE = path.join(SHARED, 'data', 'style', 'starry_night.jpg');
 const CONTENT = path.join(SHARED, 'data', 'content', 'avril.jpg');
@@ -78,7 +78,8 @@ function spawnCli(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess
 
 beforeAll(() => {
   if (spawnSync('ffmpeg', ['-version']).status !== 0) throw new Error('ffmpeg is missing: install it (see .ci/run)');
-  if (!existsSync(path.join(REPO_ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
+  if (!existsSync(path.join(REPO_ROOT, 'packages', 'cli', 'dist', 'main.js')))
+    throw new Error('dist/ is missing: run `npm run build` first');
   dir = mkdtempSync(path.join(os.tmpdir(), 'livestyle-durability-'));
   fakeDir = path.join(dir, 'fake-ffmpeg');
   mkdirSync(fakeDir);
@@ -482,7 +483,7 @@ describe('one clear line for write and read failures (items 12, 17)', () => {
 
   it('a NaN or flat result from a content that is not flat is refused before writing', async () => {
     await tf.setBackend('cpu');
-    const { checkStylised } = await import('../src/cli/output-check.js');
+    const { checkStylised } = await import('../packages/cli/src/output-check.js');
     const content = { width: 2, height: 1, data: new Uint8Array([0, 0, 0, 255, 255, 255]) };
     const flatContent = { width: 2, height: 1, data: new Uint8Array([9, 9, 9, 9, 9, 9]) };
     const good = tf.tensor3d([0.1, 0.2, 0.3, 0.9, 0.8, 0.7], [1, 2, 3]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { symmetricEigen, spectralFunction, matMul64 } from '../src/transforms/eigen.js';
+import { symmetricEigen, spectralFunction, matMul64 } from '../packages/core/src/transforms/eigen.js';
 
 /** A deterministic pseudo-random covariance X X^T / n with the given rank. */
 function covariance(n: number, rank: number, seed = 1): Float64Array {

@@ -5,24 +5,18 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs-core';
+import { initNodeWasm } from '../packages/core/src/backend/node-wasm.js';
+import { readImageFile } from '../packages/core/src/io/node-image.js';
+import { toImageBatch } from '../packages/core/src/pipeline/input.js';
 import {
-  initNodeWasm,
-  readImageFile,
-  toImageBatch,
   estimateFlow,
   estimateFlowBothWays,
-  warpBilinear,
-  warpBilinearOps,
-  hasWarpKernel,
   consistencyMask,
-  parseFlo,
-  encodeFlo,
-  endPointError,
-  FloFormatError,
   FlowOptionsError,
   resolveFlowOptions,
-  type FlowField,
-} from '../src/internal.js';
+} from '../packages/core/src/temporal/flow.js';
+import { warpBilinear, warpBilinearOps, hasWarpKernel } from '../packages/core/src/temporal/warp.js';
+import { parseFlo, encodeFlo, endPointError, FloFormatError, type FlowField } from '../packages/core/src/temporal/flo.js';
 import { SHARED } from './helpers.js';
 
 const FLOW = path.join(SHARED, 'data', 'flow');

@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { convertModel } from '../src/weights/convert.js';
+import { convertModel } from '../packages/core/src/weights/convert.js';
 import { RAW_MODELS } from './helpers.js';
 
 export async function setup(): Promise<() => void> {

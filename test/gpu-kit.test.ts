@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, sym
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { probeNodeWebGpu, releaseNodeWebGpu } from '../src/internal.js';
+import { probeNodeWebGpu, releaseNodeWebGpu } from '../packages/core/src/backend/node-webgpu.js';
 import { REPO_ROOT } from './helpers.js';
 
 const run = promisify(execFile);
@@ -34,7 +34,7 @@ describe.skipIf(unavailable !== '')('GPU benchmark kit', () => {
   let dir: string;
   let archive: string;
   beforeAll(() => {
-    if (!existsSync(path.join(REPO_ROOT, 'dist', 'bench', 'kit-entry.js')))
+    if (!existsSync(path.join(REPO_ROOT, 'packages', 'cli', 'dist', 'bench', 'kit-entry.js')))
       throw new Error('dist/ is missing: run `npm run build:lib` first');
     dir = mkdtempSync(path.join(os.tmpdir(), 'livestyle-kit-'));
     archive = path.join(dir, 'livestyle-gpu-kit.tar');

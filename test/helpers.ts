@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { readNpy } from '../src/io/npy.js';
+import { readNpy } from '../packages/core/src/io/npy.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const SHARED = process.env.LIVESTYLE_SHARED_DIR ?? path.resolve(REPO_ROOT, '..', 'shared');

@@ -4,7 +4,12 @@ import os from 'node:os';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { initNodeWasm, convertModel, fileModelSource, LoadedModel, runNetwork, ModelFormatError, ConvertError } from '../src/internal.js';
+import { initNodeWasm } from '../packages/core/src/backend/node-wasm.js';
+import { convertModel, ConvertError } from '../packages/core/src/weights/convert.js';
+import { fileModelSource } from '../packages/core/src/io/model-files.js';
+import { LoadedModel } from '../packages/core/src/weights/model-loader.js';
+import { runNetwork } from '../packages/core/src/nets/network.js';
+import { ModelFormatError } from '../packages/core/src/weights/model-format.js';
 import { RAW_MODELS, fixtureBatch, maxAbsError } from './helpers.js';
 
 let work: string;
@@ -125,7 +130,7 @@ describe('converted model files', () => {
   });
 
   it('a model source that never answers fails after modelLoadTimeoutMs, naming the file (item 16)', async () => {
-    const { Stylizer } = await import('../src/internal.js');
+    const { Stylizer } = await import('../packages/core/src/pipeline/stylizer.js');
     const never = (): Promise<Uint8Array> => new Promise(() => undefined);
     await expect(Stylizer.create({ backend: 'wasm', modelSource: () => never, modelLoadTimeoutMs: 50 })).rejects.toThrow(
       /manifest\.json: not received within 50 ms \(modelLoadTimeoutMs\)/,

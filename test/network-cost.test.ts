@@ -1,6 +1,10 @@
 // FLOPs and compulsory bytes of a layer list (the benchmark's roofline figures).
 import { describe, expect, it } from 'vitest';
-import { initNodeWasm, fileModelSource, LoadedModel, convMacs, networkCost, type LayerSpec } from '../src/internal.js';
+import { initNodeWasm } from '../packages/core/src/backend/node-wasm.js';
+import { fileModelSource } from '../packages/core/src/io/model-files.js';
+import { LoadedModel } from '../packages/core/src/weights/model-loader.js';
+import { convMacs, networkCost } from '../packages/core/src/nets/network.js';
+import { type LayerSpec } from '../packages/core/src/weights/architectures.js';
 
 describe('networkCost', () => {
   it('counts MACs and float32 bytes of a conv, a pool and an upsample by hand', () => {

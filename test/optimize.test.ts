@@ -3,31 +3,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  initNodeWasm,
-  ensureGradients,
-  LoadedModel,
-  LossNetwork,
-  GatysObjective,
-  StyleOptimizer,
-  OptimizeError,
-  OptionsError,
-  InputError,
-  fileModelSource,
-  gramMatrix,
-  contentLoss,
-  styleLayerLoss,
-  totalVariationLoss,
-  resizeImage,
-  resolveOptimizerOptions,
-  reflectPad1,
-  maxPool2,
-  Stylizer,
-  readImageFile,
-  Lbfgs,
-  type IterationInfo,
-  type LossParts,
-} from '../src/internal.js';
+import { initNodeWasm } from '../packages/core/src/backend/node-wasm.js';
+import { ensureGradients } from '../packages/core/src/optimize/gradients.js';
+import { LoadedModel } from '../packages/core/src/weights/model-loader.js';
+import { LossNetwork, reflectPad1, maxPool2 } from '../packages/core/src/optimize/loss-network.js';
+import { GatysObjective, type LossParts } from '../packages/core/src/optimize/objective.js';
+import { StyleOptimizer, OptimizeError, resizeImage, type IterationInfo } from '../packages/core/src/optimize/style-optimizer.js';
+import { OptionsError } from '../packages/core/src/pipeline/options.js';
+import { InputError } from '../packages/core/src/pipeline/input.js';
+import { fileModelSource } from '../packages/core/src/io/model-files.js';
+import { gramMatrix, contentLoss, styleLayerLoss, totalVariationLoss } from '../packages/core/src/optimize/losses.js';
+import { resolveOptimizerOptions } from '../packages/core/src/optimize/options.js';
+import { Stylizer } from '../packages/core/src/pipeline/stylizer.js';
+import { readImageFile } from '../packages/core/src/io/node-image.js';
+import { Lbfgs } from '../packages/core/src/optimize/optimizers.js';
 import { SHARED, fixtureBatch } from './helpers.js';
 
 let model: LoadedModel;

@@ -6,21 +6,15 @@
 //   5-level cascade      5e-4  (errors compound through five decoder/encoder pairs)
 import { beforeAll, afterAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  initNodeWasm,
-  fileModelSource,
-  LoadedModel,
-  runNetwork,
-  wct,
-  wctStyleStats,
-  wctOnBackend,
-  uploadWctStats,
-  inverseSqrtNewtonSchulz,
-  spectralFunction,
-  adain,
-  adainStyleStats,
-  Stylizer,
-} from '../src/internal.js';
+import { initNodeWasm } from '../packages/core/src/backend/node-wasm.js';
+import { fileModelSource } from '../packages/core/src/io/model-files.js';
+import { LoadedModel } from '../packages/core/src/weights/model-loader.js';
+import { runNetwork } from '../packages/core/src/nets/network.js';
+import { wct, wctStyleStats, wctOnBackend, uploadWctStats } from '../packages/core/src/transforms/wct.js';
+import { inverseSqrtNewtonSchulz } from '../packages/core/src/transforms/matrix-sqrt.js';
+import { spectralFunction } from '../packages/core/src/transforms/eigen.js';
+import { adain, adainStyleStats } from '../packages/core/src/transforms/adain.js';
+import { Stylizer } from '../packages/core/src/pipeline/stylizer.js';
 import { fixtureBatch, maxAbsError } from './helpers.js';
 
 const models = new Map<string, LoadedModel>();

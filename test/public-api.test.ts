@@ -9,10 +9,10 @@ import { REPO_ROOT } from './helpers.js';
 
 /** Package entry (as in package.json "exports") → its source files (browser and Node conditions). */
 const ENTRIES: Record<string, string[]> = {
-  livestyle: ['src/index.ts', 'src/node.ts'],
-  'livestyle/offline': ['src/offline.ts', 'src/offline-node.ts'],
-  'livestyle/temporal': ['src/temporal.ts', 'src/temporal-node.ts'],
-  'livestyle/elements': ['src/elements.ts'],
+  '@livestyle/core': ['packages/core/src/index.ts', 'packages/core/src/node.ts'],
+  '@livestyle/core/offline': ['packages/core/src/offline.ts', 'packages/core/src/offline-node.ts'],
+  '@livestyle/core/temporal': ['packages/core/src/temporal.ts', 'packages/core/src/temporal-node.ts'],
+  '@livestyle/elements': ['packages/elements/src/elements.ts'],
 };
 
 interface Export {
@@ -78,8 +78,8 @@ describe('public API', () => {
       'PRESETS',
       'Stylizer',
     ];
-    expect(names('src/index.ts')).toEqual([...neutral, 'CanvasPresenter', 'setWasmPaths'].sort());
-    expect(names('src/node.ts')).toEqual(
+    expect(names('packages/core/src/index.ts')).toEqual([...neutral, 'CanvasPresenter', 'setWasmPaths'].sort());
+    expect(names('packages/core/src/node.ts')).toEqual(
       [
         ...neutral,
         'ConvertError',
@@ -97,10 +97,10 @@ describe('public API', () => {
         'writePngFile',
       ].sort(),
     );
-    expect(names('src/offline.ts')).toEqual(names('src/offline-node.ts'));
-    expect(names('src/offline.ts')).toContain('StyleOptimizer');
-    expect(names('src/temporal.ts')).toEqual(names('src/temporal-node.ts'));
-    expect(names('src/temporal.ts')).toEqual(
+    expect(names('packages/core/src/offline.ts')).toEqual(names('packages/core/src/offline-node.ts'));
+    expect(names('packages/core/src/offline.ts')).toContain('StyleOptimizer');
+    expect(names('packages/core/src/temporal.ts')).toEqual(names('packages/core/src/temporal-node.ts'));
+    expect(names('packages/core/src/temporal.ts')).toEqual(
       expect.arrayContaining(['estimateFlow', 'warpBilinear', 'consistencyMask', 'pairWarpingError']),
     );
     for (const internal of [
@@ -112,12 +112,12 @@ describe('public API', () => {
       'setDefaultEnvironment',
       'initNodeWasm',
     ])
-      expect(names('src/node.ts', false)).not.toContain(internal);
+      expect(names('packages/core/src/node.ts', false)).not.toContain(internal);
   });
 
-  it('names every runtime export of livestyle, livestyle/offline and livestyle/temporal in the README', () => {
+  it('names every runtime export of @livestyle/core, /offline and /temporal in the README', () => {
     const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
-    const files = [...ENTRIES.livestyle!, ...ENTRIES['livestyle/offline']!, ...ENTRIES['livestyle/temporal']!];
+    const files = [...ENTRIES['@livestyle/core']!, ...ENTRIES['@livestyle/core/offline']!, ...ENTRIES['@livestyle/core/temporal']!];
     const missing = [...new Set(files.flatMap((f) => names(f)))].filter((n) => !new RegExp(`\\b${n}\\b`).test(readme));
     expect(missing).toEqual([]);
   });

@@ -5,7 +5,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { initNodeWasm, PRESETS, readImageFile, Stylizer, StyleOptimizer, toImageBatch, type Preset } from '../src/internal.js';
+import { initNodeWasm } from '../packages/core/src/backend/node-wasm.js';
+import { PRESETS, type Preset } from '../packages/core/src/pipeline/presets.js';
+import { readImageFile } from '../packages/core/src/io/node-image.js';
+import { Stylizer } from '../packages/core/src/pipeline/stylizer.js';
+import { StyleOptimizer } from '../packages/core/src/optimize/style-optimizer.js';
+import { toImageBatch } from '../packages/core/src/pipeline/input.js';
 import {
   CI_QUALITY_PAIRS,
   QUALITY_BAND,
@@ -13,7 +18,7 @@ import {
   measureOutput,
   qualityProblems,
   type OutputQuality,
-} from '../src/bench/quality-matrix.js';
+} from '../packages/cli/src/bench/quality-matrix.js';
 import { SHARED } from './helpers.js';
 
 const SIZE_PX = 128;

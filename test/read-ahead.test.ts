@@ -1,7 +1,7 @@
 // The video command's read-ahead (src/cli/video.ts): decoded frames are pulled a bounded number
 // ahead of the stylizer, in order, and a decoder failure surfaces at the frame where it happened.
 import { describe, expect, it } from 'vitest';
-import { readAhead } from '../src/cli/video.js';
+import { readAhead } from '../packages/cli/src/video.js';
 
 /** A source that records how far it has been pulled, failing at item `failAt` if given. */
 function source(count: number, failAt = -1): { items: AsyncGenerator<number>; pulled: () => number } {

@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { LocalStorage } from '../src/service/storage.js';
-import { fadeWeight, planChunks } from '../src/service/plan.js';
-import { DEFAULT_CHUNKING, DEFAULT_JOB_OPTIONS, JobOptionsError, parseJobOptions, parseWeights } from '../src/service/config.js';
+import { LocalStorage } from '../packages/service/src/storage.js';
+import { fadeWeight, planChunks } from '../packages/service/src/plan.js';
+import { DEFAULT_CHUNKING, DEFAULT_JOB_OPTIONS, JobOptionsError, parseJobOptions, parseWeights } from '../packages/service/src/config.js';
 
 const settings = { ...DEFAULT_CHUNKING, chunkFrames: 10, warmupFrames: 4, fadeFrames: 3 };
 const spans = (chunks: ReturnType<typeof planChunks>): Array<[number, number]> => chunks.map((c) => [c.start, c.end]);

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { initNodeWasm } from '../src/internal.js';
-import { ssimLuminance } from '../src/metrics/ssim.js';
+import { initNodeWasm } from '../packages/core/src/backend/node-wasm.js';
+import { ssimLuminance } from '../packages/core/src/metrics/ssim.js';
 
 beforeAll(async () => {
   await initNodeWasm();

@@ -2,7 +2,11 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'v
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { initNodeWasm, Stylizer, AbortError, OptionsError, InputError, readTorchCheckpoint, resolveOptions } from '../src/internal.js';
+import { initNodeWasm } from '../packages/core/src/backend/node-wasm.js';
+import { Stylizer, AbortError } from '../packages/core/src/pipeline/stylizer.js';
+import { OptionsError, resolveOptions } from '../packages/core/src/pipeline/options.js';
+import { InputError } from '../packages/core/src/pipeline/input.js';
+import { readTorchCheckpoint } from '../packages/core/src/weights/torch-checkpoint.js';
 import { RAW_MODELS, fixtureBatch } from './helpers.js';
 import { writeTorchZip } from './torch-zip.js';
 

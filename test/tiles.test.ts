@@ -1,9 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { initNodeWasm, Stylizer, readImageFile, toImageBatch, featureMoments, resolveOptions } from '../src/internal.js';
-import { MomentAccumulator } from '../src/transforms/moments.js';
-import { tileGrid, withHalo } from '../src/pipeline/tiles.js';
+import { initNodeWasm } from '../packages/core/src/backend/node-wasm.js';
+import { Stylizer } from '../packages/core/src/pipeline/stylizer.js';
+import { readImageFile } from '../packages/core/src/io/node-image.js';
+import { toImageBatch } from '../packages/core/src/pipeline/input.js';
+import { featureMoments } from '../packages/core/src/transforms/moments.js';
+import { resolveOptions } from '../packages/core/src/pipeline/options.js';
+import { MomentAccumulator } from '../packages/core/src/transforms/moments.js';
+import { tileGrid, withHalo } from '../packages/core/src/pipeline/tiles.js';
 import { SHARED } from './helpers.js';
 
 let content: tf.Tensor3D;

@@ -2,7 +2,7 @@
 // with a protocol-2 pickle exactly shaped like torch's: OrderedDict of _rebuild_tensor_v2 calls whose
 // storages are persistent ids ('storage', torch.FloatStorage, key, 'cpu', numel).
 import { zipSync } from 'fflate';
-import type { NamedTensor } from '../src/weights/torch-checkpoint.js';
+import type { NamedTensor } from '../packages/core/src/weights/torch-checkpoint.js';
 
 class PickleWriter {
   private readonly bytes: number[] = [];

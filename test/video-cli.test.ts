@@ -6,17 +6,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
-import { encodeFlo } from '../src/temporal/flo.js';
+import { encodeFlo } from '../packages/core/src/temporal/flo.js';
 import { REPO_ROOT, SHARED, countVideoFrames } from './helpers.js';
 
 const run = promisify(execFile);
-const BIN = path.join(REPO_ROOT, 'bin', 'livestyle.js');
+const BIN = path.join(REPO_ROOT, 'packages', 'cli', 'bin', 'livestyle.js');
 const CLIP = path.join(SHARED, 'data', 'video', 'sintel_raft_demo'); // 10 frames + SOURCE.txt
 const STYLE = path.join(SHARED, 'data', 'style', 'starry_night.jpg');
 let out: string;
 
 beforeAll(() => {
-  if (!existsSync(path.join(REPO_ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
+  if (!existsSync(path.join(REPO_ROOT, 'packages', 'cli', 'dist', 'main.js')))
+    throw new Error('dist/ is missing: run `npm run build` first');
   if (spawnSync('ffmpeg', ['-version']).status !== 0) throw new Error('ffmpeg is missing: install it (see .ci/run)');
   out = mkdtempSync(path.join(os.tmpdir(), 'livestyle-video-'));
 });

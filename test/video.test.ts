@@ -2,19 +2,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  initNodeWasm,
-  Stylizer,
-  InputError,
-  readImageFile,
-  toImageBatch,
-  VideoSmoother,
-  TemporalMeter,
-  DEFAULT_OPTIONS,
-  type TemporalMeasure,
-} from '../src/internal.js';
+import { initNodeWasm } from '../packages/core/src/backend/node-wasm.js';
+import { Stylizer } from '../packages/core/src/pipeline/stylizer.js';
+import { InputError, toImageBatch } from '../packages/core/src/pipeline/input.js';
+import { readImageFile } from '../packages/core/src/io/node-image.js';
+import { VideoSmoother } from '../packages/core/src/temporal/video-smoother.js';
+import { TemporalMeter, type TemporalMeasure } from '../packages/core/src/metrics/temporal-meter.js';
+import { DEFAULT_OPTIONS } from '../packages/core/src/pipeline/options.js';
 import { SHARED } from './helpers.js';
-import { boxMean } from '../src/temporal/box-filter.js';
+import { boxMean } from '../packages/core/src/temporal/box-filter.js';
 
 let photo: tf.Tensor4D; // a 160 px photo the synthetic clips are cut from
 let style: tf.Tensor3D;

@@ -9,31 +9,29 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
+import { Stylizer } from '../packages/core/src/pipeline/stylizer.js';
+import { PRESETS, type Preset } from '../packages/core/src/pipeline/presets.js';
+import { initNodeWasm } from '../packages/core/src/backend/node-wasm.js';
 import {
-  Stylizer,
-  PRESETS,
-  initNodeWasm,
   probeNodeWebGpu,
   releaseNodeWebGpu,
-  readImageFile,
   isSoftwareAdapter,
-  inverseSqrtNewtonSchulz,
-  maxTensorBytes,
-  estimateFlow,
-  toImageBatch,
   type GpuAdapterDescription,
-  type PixelsLike,
-  type Preset,
-} from '../src/internal.js';
-import { GpuCounters, type GpuCounts } from '../src/backend/gpu-counters.js';
-import { MAX_CACHED_CONSTANTS, cachedConstantCount, constant } from '../src/backend/constants.js';
-import { HALF_CONV_KERNEL, PACK_HALF_FILTER_KERNEL } from '../src/nets/network-half.js';
-import { hasF16Shaders } from '../src/backend/webgpu-program.js';
-import { GpuPassTimer } from '../src/backend/gpu-counters.js';
+} from '../packages/core/src/backend/node-webgpu.js';
+import { readImageFile } from '../packages/core/src/io/node-image.js';
+import { inverseSqrtNewtonSchulz } from '../packages/core/src/transforms/matrix-sqrt.js';
+import { maxTensorBytes } from '../packages/core/src/backend/precision.js';
+import { estimateFlow } from '../packages/core/src/temporal/flow.js';
+import { toImageBatch, type PixelsLike } from '../packages/core/src/pipeline/input.js';
+import { GpuCounters, type GpuCounts } from '../packages/core/src/backend/gpu-counters.js';
+import { MAX_CACHED_CONSTANTS, cachedConstantCount, constant } from '../packages/core/src/backend/constants.js';
+import { HALF_CONV_KERNEL, PACK_HALF_FILTER_KERNEL } from '../packages/core/src/nets/network-half.js';
+import { hasF16Shaders } from '../packages/core/src/backend/webgpu-program.js';
+import { GpuPassTimer } from '../packages/core/src/backend/gpu-counters.js';
 import { REPO_ROOT, SHARED, countVideoFrames } from './helpers.js';
 
 const run = promisify(execFile);
-const BIN = path.join(REPO_ROOT, 'bin', 'livestyle.js');
+const BIN = path.join(REPO_ROOT, 'packages', 'cli', 'bin', 'livestyle.js');
 const CONTENT = path.join(SHARED, 'data', 'content', 'golden_gate.jpg');
 const STYLE = path.join(SHARED, 'data', 'style', 'starry_night.jpg');
 
@@ -483,7 +481,8 @@ describe.skipIf(!adapter)('WebGPU in Node (Dawn)', () => {
 describe.skipIf(!adapter)('livestyle --backend (Node WebGPU)', () => {
   let dir: string;
   beforeAll(() => {
-    if (!existsSync(path.join(REPO_ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
+    if (!existsSync(path.join(REPO_ROOT, 'packages', 'cli', 'dist', 'main.js')))
+      throw new Error('dist/ is missing: run `npm run build` first');
     dir = mkdtempSync(path.join(os.tmpdir(), 'livestyle-webgpu-'));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));

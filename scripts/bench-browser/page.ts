@@ -2,7 +2,7 @@
 // path — stylizeVideoFrame (temporal smoothing on) + CanvasPresenter.draw — per preset and size on
 // one backend, and the backend's large-matmul GFLOP/s measured in the same run.
 import * as tf from '@tensorflow/tfjs-core';
-import { Stylizer, CanvasPresenter, setWasmPaths, type Preset } from '../../src/index.js';
+import { Stylizer, CanvasPresenter, setWasmPaths, type Preset } from '../../packages/core/src/index.js';
 
 export interface BrowserBenchRow {
   preset: Preset;

@@ -1,12 +1,12 @@
 // Runs in headless Chromium: the same two-level cascade on each backend, results posted to window.
 import * as tf from '@tensorflow/tfjs-core';
-import { Stylizer, CanvasPresenter, setWasmPaths } from '../../src/index.js';
+import { Stylizer, CanvasPresenter, setWasmPaths } from '../../packages/core/src/index.js';
 // The subpath entries as a browser bundle gets them: the optimiser with tfjs's gradients, the flow.
-import { StyleOptimizer } from '../../src/offline.js';
-import { estimateFlow, warpBilinear, type FlowOptions } from '../../src/temporal.js';
-import { warpBilinearOps, hasWarpKernel } from '../../src/temporal/warp.js';
-import { hasTvl1Kernels } from '../../src/temporal/tvl1-step.js';
-import { storesHalfFloats } from '../../src/backend/precision.js';
+import { StyleOptimizer } from '../../packages/core/src/offline.js';
+import { estimateFlow, warpBilinear, type FlowOptions } from '../../packages/core/src/temporal.js';
+import { warpBilinearOps, hasWarpKernel } from '../../packages/core/src/temporal/warp.js';
+import { hasTvl1Kernels } from '../../packages/core/src/temporal/tvl1-step.js';
+import { storesHalfFloats } from '../../packages/core/src/backend/precision.js';
 import type { BackendResult } from './types.js';
 
 declare global {

@@ -9,7 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from '../helpers.js';
 
-export const BIN = path.join(REPO_ROOT, 'bin', 'livestyle.js');
+export const BIN = path.join(REPO_ROOT, 'packages', 'cli', 'bin', 'livestyle.js');
+/** The job service's command line (`serve`, `worker`). */
+export const SERVICE_BIN = path.join(REPO_ROOT, 'packages', 'service', 'bin', 'livestyle-service.js');
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -102,8 +104,9 @@ export interface CliProcess {
   waitFor(re: RegExp, timeoutMs?: number): Promise<string>;
 }
 
-export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): CliProcess {
-  const child = spawn('node', [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts `livestyle-service <args>` (serve, worker) or, with `bin`, another command line. */
+export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}, bin = SERVICE_BIN): CliProcess {
+  const child = spawn('node', [bin, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const listeners = new Set<() => void>();
   const onData = (d: Buffer): void => {

@@ -1,0 +1,259 @@
+/**
+ * Loads a converted model lazily, one weight group at a time, from any byte source (fetch in the
+ * browser, the file system in Node). Every group's size and sha256 are checked against the manifest
+ * and every conv's filter/bias shape against the layer list before a tensor is created.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { MODEL_FAMILIES, bindLayers, matchDecoderLevel, outputChannels, type LayerSpec, type ModelId } from './architectures.js';
+import { ModelFormatError, groupByteLength, sha256Hex, validateManifest, type ModelManifest } from './model-format.js';
+import { readTorchCheckpoint } from './torch-checkpoint.js';
+
+/** Reads a file of the model folder by its relative path. */
+export type ByteSource = (relativePath: string, signal?: AbortSignal) => Promise<Uint8Array>;
+
+/**
+ * `source` with a limit per file: a read that has not settled within `timeoutMs` is aborted (its
+ * signal) and rejects with a ModelFormatError naming the file. 0 = no limit.
+ */
+export function timedByteSource(source: ByteSource, timeoutMs: number): ByteSource {
+  if (timeoutMs <= 0) return source;
+  return (rel, signal) => {
+    const controller = new AbortController();
+    const onAbort = (): void => controller.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        controller.abort();
+        reject(new ModelFormatError(`${rel}: not received within ${timeoutMs} ms (modelLoadTimeoutMs); check the model source`));
+      }, timeoutMs);
+    });
+    return Promise.race([source(rel, controller.signal), timeout]).finally(() => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    });
+  };
+}
+
+/** A byte source over HTTP(S), relative to `baseUrl` (which should end in `/`). */
+export function fetchByteSource(baseUrl: string): ByteSource {
+  const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
+  return async (rel, signal) => {
+    const url = `${base}${rel}`;
+    const res = await fetch(url, signal ? { signal } : {});
+    if (!res.ok) throw new ModelFormatError(`${url}: HTTP ${res.status} ${res.statusText}`);
+    return new Uint8Array(await res.arrayBuffer());
+  };
+}
+
+/** One level's networks, ready to run. Tensors are owned by the {@link LoadedModel}. */
+export interface LevelNets {
+  readonly level: number;
+  readonly channels: number;
+  readonly encoderLayers: readonly LayerSpec[];
+  readonly decoderLayers: readonly LayerSpec[];
+  readonly encoderWeights: tf.NamedTensorMap;
+  readonly decoderWeights: tf.NamedTensorMap;
+}
+
+function checkLayerWeights(layers: readonly LayerSpec[], weights: tf.NamedTensorMap, where: string): void {
+  for (const l of layers) {
+    if (l.op !== 'conv') continue;
+    const f = weights[`${l.name}.filter`];
+    const b = weights[`${l.name}.bias`];
+    const want = [l.kernel, l.kernel, l.inChannels, l.outChannels];
+    if (!f) throw new ModelFormatError(`${where}: missing tensor ${l.name}.filter`);
+    if (!b) throw new ModelFormatError(`${where}: missing tensor ${l.name}.bias`);
+    if (f.shape.join(',') !== want.join(',')) {
+      throw new ModelFormatError(`${where}: ${l.name}.filter has shape [${f.shape.join(', ')}], expected [${want.join(', ')}]`);
+    }
+    if (b.shape.join(',') !== String(l.outChannels)) {
+      throw new ModelFormatError(`${where}: ${l.name}.bias has shape [${b.shape.join(', ')}], expected [${l.outChannels}]`);
+    }
+  }
+}
+
+export class LoadedModel {
+  private readonly groups = new Map<string, Promise<tf.NamedTensorMap>>();
+  private readonly settled: tf.NamedTensorMap[] = [];
+  private readonly decoderOverrides = new Map<number, { layers: LayerSpec[]; weights: tf.NamedTensorMap }>();
+  private disposed = false;
+
+  private constructor(
+    readonly manifest: ModelManifest,
+    private readonly source: ByteSource,
+  ) {}
+
+  /** Reads and validates `manifest.json`; no weights are fetched yet. */
+  static async open(source: ByteSource, expectedId?: ModelId, signal?: AbortSignal): Promise<LoadedModel> {
+    let text: string;
+    try {
+      text = new TextDecoder().decode(await source('manifest.json', signal));
+    } catch (e) {
+      if ((e as Error).name === 'AbortError') throw e;
+      throw new ModelFormatError(
+        `model ${expectedId ?? ''} manifest.json: ${(e as Error).message}. Convert the weights first: \`npx livestyle models --from <folder with the .pth files>\` (README, "Getting the weights")`,
+      );
+    }
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch (e) {
+      throw new ModelFormatError(`manifest.json: invalid JSON (${(e as Error).message})`);
+    }
+    const manifest = validateManifest(raw, 'manifest.json');
+    if (expectedId && manifest.id !== expectedId) {
+      throw new ModelFormatError(`manifest.json describes model ${manifest.id}, expected ${expectedId}`);
+    }
+    return new LoadedModel(manifest, source);
+  }
+
+  get id(): ModelId {
+    return this.manifest.id;
+  }
+
+  get availableLevels(): number[] {
+    return Object.keys(this.manifest.levels)
+      .map(Number)
+      .sort((a, b) => a - b);
+  }
+
+  channelsAt(level: number): number {
+    const entry = this.manifest.levels[String(level)];
+    if (!entry) throw new ModelFormatError(`model ${this.id} has no level ${level} (has ${this.availableLevels.join(', ')})`);
+    return entry.channels;
+  }
+
+  /** Loads (once) and returns the networks of one level. */
+  async level(level: number, signal?: AbortSignal): Promise<LevelNets> {
+    const entry = this.manifest.levels[String(level)];
+    if (!entry) throw new ModelFormatError(`model ${this.id} has no level ${level} (has ${this.availableLevels.join(', ')})`);
+    const override = this.decoderOverrides.get(level);
+    const [encoderWeights, decoderWeights] = await Promise.all([
+      this.group(entry.encoderGroup, signal),
+      override ? Promise.resolve(override.weights) : this.group(entry.decoderGroup, signal),
+    ]);
+    const decoderLayers = override?.layers ?? entry.decoderLayers;
+    checkLayerWeights(entry.encoderLayers, encoderWeights, `${this.id} ${entry.encoderGroup}`);
+    checkLayerWeights(decoderLayers, decoderWeights, `${this.id} level ${level} decoder`);
+    return { level, channels: entry.channels, encoderLayers: entry.encoderLayers, decoderLayers, encoderWeights, decoderWeights };
+  }
+
+  /**
+   * Replaces a level's decoder by a user's PyTorch checkpoint (legacy or zip). The level is found
+   * from the checkpoint's layer names; shapes must chain from the level's feature width to RGB.
+   * @returns the level it replaced
+   */
+  useDecoderCheckpoint(bytes: Uint8Array, where = 'decoder checkpoint'): number {
+    this.assertLive();
+    const family = MODEL_FAMILIES[this.id];
+    let tensors;
+    try {
+      tensors = readTorchCheckpoint(bytes);
+    } catch (e) {
+      throw new ModelFormatError(`${where}: ${(e as Error).message}`);
+    }
+    const level = matchDecoderLevel(family, tensors);
+    const template = family.levels.get(level);
+    if (!template) throw new ModelFormatError(`${where}: no level ${level}`);
+    const bound = bindLayers(template.decoder, tensors, this.channelsAt(level), where);
+    if (outputChannels(bound.layers) !== 3) throw new ModelFormatError(`${where}: decoder does not end in 3 channels`);
+    const weights: tf.NamedTensorMap = {};
+    for (const [name, t] of bound.weights) {
+      if (!t.data.every(Number.isFinite)) throw new ModelFormatError(`${where}: ${name} holds NaN or Inf`);
+      weights[name] = tf.tensor(t.data, [...t.shape], 'float32');
+    }
+    const old = this.decoderOverrides.get(level);
+    if (old) tf.dispose(old.weights);
+    this.decoderOverrides.set(level, { layers: bound.layers, weights });
+    return level;
+  }
+
+  private group(name: string, signal?: AbortSignal): Promise<tf.NamedTensorMap> {
+    this.assertLive();
+    let p = this.groups.get(name);
+    if (!p) {
+      p = this.fetchGroup(name, signal);
+      this.groups.set(name, p);
+      // A failed or aborted load must be retryable.
+      p.catch(() => this.groups.delete(name));
+    }
+    return p;
+  }
+
+  private async fetchGroup(name: string, signal?: AbortSignal): Promise<tf.NamedTensorMap> {
+    const g = this.manifest.groups[name];
+    if (!g) throw new ModelFormatError(`model ${this.id}: group ${name} missing from manifest`);
+    const file = g.paths[0];
+    const where = `model ${this.id} ${file}`;
+    const bytes = await this.source(file, signal);
+    const expected = groupByteLength(g);
+    // The manifest contradicting itself is the manifest's fault, not the weight file's.
+    if (g.byteLength !== expected) {
+      throw new ModelFormatError(
+        `model ${this.id} manifest.json: group ${name}'s weight shapes and dtypes need ${expected} bytes, its byteLength says ${g.byteLength} (manifest edited or damaged; convert the model again)`,
+      );
+    }
+    if (bytes.byteLength !== g.byteLength) {
+      throw new ModelFormatError(`${where}: size is ${bytes.byteLength} bytes, expected ${g.byteLength} (file truncated or replaced)`);
+    }
+    const digest = await sha256Hex(bytes);
+    if (digest !== g.sha256) throw new ModelFormatError(`${where}: sha256 ${digest} does not match the manifest (${g.sha256})`);
+    const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    const odd = g.weights.find((w) => w.dtype !== 'float32');
+    if (odd) {
+      throw new ModelFormatError(
+        `${where} (manifest.json group ${name}): weight '${odd.name}' has dtype ${String(odd.dtype)}; models hold float32 (manifest edited or damaged)`,
+      );
+    }
+    let weights: tf.NamedTensorMap;
+    try {
+      weights = tf.io.decodeWeights(
+        buffer,
+        g.weights.map((w) => ({ ...w, shape: [...w.shape] })),
+      );
+    } catch (e) {
+      throw new ModelFormatError(`${where} (manifest.json group ${name}): ${(e as Error).message}`);
+    }
+    // NaN or Inf weights (a damaged conversion whose manifest matches it) would turn every output
+    // black or flat without an error: refused here, once per file, before any use.
+    const bad = await firstNonFinite(weights);
+    if (bad !== null || this.disposed) {
+      tf.dispose(weights);
+      if (bad !== null)
+        throw new ModelFormatError(`${where}: weight '${bad}' holds NaN or infinite values (damaged model; convert it again)`);
+      throw new ModelFormatError('model was disposed while loading');
+    }
+    this.settled.push(weights);
+    return weights;
+  }
+
+  private assertLive(): void {
+    if (this.disposed) throw new ModelFormatError(`model ${this.id} is disposed`);
+  }
+
+  /** Frees every weight tensor. Idempotent. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const w of this.settled) tf.dispose(w);
+    this.settled.length = 0;
+    for (const o of this.decoderOverrides.values()) tf.dispose(o.weights);
+    this.decoderOverrides.clear();
+    this.groups.clear();
+  }
+}
+
+/** The name of the first weight holding a NaN or an infinity, or null (one readback per call). */
+async function firstNonFinite(weights: tf.NamedTensorMap): Promise<string | null> {
+  const names = Object.keys(weights);
+  if (names.length === 0) return null;
+  const finite = tf.tidy(() => tf.stack(names.map((n) => tf.cast(tf.all(tf.isFinite(weights[n]!)), 'int32'))));
+  try {
+    const flags = await finite.data();
+    const i = flags.findIndex((f) => f === 0);
+    return i < 0 ? null : names[i]!;
+  } finally {
+    finite.dispose();
+  }
+}

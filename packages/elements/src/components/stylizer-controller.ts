@@ -1,0 +1,215 @@
+/**
+ * Owns one {@link Stylizer} for an element: creates it lazily, decodes style images, applies
+ * settings, and draws stylised frames to a canvas. Latest call wins for style loads; weight-only
+ * changes apply to the next frame without re-encoding anything.
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import { AbortError, Stylizer, type StageTimings, type StylizerOptions } from '@livestyle/core';
+import type { StyleSource } from './types.js';
+import { CanvasPresenter, type PresentPath } from '@livestyle/core/internal/io/canvas-presenter.js';
+
+/** Where a {@link StylizerController} is: its model and styles loading, ready, or failed. */
+export type StylizerStatus = 'idle' | 'loading-model' | 'loading-styles' | 'ready' | 'error';
+
+/** Decodes a style source into an ImageBitmap. Caller owns; close() it. */
+export async function decodeStyleSource(src: string | Blob, signal?: AbortSignal): Promise<ImageBitmap> {
+  let blob: Blob;
+  if (typeof src === 'string') {
+    const response = await fetch(src, signal ? { signal } : {});
+    if (!response.ok) throw new Error(`could not load style image ${src}: HTTP ${response.status}`);
+    blob = await response.blob();
+  } else {
+    blob = src;
+  }
+  try {
+    return await createImageBitmap(blob);
+  } catch {
+    const name = typeof src === 'string' ? src : src instanceof File ? src.name : 'the image';
+    throw new Error(`${name} is not an image this browser can decode`);
+  }
+}
+
+/** True when two blends name the same images in the same order (so only weights may differ). */
+export function sameStyleImages(a: readonly StyleSource[], b: readonly StyleSource[]): boolean {
+  return a.length === b.length && a.every((s, i) => s.src === b[i]?.src);
+}
+
+/** Moving average of frames per second over the last `windowMs`. */
+export class FpsMeter {
+  private readonly stamps: number[] = [];
+  constructor(private readonly windowMs = 1000) {}
+  tick(nowMs: number): number {
+    this.stamps.push(nowMs);
+    while (this.stamps.length > 2 && nowMs - (this.stamps[0] as number) > this.windowMs) this.stamps.shift();
+    const first = this.stamps[0] as number;
+    return this.stamps.length < 2 || nowMs === first ? 0 : ((this.stamps.length - 1) * 1000) / (nowMs - first);
+  }
+  reset(): void {
+    this.stamps.length = 0;
+  }
+}
+
+export interface DrawnFrame {
+  readonly width: number;
+  readonly height: number;
+  readonly timings: StageTimings | null;
+  readonly fps: number;
+  /** `'gpu'`: drawn straight from GPU memory; `'readback'`: through the CPU (wasm, or a fallback). */
+  readonly presentPath: PresentPath;
+}
+
+/** A Lit reactive controller owning a `Stylizer` for an element: options, styles, the render loop and its stats. */
+export class StylizerController implements ReactiveController {
+  status: StylizerStatus = 'idle';
+  errorMessage = '';
+  /** The styles now in use (after their load finished). */
+  activeStyles: readonly StyleSource[] = [];
+  private stylizer: Stylizer | null = null;
+  private creating: Promise<Stylizer> | null = null;
+  private options: Partial<StylizerOptions> = {};
+  private styleRequest = 0;
+  private styleAbort: AbortController | null = null;
+  private readonly fps = new FpsMeter();
+  private presenter: CanvasPresenter | null = null;
+  /** Bumped by dispose(): a model load that started before belongs to a stale generation. */
+  private generation = 0;
+
+  constructor(
+    private readonly host: ReactiveControllerHost,
+    private readonly onError: (message: string, cause: unknown) => void,
+    private readonly onStylesReady: (styles: readonly StyleSource[]) => void = () => undefined,
+  ) {
+    host.addController(this);
+  }
+
+  get backend(): string {
+    return this.stylizer?.backend ?? '';
+  }
+
+  get ready(): boolean {
+    return this.status === 'ready' || (this.status === 'loading-styles' && this.activeStyles.length > 0);
+  }
+
+  hostDisconnected(): void {
+    this.dispose();
+  }
+
+  /** Frees the stylizer (models, style statistics, video state). Idempotent. */
+  dispose(): void {
+    this.generation++;
+    this.styleAbort?.abort();
+    this.stylizer?.dispose();
+    this.stylizer = null;
+    this.presenter?.dispose();
+    this.presenter = null;
+    this.creating = null;
+    this.activeStyles = [];
+    this.status = 'idle';
+  }
+
+  /** Applies stylizer options (model, method, alpha, colour, temporal…); creates the stylizer on first use. */
+  async configure(options: Partial<StylizerOptions>): Promise<void> {
+    this.options = { ...this.options, ...options };
+    const s = this.stylizer;
+    if (s) await s.setOptions(options);
+  }
+
+  private async ensureStylizer(): Promise<Stylizer> {
+    if (this.stylizer) return this.stylizer;
+    if (!this.creating) {
+      const generation = this.generation;
+      this.setStatus('loading-model');
+      const creating = Stylizer.create(this.options).then(async (s) => {
+        try {
+          await s.setOptions(this.options); // options set while the model loaded
+          if (generation !== this.generation) throw new AbortError('element disconnected while the model loaded');
+        } catch (e) {
+          s.dispose();
+          throw e;
+        }
+        this.stylizer = s;
+        return s;
+      });
+      this.creating = creating;
+      creating.catch(() => {
+        if (this.creating === creating) this.creating = null;
+      });
+    }
+    return this.creating;
+  }
+
+  /**
+   * Loads a blend. Only the last call takes effect: earlier ones are aborted (their images and
+   * statistics freed). A blend of the same images with new weights applies at once.
+   */
+  async setStyles(sources: readonly StyleSource[]): Promise<void> {
+    if (sources.length === 0) return;
+    const request = ++this.styleRequest;
+    const weights = sources.map((s) => s.weight ?? 1);
+    if (this.stylizer && this.activeStyles.length && sameStyleImages(this.activeStyles, sources) && this.status === 'ready') {
+      this.stylizer.setStyleWeights(weights);
+      this.activeStyles = sources;
+      this.onStylesReady(sources);
+      return;
+    }
+    this.styleAbort?.abort();
+    const abort = new AbortController();
+    this.styleAbort = abort;
+    const bitmaps: ImageBitmap[] = [];
+    try {
+      const stylizer = await this.ensureStylizer();
+      if (request !== this.styleRequest) return;
+      this.setStatus('loading-styles');
+      for (const s of sources) bitmaps.push(await decodeStyleSource(s.src, abort.signal));
+      if (request !== this.styleRequest) return;
+      await stylizer.setStyles(bitmaps.map((image, i) => ({ image, weight: weights[i] ?? 1 })));
+      if (request !== this.styleRequest) return;
+      this.activeStyles = sources;
+      this.setStatus('ready');
+      this.onStylesReady(sources);
+    } catch (e) {
+      if (request !== this.styleRequest || e instanceof AbortError || (e instanceof DOMException && e.name === 'AbortError')) return;
+      this.errorMessage = e instanceof Error ? e.message : String(e);
+      this.setStatus(this.activeStyles.length ? 'ready' : 'error');
+      this.onError(this.errorMessage, e);
+    } finally {
+      for (const b of bitmaps) b.close();
+    }
+  }
+
+  /**
+   * Stylises `source` (already at processing size) and draws it on `target`. Video mode smooths
+   * over time (see `temporalStrength`); image mode stylises the frame alone.
+   */
+  async drawFrame(source: HTMLCanvasElement, target: HTMLCanvasElement, timestampMs: number | null): Promise<DrawnFrame | null> {
+    const stylizer = this.stylizer;
+    if (!stylizer || !this.ready || stylizer.isDisposed) return null;
+    let out: tf.Tensor3D | null = null;
+    try {
+      out = timestampMs === null ? await stylizer.stylize(source) : await stylizer.stylizeVideoFrame(source, timestampMs);
+      const [height, width] = out.shape;
+      this.presenter ??= new CanvasPresenter();
+      const presentPath = await this.presenter.draw(out, target);
+      return { width, height, timings: stylizer.lastTimings, fps: this.fps.tick(performance.now()), presentPath };
+    } finally {
+      out?.dispose();
+    }
+  }
+
+  /** Forgets video state (after a seek, a new clip, or a camera restart). */
+  resetVideo(): void {
+    this.stylizer?.reset();
+    this.fps.reset();
+  }
+
+  /** The stylizer itself (created on demand), for offline work such as export. */
+  async getStylizer(): Promise<Stylizer> {
+    return this.ensureStylizer();
+  }
+
+  private setStatus(status: StylizerStatus): void {
+    this.status = status;
+    this.host.requestUpdate();
+  }
+}

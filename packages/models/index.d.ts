@@ -1,0 +1,4 @@
+/** The models this package holds (each in its own folder: `<id>/manifest.json` + `.bin` files). */
+export declare const MODEL_IDS: readonly ['cd16x', 'vgg19'];
+/** This package's folder as a URL (a file: URL in Node; in a bundle, wherever the bundler put this file). */
+export declare const modelsBaseUrl: string;
