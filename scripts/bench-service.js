@@ -1,5 +1,5 @@
 // `npm run bench:service`: throughput of the clip job service on this machine. Starts a real Redis
-// (Debian's redis-server, free loopback port), `livestyle serve` and 1, then 2, `livestyle worker`s;
+// (Debian's redis-server, free loopback port), `livestyle-service serve` and 1, then 2, `livestyle-service worker`s;
 // after one warm-up job per worker, submits N jobs at once and times them until all are done.
 // Reports jobs/s, frames/s and the per-frame cost of one worker; writes bench-out/service.json.
 // Usage: node scripts/bench-service.js [--jobs N] [--frames F] [--size PX] [--preset P] [--workers 1,2] [--split-threads]
@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const shared = process.env.LIVESTYLE_SHARED_DIR ?? path.resolve(root, '..', 'shared');
-const bin = path.join(root, 'bin', 'livestyle.js');
+const bin = path.join(root, 'packages', 'service', 'bin', 'livestyle-service.js');
 const { values } = parseArgs({
   options: {
     jobs: { type: 'string', default: '6' },

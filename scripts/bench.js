@@ -9,6 +9,8 @@
 // With --backend webgpu it runs the GPU benchmark instead (src/bench/gpu-bench.ts): per preset, size
 // and mode, dispatches / passes / submits / pipelines / uploads / readbacks per frame and the median
 // frame time on the Dawn adapter; `--backend webgpu --help` lists its options.
+// The Node entry, for its defaults: Node backends, models from @livestyle/models.
+import '@livestyle/core';
 import path from 'node:path';
 import os from 'node:os';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';

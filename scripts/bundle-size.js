@@ -1,5 +1,5 @@
 // `npm run bundle-size`: what a browser app ships when it imports livestyle. Bundles each browser
-// entry (dist/index.js, dist/elements.js, dist/offline.js, dist/temporal.js) with esbuild as an app's bundler would (browser platform,
+// entry (@livestyle/core, /offline, /temporal and @livestyle/elements, as built) with esbuild as an app's bundler would (browser platform,
 // minified, tf.js included: it is a peer dependency, but the app bundles it all the same) and
 // reports minified and gzip bytes, and every package that went in. Node-only code (sharp,
 // commander, cli-progress, Dawn, ffmpeg glue, node: builtins) must not: `test/bundle.test.ts`
@@ -13,15 +13,24 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Packages and project files that only Node may load. */
 export const NODE_ONLY = [
-  /node_modules\/(sharp|commander|cli-progress|webgpu|playwright-core)\//,
+  /node_modules\/(sharp|commander|cli-progress|webgpu|playwright-core|bullmq|ioredis|fastify)\//,
   /^node:/,
-  /^dist\/(cli|io)\//,
-  /^dist\/backend\/node-/,
-  /^dist\/(node|internal|offline-node|temporal-node)\.js$/,
+  /^packages\/(cli|service)\//,
+  /^packages\/core\/dist\/io\/(node-image|model-files|npy|atomic-file)\.js$/,
+  /^packages\/core\/dist\/backend\/node-/,
+  /^packages\/core\/dist\/(node|offline-node|temporal-node)\.js$/,
+];
+
+/** The browser entries of the packages, as built. */
+export const BROWSER_ENTRIES = [
+  'packages/core/dist/index.js',
+  'packages/elements/dist/elements.js',
+  'packages/core/dist/offline.js',
+  'packages/core/dist/temporal.js',
 ];
 
 /** @returns {Promise<Array<{ entry: string, minBytes: number, gzipBytes: number, packages: string[], nodeOnly: string[], gradients: boolean }>>} */
-export async function measureBundles(entries = ['dist/index.js', 'dist/elements.js', 'dist/offline.js', 'dist/temporal.js']) {
+export async function measureBundles(entries = BROWSER_ENTRIES) {
   const out = [];
   for (const entry of entries) {
     const r = await build({

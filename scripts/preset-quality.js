@@ -4,6 +4,8 @@
 // closer) and the luminance SSIM to the content. The presets in src/pipeline/presets.ts are the
 // fastest candidates that keep the style: see the README's "Presets".
 // Usage: node scripts/preset-quality.js [--size 512]
+// The Node entry, for its defaults: Node backends, models from @livestyle/models.
+import '@livestyle/core';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';

@@ -4,6 +4,8 @@
 // grouped by what a fused kernel could remove: padding/resizing copies around the convs, the convs
 // themselves, and the elementwise/reduction work of the transform and temporal stages.
 // Usage: node scripts/profile-frame.js [--size 512] [--preset realtime] [--backend wasm|cpu] [--runs 3]
+// The Node entry, for its defaults: Node backends, models from @livestyle/models.
+import '@livestyle/core';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';

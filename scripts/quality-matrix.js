@@ -5,6 +5,8 @@
 // picture grid (grid.jpg, copied to docs/quality-matrix.jpg; the `best` preset, content photos
 // down the side, styles along the top) and prints a Markdown summary per preset.
 // Usage: node scripts/quality-matrix.js [--size 256] [--iters 10] [--contents a.jpg,b.jpg] [--styles x.jpg,y.png]
+// The Node entry, for its defaults: Node backends, models from @livestyle/models.
+import '@livestyle/core';
 import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';

@@ -17,7 +17,7 @@ if (at >= 0) {
   execFileSync(
     'node',
     [
-      path.join(root, 'bin', 'livestyle.js'),
+      path.join(root, 'packages', 'cli', 'bin', 'livestyle.js'),
       'eval',
       'quality',
       '--pairs',

@@ -1,5 +1,7 @@
 // `npm run pictures`: regenerates docs/results.jpg, the README's grid of stylised results, from the
 // shared benchmark photos and paintings (only our outputs are written; the inputs stay in ../shared).
+// The Node entry, for its defaults: Node backends, models from @livestyle/models.
+import '@livestyle/core';
 import path from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -5,6 +5,8 @@
 // median frame time; at the end it checks that memory is flat and frame time does not grow, prints
 // the table and appends a summary to bench/history.jsonl. Exit status 1 when a check fails.
 // Usage: node scripts/soak.js [--frames 5000] [--size 128] [--window 250] [--preset realtime] [--no-history]
+// The Node entry, for its defaults: Node backends, models from @livestyle/models.
+import '@livestyle/core';
 import path from 'node:path';
 import os from 'node:os';
 import { appendFileSync, readdirSync } from 'node:fs';

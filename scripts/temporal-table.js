@@ -12,6 +12,8 @@
 // Writes bench-out/temporal/matrix.json and prints the Markdown table.
 // Cells run smallest size first (the native column costs most) and are saved as they finish.
 // Usage: node scripts/temporal-table.js [--frames N] [--sizes 256,512,0] [--clips a,b] [--styles x.jpg,y.png] [--resume] [--report]
+// The Node entry, for its defaults: Node backends, models from @livestyle/models.
+import '@livestyle/core';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';

@@ -1,6 +1,6 @@
 /**
  * Real services for the job-service tests: Debian's redis-server on a free loopback port (AOF on,
- * so a restart keeps the queue), and `livestyle serve` / `livestyle worker` as child processes.
+ * so a restart keeps the queue), and `livestyle-service serve` / `livestyle-service worker` as child processes.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';

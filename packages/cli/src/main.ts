@@ -4,6 +4,8 @@
  * service's `serve` and `worker` are in `@livestyle/service`). Usage errors and failures print one line on
  * stderr and exit non-zero; outputs are written atomically.
  */
+// The Node entry, for its defaults: Node backends, models from @livestyle/models.
+import '@livestyle/core';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';

@@ -1,7 +1,7 @@
 /**
  * The platform-neutral public API, re-exported by the browser and the Node entry points. Only what
  * the README documents belongs here: every export is a promise to users. The optimiser lives in
- * `livestyle/offline`, optical flow and warping in `livestyle/temporal`.
+ * `@livestyle/core/offline`, optical flow and warping in `@livestyle/core/temporal`.
  */
 export { Stylizer, AbortError, type StyleSpec, type StageTimings } from './pipeline/stylizer.js';
 export type { PreparedFrame as VideoFrameInfo } from './temporal/video-smoother.js';

@@ -7,7 +7,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { initNodeWasm } from './backend/node-wasm.js';
-import { initNodeWebGpu, probeNodeWebGpu, releaseNodeWebGpu } from './backend/node-webgpu.js';
+import { initNodeWebGpu, probeNodeWebGpu, releaseNodeWebGpu, setWebGpuKernelLoader } from './backend/node-webgpu.js';
 import { setDefaultEnvironment } from './pipeline/stylizer.js';
 import { OptionsError } from './pipeline/options.js';
 import { fileModelSource } from './io/model-files.js';
@@ -30,6 +30,9 @@ export {
   WebGpuUnavailableError,
   type GpuAdapterDescription,
 } from './backend/node-webgpu.js';
+
+// The GPU kernels load with the Dawn device, not before (tfjs-backend-webgpu must not see navigator.gpu early).
+setWebGpuKernelLoader(() => import('./kernels.js'));
 
 setDefaultEnvironment({
   async initBackend(preference) {

@@ -1,5 +1,5 @@
 /**
- * `livestyle/offline`: the Gatys optimiser, the offline quality reference (shared by the browser and
+ * `@livestyle/core/offline`: the Gatys optimiser, the offline quality reference (shared by the browser and
  * Node entries of this subpath, which differ only in how tfjs's gradients are registered).
  */
 export {

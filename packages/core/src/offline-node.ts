@@ -1,4 +1,4 @@
-/** `livestyle/offline` in Node: the Node entry; gradients load on first use (optimize/gradients.ts). */
+/** `@livestyle/core/offline` in Node: the Node entry; gradients load on first use (optimize/gradients.ts). */
 import './node.js';
 
 export * from './offline-api.js';

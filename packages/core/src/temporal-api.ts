@@ -1,5 +1,5 @@
 /**
- * `livestyle/temporal`: the optical flow, warping and temporal-consistency measures behind video
+ * `@livestyle/core/temporal`: the optical flow, warping and temporal-consistency measures behind video
  * mode, for users who build their own video pipeline or evaluate one.
  */
 export {

@@ -75,7 +75,7 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
     stylesDir: flags.styles ?? defaultStylesDir(),
     keepSeconds: Math.round(flags.keepHours * 3600),
   });
-  process.stdout.write(`livestyle serve: listening on ${server.url} (redis ${flags.redis}, storage ${storage.root})\n`);
+  process.stdout.write(`livestyle-service serve: listening on ${server.url} (redis ${flags.redis}, storage ${storage.root})\n`);
   await new Promise<void>((resolve) => {
     const interrupt = listenForInterrupt(() => {
       interrupt.dispose();
@@ -100,7 +100,7 @@ export async function workerCommand(flags: WorkerFlags): Promise<void> {
   const storage = new LocalStorage(flags.storage);
   await storage.init();
   const log = (line: string): void => {
-    if (!flags.quiet) process.stderr.write(`livestyle worker: ${line}\n`);
+    if (!flags.quiet) process.stderr.write(`livestyle-service worker: ${line}\n`);
   };
   const worker = await startWorker({
     redisUrl: flags.redis,
@@ -113,7 +113,7 @@ export async function workerCommand(flags: WorkerFlags): Promise<void> {
     log,
   });
   process.stdout.write(
-    `livestyle worker ${worker.id}: ready (backend ${worker.backend}, concurrency ${flags.concurrency}, redis ${flags.redis}, storage ${storage.root})\n`,
+    `livestyle-service worker ${worker.id}: ready (backend ${worker.backend}, concurrency ${flags.concurrency}, redis ${flags.redis}, storage ${storage.root})\n`,
   );
   // SIGTERM/SIGINT: take no new chunk, finish the ones in progress, exit 0. A second signal exits at
   // once; the chunk in progress then goes to another worker after the stall interval.

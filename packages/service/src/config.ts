@@ -1,5 +1,5 @@
 /**
- * The job service's settings (shared by `livestyle serve` and `livestyle worker`), the options a job
+ * The job service's settings (shared by `livestyle-service serve` and `livestyle-service worker`), the options a job
  * may carry, and their validation. Everything here is plain data: no Redis, no HTTP.
  */
 import { MODEL_IDS, type ModelId } from '@livestyle/core/internal/weights/architectures.js';

@@ -3,6 +3,8 @@
  * `livestyle-service serve` and `livestyle-service worker`: the clip job service's command line. Usage
  * errors and failures print one line on stderr and exit non-zero, as `livestyle` does.
  */
+// The Node entry, for its defaults: Node backends, models from @livestyle/models.
+import '@livestyle/core';
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { parseIntInRange, parseNonNegativeNumber, wrap } from '@livestyle/cli/internal/args.js';

@@ -1,5 +1,5 @@
 /**
- * The page at `/` of `livestyle serve`: the style mixer element, a clip picker, the job's progress
+ * The page at `/` of `livestyle-service serve`: the style mixer element, a clip picker, the job's progress
  * (server-sent events) and its download. Its script (page-client.ts with the element, bundled by
  * `npm run build` into vendor/service-page.js) is served at `/page.js`.
  */

@@ -1,5 +1,5 @@
 /**
- * `livestyle serve`: the HTTP API (Fastify) in front of the BullMQ queue. Uploads are streamed to a
+ * `livestyle-service serve`: the HTTP API (Fastify) in front of the BullMQ queue. Uploads are streamed to a
  * fresh folder, checked (ffprobe for the clip, sharp for styles, the options' names and ranges) and
  * only then become a job; a refused upload leaves nothing behind. Every job URL needs the job's
  * token; without it the job does not exist (404), so ids cannot be probed.
@@ -175,7 +175,7 @@ export async function startServer(settings: ServerSettings): Promise<RunningServ
   const sweep = (): void =>
     void storage
       .sweep(async (id) => (await store.state(id)) !== null, SWEEP_MIN_AGE_MS)
-      .catch((e: Error) => process.stderr.write(`livestyle serve: sweeping old jobs: ${e.message}\n`));
+      .catch((e: Error) => process.stderr.write(`livestyle-service serve: sweeping old jobs: ${e.message}\n`));
   sweep();
   const sweeper = setInterval(sweep, 3600_000);
   sweeper.unref();

@@ -1,5 +1,5 @@
 /**
- * `livestyle worker`: takes plan, chunk and stitch jobs from the BullMQ queue.
+ * `livestyle-service worker`: takes plan, chunk and stitch jobs from the BullMQ queue.
  * - plan: scans the clip for scene cuts and adds a flow: one stitch job (the parent) waiting on one
  *   chunk job per range of frames (children any worker may take).
  * - chunk: stylises its frames in video mode, starting `warmupFrames` early so the temporal state has
@@ -8,6 +8,8 @@
  * A chunk whose worker dies stops renewing its lock; BullMQ's stalled-job check gives it to another
  * worker. Cancellation is a state in the job's Redis record, read between frames.
  */
+// The Node entry, for its defaults: Node backends, models from @livestyle/models.
+import '@livestyle/core';
 import { FlowProducer, Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import * as tf from '@tensorflow/tfjs-core';

@@ -4,6 +4,8 @@
  * bundle needs neither the WASM backend nor an image codec. Usage (run.sh passes the paths):
  *   node bench.mjs --models DIR --photo photo.ppm --style style.ppm [GPU bench options] [--json FILE]
  */
+// The Node entry, for its defaults: Node backends, models from @livestyle/models.
+import '@livestyle/core';
 import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';

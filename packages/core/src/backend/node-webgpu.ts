@@ -190,17 +190,22 @@ async function startDevice(): Promise<DeviceState> {
   // second device); WebGPUBackend's constructor checks navigator.gpu, so it is set before ours runs.
   const { WebGPUBackend } = await import('@tensorflow/tfjs-backend-webgpu');
   exposeNavigatorGpu(p.gpu);
-  // The project's own WGSL kernels register for the 'webgpu' backend.
-  await import('../temporal/warp-kernels-gpu.js');
-  await import('../temporal/tvl1-kernels-gpu.js');
-  await import('../transforms/newton-schulz-gpu.js');
-  await import('../temporal/tvl1-level-gpu.js');
-  await import('../pipeline/input-gpu.js');
-  await import('../nets/network-half-gpu.js');
+  // The project's own WGSL kernels register for the 'webgpu' backend (kernels.ts, handed in by the entry).
+  await loadKernels();
   // (findBackend would initialise a registered factory: ask for the factory only.)
   if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
   tf.registerBackend('webgpu', () => new WebGPUBackend(device, p.info as unknown as GPUAdapterInfo), 3);
   return s;
+}
+
+let loadKernels: () => Promise<unknown> = () => Promise.resolve();
+
+/**
+ * How the project's GPU kernels are loaded once the device exists: the Node entry hands in its import of
+ * `kernels.ts`, which lives above backend/ (the kernels use the nets, transforms and temporal code).
+ */
+export function setWebGpuKernelLoader(load: () => Promise<unknown>): void {
+  loadKernels = load;
 }
 
 /** Sets tfjs's backend to WebGPU on a Dawn device (made once until released); returns the adapter. */

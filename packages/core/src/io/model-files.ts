@@ -2,14 +2,11 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ByteSource } from '../weights/model-loader.js';
+import { MODELS_PACKAGE, type ByteSource } from '../weights/model-loader.js';
 import type { ModelId } from '../weights/architectures.js';
 
 /** The @livestyle/core package root, from this file's location in `src/io/` or `dist/io/`. */
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-/** The npm package holding the converted weights. */
-export const MODELS_PACKAGE = '@livestyle/models';
 
 /** Thrown when no models folder can be found: names the package to install. */
 export class ModelsNotInstalledError extends Error {

@@ -2,7 +2,7 @@
  * Node-only image files: decoding (JPEG, PNG, WebP, GIF, TIFF, AVIF via sharp/libvips), resizing and
  * atomic PNG writing (temporary name, then rename: never a half-written output).
  */
-import sharp from 'sharp';
+import type Sharp from 'sharp';
 import { rename, rm, stat } from 'node:fs/promises';
 import { describeWriteError, temporaryNameFor } from './atomic-file.js';
 import type * as tf from '@tensorflow/tfjs-core';
@@ -13,13 +13,29 @@ export class ImageFileError extends Error {
   override name = 'ImageFileError';
 }
 
+/**
+ * sharp, loaded on first use: it is an optional peer dependency of @livestyle/core, so a Node program
+ * that never reads or writes image files does not need it installed.
+ */
+let sharpModule: Promise<typeof Sharp> | undefined;
+function loadSharp(): Promise<typeof Sharp> {
+  sharpModule ??= import('sharp').then(
+    (m) => m.default,
+    (e: unknown) => {
+      sharpModule = undefined;
+      throw new ImageFileError(
+        (e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND'
+          ? "reading and writing image files in Node needs the package 'sharp': npm install sharp"
+          : `the 'sharp' package failed to load: ${(e as Error).message}`,
+      );
+    },
+  );
+  return sharpModule;
+}
+
 /** Largest side accepted on input (px): beyond this, memory use is unreasonable for one pass. */
 export const MAX_IMAGE_SIDE_PX = 16384;
 
-/**
- * Reads an image file as RGB pixels.
- * @param shortSidePx if > 0, resize (Lanczos) so the short side is this many px; 0 keeps the pixels.
- */
 /**
  * The most pixels an image may decode to (after any scaling on read): 50 megapixels, 150 MB of RGB
  * bytes and 600 MB as the float tensor the stylizer makes of it. The side limit alone would let a
@@ -49,6 +65,7 @@ export async function readImageFile(file: string, scaling: number | ReadImageOpt
     if (e instanceof ImageFileError) throw e;
     throw new ImageFileError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
+  const sharp = await loadSharp();
   try {
     let img = sharp(file, { failOn: 'error' }).rotate().removeAlpha().toColourspace('srgb');
     const meta = await img.metadata(); // describes the input file; read once, shared with the pipeline
@@ -87,6 +104,7 @@ export async function writePngFile(file: string, image: tf.Tensor3D, compression
 
 /** Writes packed 8-bit RGB pixels as a PNG, atomically (temporary name, then rename). */
 export async function writeRgbPngFile(file: string, data: Uint8Array, width: number, height: number, compressionLevel = 6): Promise<void> {
+  const sharp = await loadSharp();
   const tmp = temporaryNameFor(file);
   try {
     await sharp(data, { raw: { width, height, channels: 3 } })

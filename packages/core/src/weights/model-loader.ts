@@ -35,12 +35,25 @@ export function timedByteSource(source: ByteSource, timeoutMs: number): ByteSour
   };
 }
 
+/** The npm package that holds the converted models. */
+export const MODELS_PACKAGE = '@livestyle/models';
+
 /** A byte source over HTTP(S), relative to `baseUrl` (which should end in `/`). */
 export function fetchByteSource(baseUrl: string): ByteSource {
   const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
   return async (rel, signal) => {
     const url = `${base}${rel}`;
     const res = await fetch(url, signal ? { signal } : {});
+    // A dev server's SPA fallback answers a missing file with the page itself (200, text/html).
+    const html = (res.headers.get('content-type') ?? '').startsWith('text/html');
+    if (res.status === 404 || (res.ok && html)) {
+      // The URL as the browser resolved it, so the message says where the page looked.
+      const where = (u: string): string => (typeof location === 'undefined' ? u : new URL(u, location.href).href);
+      throw new ModelFormatError(
+        `${where(url)}: not found${html ? ' (the server answered with an HTML page)' : ' (HTTP 404)'}: this page does not serve the models. ` +
+          `Serve the model folders of the npm package ${MODELS_PACKAGE} under ${where(base)} (see its README), or point modelBaseUrl / model-base-url at them`,
+      );
+    }
     if (!res.ok) throw new ModelFormatError(`${url}: HTTP ${res.status} ${res.statusText}`);
     return new Uint8Array(await res.arrayBuffer());
   };
@@ -91,8 +104,10 @@ export class LoadedModel {
       text = new TextDecoder().decode(await source('manifest.json', signal));
     } catch (e) {
       if ((e as Error).name === 'AbortError') throw e;
+      // Messages that already say where the models come from (not served, package not installed).
+      if ((e as Error).message.includes(MODELS_PACKAGE)) throw new ModelFormatError(`model ${expectedId ?? ''}: ${(e as Error).message}`);
       throw new ModelFormatError(
-        `model ${expectedId ?? ''} manifest.json: ${(e as Error).message}. Convert the weights first: \`npx livestyle models --from <folder with the .pth files>\` (README, "Getting the weights")`,
+        `model ${expectedId ?? ''} manifest.json: ${(e as Error).message}. Install ${MODELS_PACKAGE}, or convert checkpoints: \`npx livestyle models --from <folder with the .pth files>\` (README, "Getting the weights")`,
       );
     }
     let raw: unknown;

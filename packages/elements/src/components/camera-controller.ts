@@ -37,7 +37,7 @@ export function findCameraConstructor(scopes: readonly unknown[]): CameraConstru
 }
 
 export function cameraConstructor(): CameraConstructor {
-  const ctor = findCameraConstructor([cameraUtils, Reflect.get(cameraUtils, 'default') as unknown, globalThis]);
+  const ctor = findCameraConstructor([cameraUtils, Reflect.get(cameraUtils, 'default'), globalThis]);
   if (!ctor) throw new Error('@mediapipe/camera_utils did not load (was it dropped by the bundler?)');
   return ctor;
 }
