@@ -1,3 +1,4 @@
+// @ts-check
 // `npm run bundle-size`: what a browser app ships when it imports livestyle. Bundles each browser
 // entry (@livestyle/core, /offline, /temporal and @livestyle/elements, as built) with esbuild as an app's bundler would (browser platform,
 // minified, tf.js included: it is a peer dependency, but the app bundles it all the same) and
@@ -44,7 +45,7 @@ export async function measureBundles(entries = BROWSER_ENTRIES) {
       metafile: true,
       logLevel: 'error',
     });
-    const code = r.outputFiles[0].contents;
+    const code = r.outputFiles?.[0]?.contents ?? new Uint8Array();
     const inputs = Object.keys(r.metafile.inputs);
     const packages = [...new Set(inputs.map((i) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(i)?.[1] ?? 'livestyle'))].sort();
     const nodeOnly = inputs.filter((i) => NODE_ONLY.some((re) => re.test(i)));
@@ -56,7 +57,7 @@ export async function measureBundles(entries = BROWSER_ENTRIES) {
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const kib = (b) => `${(b / 1024).toFixed(0)} KiB`;
+  const kib = (/** @type {number} */ b) => `${(b / 1024).toFixed(0)} KiB`;
   let bad = false;
   for (const b of await measureBundles()) {
     console.log(

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // Fails when package-lock.json and package.json disagree, or when the lock lacks optional
 // platform packages (npm/cli#4828: a lock written with node_modules present can drop the
 // other platforms' `@rollup/rollup-*`, and `npm ci` then refuses a clean clone).
@@ -25,6 +26,7 @@ for (const field of ['dependencies', 'devDependencies', 'optionalDependencies', 
 // Every optional dependency of every locked package must be locked too (resolved from its folder
 // upwards, as Node does), whichever platform it is for.
 const keys = new Set(Object.keys(lock.packages ?? {}));
+/** @param {string} from @param {string} name */
 function resolves(from, name) {
   let dir = from;
   for (;;) {

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // `npm run gpu-kit`: one archive (bench-out/livestyle-gpu-kit.tar, gitignored, <= 60 MiB) holding
 // everything needed to run the GPU benchmark on a Linux x86-64 machine with a GPU and nothing
 // else: a stripped, xz-compressed Node runtime, an esbuild bundle of the benchmark
@@ -22,7 +23,7 @@ const MAX_BYTES = 60 * 1024 * 1024;
 const out = path.resolve(values.out);
 const stage = path.join(path.dirname(out), 'gpu-kit-stage');
 const kit = path.join(stage, 'livestyle-gpu-kit');
-const log = (m) => process.stderr.write(`gpu-kit: ${m}\n`);
+const log = (/** @type {string} */ m) => process.stderr.write(`gpu-kit: ${m}\n`);
 
 if (process.platform !== 'linux' || process.arch !== 'x64')
   throw new Error("the kit carries this machine's Node and Dawn: build it on Linux x86-64");
@@ -38,7 +39,7 @@ if (!vulkan) throw new Error('no Vulkan loader libvulkan.so.1 on this machine to
 
 rmSync(stage, { recursive: true, force: true });
 mkdirSync(kit, { recursive: true });
-const xz = (file) => execFileSync('xz', ['-T2', '-6', '-f', file]); // replaces file with file.xz
+const xz = (/** @type {string} */ file) => execFileSync('xz', ['-T2', '-6', '-f', file]); // replaces file with file.xz
 
 log('bundling the benchmark');
 await build({
@@ -76,7 +77,7 @@ copyFileSync(realpathSync(vulkan), path.join(kit, 'lib', 'libvulkan.so.1'));
 log('model and images');
 cpSync(path.join(models, 'cd16x'), path.join(kit, 'models', 'cd16x'), { recursive: true });
 mkdirSync(path.join(kit, 'data'));
-const ppm = async (file, shortSide) => {
+const ppm = async (/** @type {string} */ file, /** @type {number} */ shortSide) => {
   const { data, info } = await sharp(file)
     .rotate()
     .resize({ width: shortSide, height: shortSide, fit: 'outside', kernel: 'lanczos3' })

@@ -1,3 +1,4 @@
+// @ts-check
 // `npm run quality`: the README's quality report (`livestyle eval quality` on the reference pairs at
 // 256 px, grid copied to docs/quality.jpg). `npm run quality -- --matrix [options]`: the quality
 // matrix instead (scripts/quality-matrix.js: every shared content × 6 styles, each preset).

@@ -1,3 +1,4 @@
+// @ts-check
 // `npm run pictures`: regenerates docs/results.jpg, the README's grid of stylised results, from the
 // shared benchmark photos and paintings (only our outputs are written; the inputs stay in ../shared).
 // The Node entry, for its defaults: Node backends, models from @livestyle/models.

@@ -4,9 +4,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { convertModel } from '../packages/core/src/weights/convert.js';
-import { RAW_MODELS } from './helpers.js';
+import { RAW_MODELS, requireShared } from './helpers.js';
 
 export async function setup(): Promise<() => void> {
+  requireShared();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'livestyle-models-'));
   for (const id of ['cd16x', 'vgg19'] as const) await convertModel(id, path.join(RAW_MODELS, id), path.join(dir, id));
   process.env.LIVESTYLE_MODELS_DIR = dir;

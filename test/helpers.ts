@@ -10,7 +10,10 @@ export const SHARED = process.env.LIVESTYLE_SHARED_DIR ?? path.resolve(REPO_ROOT
 export const FIXTURES = path.join(SHARED, 'fixtures');
 export const RAW_MODELS = path.join(SHARED, 'models', 'raw');
 
-if (!existsSync(FIXTURES)) throw new Error(`shared data not found at ${SHARED} (set LIVESTYLE_SHARED_DIR)`);
+/** Throws with where it looked when ../shared is missing (the global set-up calls it; unit tests need no shared data). */
+export function requireShared(): void {
+  if (!existsSync(FIXTURES)) throw new Error(`shared data not found at ${SHARED} (set LIVESTYLE_SHARED_DIR)`);
+}
 
 /** A fixture (.npy, CHW) as an NHWC batch tensor. Caller owns; dispose. */
 export function fixtureBatch(name: string): tf.Tensor4D {

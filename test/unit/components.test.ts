@@ -7,6 +7,7 @@ import { parseResolution } from '../../packages/elements/src/components/livestyl
 import { humanLabel, parseCatalog } from '../../packages/elements/src/components/livestyle-style-mixer.js';
 import { exportFileName, formatSeconds, looksLikeVideo } from '../../packages/elements/src/components/livestyle-video.js';
 import { parseStyleSrc, processingDimensions, processingSizePx } from '../../packages/elements/src/components/stylized-view.js';
+import { processingSize } from '../../packages/core/src/pipeline/stylizer.js';
 import { FpsMeter, sameStyleImages } from '../../packages/elements/src/components/stylizer-controller.js';
 import { MIN_PROCESSING_SIDE_PX } from '../../packages/elements/src/components/types.js';
 import { estimateSecondsLeft, exportSize } from '../../packages/elements/src/components/video-export.js';
@@ -21,9 +22,20 @@ describe('processing size', () => {
     expect(processingSizePx(100.4, 'best')).toBe(100);
   });
 
-  it('keeps the shorter side at least as large as the deepest level needs', () => {
+  it('keeps the shorter side at least as large as the deepest level needs, and is the engine\'s one rule', () => {
     expect(processingDimensions(96, 40, 64)).toEqual({ width: 77, height: MIN_PROCESSING_SIDE_PX });
-    expect(processingDimensions(20, 10, 64)).toEqual({ width: 64, height: 32 });
+    // Never upscaled, as the engine's internal resolution (processingSize): a frame below the minimum
+    // stays as it is and the engine says it is too small.
+    expect(processingDimensions(20, 10, 64)).toEqual({ width: 20, height: 10 });
+    for (const [w, h, max] of [
+      [640, 480, 256],
+      [96, 40, 64],
+      [1920, 1080, 384],
+      [40, 300, 128],
+    ] as const) {
+      const e = processingSize(h, w, max, MIN_PROCESSING_SIDE_PX);
+      expect(processingDimensions(w, h, max)).toEqual({ width: e.w, height: e.h });
+    }
   });
 
   it('gives the encoder even dimensions', () => {

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import type { Preset } from '@livestyle/core/internal/pipeline/presets.js';
 import type { NetworkPrecision, StylizerOptions, TransformMethod } from '@livestyle/core/internal/pipeline/options.js';
 import type { ModelId } from '@livestyle/core/internal/weights/architectures.js';
+import { resolveVideoSettings, stylizerOptionsFor, type VideoSettings } from '@livestyle/core/internal/pipeline/settings.js';
 import type { CliBackend } from './backend.js';
 
 export interface StyleArg {
@@ -76,21 +77,32 @@ export interface StylisationFlags {
   readonly backend: CliBackend;
   /** `--precision`: the encoder/decoder precision (float16 acts on webgpu only). */
   readonly precision?: NetworkPrecision;
+  /** `video` only: temporal smoothing, its strength and the flow's size cap. */
+  readonly temporal?: boolean;
+  readonly strength?: number;
+  readonly flowSize?: number;
 }
 
-/** Stylizer options for those flags: a preset first, then any transform flag given explicitly. */
-export function stylisationOptions(flags: StylisationFlags): Partial<StylizerOptions> {
-  return {
+/** The flags as the settings vocabulary (core's settings.ts), over the command's surface defaults. */
+export function stylisationSettings(flags: StylisationFlags, surface: 'cli-stylize' | 'cli-video'): VideoSettings {
+  return resolveVideoSettings(surface, {
     model: flags.model,
-    ...(flags.preset ? { preset: flags.preset } : {}),
-    ...(flags.method ? { method: flags.method } : {}),
-    ...(flags.levels ? { levels: flags.levels } : {}),
+    preset: flags.preset,
+    method: flags.method,
+    levels: flags.levels,
     alpha: flags.alpha,
     preserveColor: flags.preserveColor,
-    styleMaxSizePx: flags.styleSize,
-    backend: flags.backend,
-    ...(flags.precision ? { precision: flags.precision } : {}),
-  };
+    styleSize: flags.styleSize,
+    precision: flags.precision,
+    temporal: flags.temporal,
+    strength: flags.strength,
+    flowSize: flags.flowSize,
+  });
+}
+
+/** Stylizer options for those flags: the one translation of settings, plus the backend. */
+export function stylisationOptions(flags: StylisationFlags, surface: 'cli-stylize' | 'cli-video' = 'cli-stylize'): Partial<StylizerOptions> {
+  return { ...stylizerOptionsFor(stylisationSettings(flags, surface)), backend: flags.backend };
 }
 
 /** `--tile`: 0 (never tile) or a tile side in [64, 8192] px. */

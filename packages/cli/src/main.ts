@@ -21,8 +21,9 @@ import {
   OPTIMIZE_MAX_SIDE_PX,
   OPTIMIZE_MIN_SIDE_PX,
 } from '@livestyle/core/internal/optimize/options.js';
-import { DEFAULT_OPTIONS, effectiveLevels, resolveOptions } from '@livestyle/core/internal/pipeline/options.js';
+import { effectiveLevels, resolveOptions } from '@livestyle/core/internal/pipeline/options.js';
 import { PRESETS } from '@livestyle/core/internal/pipeline/presets.js';
+import { SURFACE_DEFAULTS } from '@livestyle/core/internal/pipeline/settings.js';
 import { releaseNodeWebGpu } from '@livestyle/core/internal/backend/node-webgpu.js';
 import { createProgress } from './progress.js';
 import { checkWritableFolder, clobberedInput } from './io/paths.js';
@@ -203,6 +204,9 @@ function iterationsOption(flags: string, description: string, defaultValue: numb
     .default(defaultValue);
 }
 
+/** `stylize` and `video` share their defaults (core's settings.ts, SURFACE_DEFAULTS). */
+const CLI_DEFAULTS = SURFACE_DEFAULTS['cli-stylize'];
+
 /** The options `stylize` and `video` share: styles, transform, model, levels, strength, sizes, colour. */
 function withStylisationOptions(command: Command, sizeDescription: string): Command {
   return (
@@ -213,41 +217,37 @@ function withStylisationOptions(command: Command, sizeDescription: string): Comm
           .default([]),
       )
       .addOption(
-        new Option('--preset <name>', 'quality/speed preset: method, levels and whitening chosen by measurement (default: best)').choices([
-          ...PRESETS,
-        ]),
+        new Option('--preset <name>', 'quality/speed preset: method, levels and whitening chosen by measurement')
+          .choices([...PRESETS])
+          .default(CLI_DEFAULTS.preset),
       )
       .addOption(new Option('-m, --method <method>', 'feature transform (default: wct; overrides the preset)').choices(['wct', 'adain']))
-      .addOption(new Option('--model <id>', 'model family').choices([...MODEL_IDS]).default('cd16x'))
+      .addOption(new Option('--model <id>', 'model family').choices([...MODEL_IDS]).default(CLI_DEFAULTS.model))
       .addOption(
         new Option(
           '--levels <list>',
           'levels, coarse to fine (default: 5,4,3,2,1 for cd16x, 3,2,1 for vgg19; overrides the preset)',
         ).argParser(wrap(parseLevels)),
       )
-      .addOption(new Option('-a, --alpha <0..1>', 'style strength').argParser(wrap(parseUnitInterval)).default(1))
+      .addOption(new Option('-a, --alpha <0..1>', 'style strength').argParser(wrap(parseUnitInterval)).default(CLI_DEFAULTS.alpha))
       // Below 32 px the deepest level (relu5_1 pools 16x) cannot run: refused here, before any work.
       .addOption(new Option('--size <px>', sizeDescription).argParser(wrap(parseSidePx)).default(512))
       .addOption(
         new Option('--style-size <px>', 'scale style images down to this longest side while decoding (0 or 32..8192); 0 keeps them native')
           .argParser(wrap(parseSidePx))
-          .default(DEFAULT_OPTIONS.styleMaxSizePx),
+          .default(CLI_DEFAULTS.styleSize),
       )
       .option('--preserve-color', "keep the content's colours (luminance-only transfer)", false)
       .addOption(
         new Option('--precision <p>', 'encoder/decoder precision; float16 halves GPU memory traffic (webgpu backend only)')
           .choices(['float32', 'float16'])
-          .default('float32'),
+          .default(CLI_DEFAULTS.precision),
       )
   );
 }
 
-export function buildProgram(): Command {
-  const program = new Command('livestyle')
-    .description('Arbitrary neural style transfer (VGG encoders, learned decoders, AdaIN/WCT) on TensorFlow.js')
-    .exitOverride()
-    .configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, 'livestyle: error: ')) });
-
+/** `livestyle stylize`: one image, one or more weighted styles. */
+function addStylizeCommand(program: Command): void {
   withStylisationOptions(
     program
       .command('stylize')
@@ -269,7 +269,10 @@ export function buildProgram(): Command {
     .addOption(backendOption())
     .option('-q, --quiet', 'no progress output', false)
     .action(async (content: string, flags: StylizeFlags) => stylizeCommand(content, flags));
+}
 
+/** `livestyle optimize`: the Gatys optimiser. */
+function addOptimizeCommand(program: Command): void {
   program
     .command('optimize')
     .description('the Gatys optimiser (offline quality reference); Ctrl-C writes the best image so far')
@@ -318,7 +321,10 @@ export function buildProgram(): Command {
     .addOption(backendOption())
     .option('-q, --quiet', 'no progress output', false)
     .action(async (content: string, flags: OptimizeFlags) => optimizeCommand(content, flags, (m) => new UsageError(m)));
+}
 
+/** `livestyle video`: a clip with temporal smoothing. */
+function addVideoCommand(program: Command): void {
   withStylisationOptions(
     program
       .command('video')
@@ -331,12 +337,12 @@ export function buildProgram(): Command {
     .addOption(
       new Option('--strength <0..1>', 'temporal smoothing strength')
         .argParser(wrap(parseUnitInterval))
-        .default(DEFAULT_OPTIONS.temporalStrength),
+        .default(SURFACE_DEFAULTS['cli-video'].strength),
     )
     .addOption(
       new Option('--flow-size <px>', 'cap on the long side the optical flow runs at (32..4096); 0 = no cap (the output size)')
         .argParser(wrap((v) => (v.trim() === '0' ? 0 : parseIntInRange(v, 32, 4096))))
-        .default(DEFAULT_OPTIONS.flowMaxSidePx),
+        .default(SURFACE_DEFAULTS['cli-video'].flowSize),
     )
     .addOption(
       new Option('--fps <n>', 'frame rate of a frame folder (video files keep theirs)')
@@ -347,7 +353,10 @@ export function buildProgram(): Command {
     .addOption(backendOption())
     .option('-q, --quiet', 'no progress output', false)
     .action(async (input: string, flags: VideoFlags) => videoCommand(input, flags, (m) => new UsageError(m)));
+}
 
+/** `livestyle eval temporal|flow|quality`. */
+function addEvalCommands(program: Command): void {
   const evalCommand = program.command('eval').description('evaluation reports');
   evalCommand
     .command('temporal')
@@ -391,7 +400,10 @@ export function buildProgram(): Command {
     .addOption(backendOption())
     .option('-q, --quiet', 'no progress output', false)
     .action(async (flags: EvalQualityFlags) => evalQualityCommand(flags, (m) => new UsageError(m)));
+}
 
+/** `livestyle models`: verify and convert checkpoints. */
+function addModelsCommand(program: Command): void {
   program
     .command('models')
     .description('verify (sha256) and convert the published PyTorch checkpoints into the web format under models/')
@@ -407,6 +419,15 @@ export function buildProgram(): Command {
     .action(async (flags: { from?: string; src?: string; out?: string; model?: string; float16: boolean; quiet: boolean }) =>
       modelsCommand(flags),
     );
+}
+
+/** The `livestyle` program: one function per command. */
+export function buildProgram(): Command {
+  const program = new Command('livestyle')
+    .description('Arbitrary neural style transfer (VGG encoders, learned decoders, AdaIN/WCT) on TensorFlow.js')
+    .exitOverride()
+    .configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, 'livestyle: error: ')) });
+  for (const add of [addStylizeCommand, addOptimizeCommand, addVideoCommand, addEvalCommands, addModelsCommand]) add(program);
   return program;
 }
 

@@ -101,11 +101,7 @@ export async function videoCommand(input: string, flags: VideoFlags, usage: (msg
   const source: FrameSource = await openFrameSource(input, flags.size, flags.fps);
   const styles = [];
   for (const s of flags.style) styles.push({ image: await readImageFile(s.file, { maxSidePx: flags.styleSize }), weight: s.weight });
-  const stylizer = await Stylizer.create({
-    ...stylisationOptions(flags),
-    temporalStrength: flags.temporal ? flags.strength : 0,
-    flowMaxSidePx: flags.flowSize,
-  });
+  const stylizer = await Stylizer.create(stylisationOptions(flags, 'cli-video'));
   let sink: FrameSink | null = null;
   let interrupted = false;
   // Ctrl-C or SIGTERM: stop after the frame in progress. Closing the source also ends a wait on a

@@ -2,9 +2,13 @@
  * The job service's settings (shared by `livestyle-service serve` and `livestyle-service worker`), the options a job
  * may carry, and their validation. Everything here is plain data: no Redis, no HTTP.
  */
-import { MODEL_IDS, type ModelId } from '@livestyle/core/internal/weights/architectures.js';
-import { PRESETS, type Preset } from '@livestyle/core/internal/pipeline/presets.js';
-import { type TransformMethod } from '@livestyle/core/internal/pipeline/options.js';
+import {
+  SURFACE_DEFAULTS,
+  SettingsError,
+  VIDEO_SETTING_KEYS,
+  resolveVideoSettings,
+  type VideoSettings,
+} from '@livestyle/core/internal/pipeline/settings.js';
 
 /** Redis URL both commands use unless told: a local Redis on its default port. */
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -55,39 +59,27 @@ export const DEFAULT_CHUNKING: ChunkingSettings = { chunkFrames: 150, warmupFram
 
 export type OutputFormat = 'webm' | 'mp4';
 
-/** A job's options: the `video` command's names. */
-export interface JobOptions {
-  readonly preset: Preset;
-  readonly model: ModelId;
-  readonly method?: TransformMethod;
-  readonly alpha: number;
+/**
+ * A job's options: the video settings (core's settings.ts: the CLI's names, every setting `livestyle
+ * video` takes) plus the output's size and container.
+ */
+export interface JobOptions extends VideoSettings {
   /** Short side of the output, px; 0 = the clip's own size. */
   readonly size: number;
-  readonly temporal: boolean;
-  readonly strength: number;
-  readonly preserveColor: boolean;
-  /** Style images are scaled down to this longest side, px (0 = native), as `--style-size`. */
-  readonly styleSize: number;
   readonly format: OutputFormat;
 }
 
-export const DEFAULT_JOB_OPTIONS: JobOptions = {
-  preset: 'best',
-  model: 'cd16x',
-  alpha: 1,
-  size: 512,
-  temporal: true,
-  strength: 0.9,
-  preserveColor: false,
-  styleSize: 2048,
-  format: 'webm',
-};
+/** The service's output options beside the video settings. */
+const OUTPUT_KEYS = ['size', 'format'] as const;
+const KNOWN_KEYS: readonly string[] = [...VIDEO_SETTING_KEYS, ...OUTPUT_KEYS];
+/** Largest output short side a job may ask for, px (the input's side is capped by --max-side). */
+const MAX_OUTPUT_SIDE_PX = 4096;
+
+export const DEFAULT_JOB_OPTIONS: JobOptions = { ...SURFACE_DEFAULTS.service, size: 512, format: 'webm' };
 
 export class JobOptionsError extends Error {
   override name = 'JobOptionsError';
 }
-
-const KNOWN_KEYS = ['preset', 'model', 'method', 'alpha', 'size', 'temporal', 'strength', 'preserveColor', 'styleSize', 'format'] as const;
 
 /** Parses the `options` form field (a JSON object); throws JobOptionsError with one clear message. */
 export function parseJobOptions(text: string | undefined): JobOptions {
@@ -100,41 +92,19 @@ export function parseJobOptions(text: string | undefined): JobOptions {
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new JobOptionsError('options must be a JSON object');
   const o = raw as Record<string, unknown>;
-  const unknown = Object.keys(o).filter((k) => !(KNOWN_KEYS as readonly string[]).includes(k));
+  const unknown = Object.keys(o).filter((k) => !KNOWN_KEYS.includes(k));
   if (unknown.length > 0)
     throw new JobOptionsError(`unknown option ${unknown.map((k) => JSON.stringify(k)).join(', ')} (known: ${KNOWN_KEYS.join(', ')})`);
-  const pick = <T>(key: string, ok: (v: unknown) => v is T, what: string, fallback: T): T => {
-    if (!(key in o)) return fallback;
-    const v = o[key];
-    if (!ok(v)) throw new JobOptionsError(`options.${key} must be ${what} (got ${JSON.stringify(v)})`);
-    return v;
-  };
-  const oneOf =
-    <T extends string>(values: readonly T[]) =>
-    (v: unknown): v is T =>
-      typeof v === 'string' && (values as readonly string[]).includes(v);
-  const unit = (v: unknown): v is number => typeof v === 'number' && v >= 0 && v <= 1;
-  const bool = (v: unknown): v is boolean => typeof v === 'boolean';
-  // Below 32 px the deepest encoder level cannot run; above 4096 a frame no longer fits a GPU texture budget.
-  const side = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && (v === 0 || (v >= 32 && v <= 4096));
-  const method = pick<TransformMethod | undefined>(
-    'method',
-    (v): v is TransformMethod => oneOf(['wct', 'adain'] as const)(v),
-    '"wct" or "adain"',
-    undefined,
-  );
-  return {
-    preset: pick('preset', oneOf(PRESETS), PRESETS.map((p) => `"${p}"`).join(' | '), DEFAULT_JOB_OPTIONS.preset),
-    model: pick('model', oneOf(MODEL_IDS), MODEL_IDS.map((p) => `"${p}"`).join(' | '), DEFAULT_JOB_OPTIONS.model),
-    ...(method ? { method } : {}),
-    alpha: pick('alpha', unit, 'a number in [0, 1]', DEFAULT_JOB_OPTIONS.alpha),
-    size: pick('size', side, '0 or an integer in [32, 4096]', DEFAULT_JOB_OPTIONS.size),
-    temporal: pick('temporal', bool, 'true or false', DEFAULT_JOB_OPTIONS.temporal),
-    strength: pick('strength', unit, 'a number in [0, 1]', DEFAULT_JOB_OPTIONS.strength),
-    preserveColor: pick('preserveColor', bool, 'true or false', DEFAULT_JOB_OPTIONS.preserveColor),
-    styleSize: pick('styleSize', side, '0 or an integer in [32, 4096]', DEFAULT_JOB_OPTIONS.styleSize),
-    format: pick('format', oneOf(['webm', 'mp4'] as const), '"webm" or "mp4"', DEFAULT_JOB_OPTIONS.format),
-  };
+  const { size = DEFAULT_JOB_OPTIONS.size, format = DEFAULT_JOB_OPTIONS.format, ...given } = o;
+  if (typeof size !== 'number' || !Number.isInteger(size) || (size !== 0 && (size < 32 || size > MAX_OUTPUT_SIDE_PX)))
+    throw new JobOptionsError(`options.size must be 0 or an integer in [32, ${MAX_OUTPUT_SIDE_PX}] (got ${JSON.stringify(size)})`);
+  if (format !== 'webm' && format !== 'mp4')
+    throw new JobOptionsError(`options.format must be "webm" or "mp4" (got ${JSON.stringify(format)})`);
+  try {
+    return { ...resolveVideoSettings('service', given, 'options.'), size, format };
+  } catch (e) {
+    throw e instanceof SettingsError ? new JobOptionsError(e.message) : e;
+  }
 }
 
 /** Parses `weights` (comma-separated, one per style); all finite, >= 0, not all 0. */

@@ -266,6 +266,87 @@ export class StyleOptimizer {
     return r;
   }
 
+  /** The iterations at one scale, from `x` (kept by the caller); the best image found is the caller's. */
+  private async optimizeAtScale(
+    x: tf.Tensor4D,
+    scale: number,
+    hs: number,
+    ws: number,
+    inputs: { content: tf.Tensor4D; styleBatches: tf.Tensor4D[]; weights: number[]; run: OptimizeRun },
+    progress: ScaleProgress,
+  ): Promise<{ best: tf.Tensor4D | null; stopReason: StopReason }> {
+    const o = this.options;
+    const objective = this.objectiveAt(inputs.content, inputs.styleBatches, inputs.weights, hs, ws);
+    const evaluate = (img: tf.Tensor4D): Promise<{ parts: LossParts; grad: tf.Tensor4D }> => objective.valueAndGrad(img);
+    const opt: ImageOptimizer =
+      o.optimizer === 'lbfgs' ? new Lbfgs(x, evaluate, o.historySize, [0, 1]) : new Adam(x, evaluate, o.learningRate);
+    let best: tf.Tensor4D | null = null;
+    let bestTotal = Number.POSITIVE_INFINITY;
+    const totals: number[] = [];
+    let completed = false;
+    let stopReason: StopReason = 'iterations';
+    try {
+      for (let i = 0; i < o.iterations; i++) {
+        // On WASM every await inside a step resolves as a microtask; without this macrotask turn a
+        // timer, UI event or SIGINT handler that aborts the run would only run after the last iteration.
+        await yieldToEventLoop();
+        if (inputs.run.signal?.aborted) {
+          stopReason = 'aborted';
+          break;
+        }
+        let step;
+        try {
+          step = await opt.step();
+        } catch (e) {
+          if (e instanceof NonFiniteLossError)
+            throw new OptimizeError(
+              `optimisation stopped at iteration ${progress.history.length + 1}: ${e.message} (check the weights and inputs)`,
+            );
+          throw e;
+        }
+        progress.evaluations += step.evaluations;
+        if (step.stop) {
+          // A step that could not move: not an iteration.
+          stopReason = step.stop;
+          break;
+        }
+        if (step.parts.total < bestTotal) {
+          bestTotal = step.parts.total;
+          progress.bestParts = step.parts;
+          best?.dispose();
+          best = tf.clone(step.point);
+        }
+        const info: IterationInfo = {
+          scale,
+          heightPx: hs,
+          widthPx: ws,
+          iteration: progress.history.length + 1,
+          iterationsTotal: progress.iterationsTotal,
+          evaluations: progress.evaluations,
+          parts: step.parts,
+          bestTotal,
+          elapsedMs: now() - progress.t0,
+        };
+        progress.history.push(info);
+        inputs.run.onIteration?.(info);
+        totals.push(step.parts.total);
+        const past = totals[totals.length - 1 - LOSS_WINDOW];
+        const fell = past !== undefined ? past - step.parts.total : Number.NaN;
+        // Converged: the loss fell (Adam's may rise), by very little, before the last iteration.
+        if (i < o.iterations - 1 && fell >= 0 && fell <= LOSS_TOLERANCE * Math.abs(step.parts.total)) {
+          stopReason = 'loss';
+          break;
+        }
+      }
+      completed = true;
+    } finally {
+      opt.dispose();
+      objective.dispose();
+      if (!completed) best?.dispose();
+    }
+    return { best, stopReason };
+  }
+
   private async runScales(content: tf.Tensor4D, styleBatches: tf.Tensor4D[], weights: number[], run: OptimizeRun): Promise<OptimizeResult> {
     const o = this.options;
     const t0 = now();
@@ -276,12 +357,9 @@ export class StyleOptimizer {
     const initStart = now();
     let x = await this.startImage(content, styleBatches, weights, h0, w0, run);
     const initMs = now() - initStart;
-    const history: IterationInfo[] = [];
-    let evaluations = 0;
-    let bestParts: LossParts | null = null;
+    const progress: ScaleProgress = { t0, history: [], evaluations: 0, bestParts: null, iterationsTotal: o.iterations * sizes.length };
     let stoppedEarly = false;
     let stopReason: StopReason = 'iterations';
-    const iterationsTotal = o.iterations * sizes.length;
     try {
       for (let scale = 0; scale < sizes.length; scale++) {
         const [hs, ws] = sizes[scale] as [number, number];
@@ -290,81 +368,17 @@ export class StyleOptimizer {
           x.dispose();
           x = up;
         }
-        const objective = this.objectiveAt(content, styleBatches, weights, hs, ws);
-        const evaluate = (img: tf.Tensor4D): Promise<{ parts: LossParts; grad: tf.Tensor4D }> => objective.valueAndGrad(img);
-        const opt: ImageOptimizer =
-          o.optimizer === 'lbfgs' ? new Lbfgs(x, evaluate, o.historySize, [0, 1]) : new Adam(x, evaluate, o.learningRate);
-        let best: tf.Tensor4D | null = null;
-        let bestTotal = Number.POSITIVE_INFINITY;
-        const totals: number[] = [];
-        let completed = false;
-        stopReason = 'iterations';
-        try {
-          for (let i = 0; i < o.iterations; i++) {
-            // On WASM every await inside a step resolves as a microtask; without this macrotask turn a
-            // timer, UI event or SIGINT handler that aborts the run would only run after the last iteration.
-            await yieldToEventLoop();
-            if (run.signal?.aborted) {
-              stoppedEarly = true;
-              stopReason = 'aborted';
-              break;
-            }
-            let step;
-            try {
-              step = await opt.step();
-            } catch (e) {
-              if (e instanceof NonFiniteLossError)
-                throw new OptimizeError(
-                  `optimisation stopped at iteration ${history.length + 1}: ${e.message} (check the weights and inputs)`,
-                );
-              throw e;
-            }
-            evaluations += step.evaluations;
-            if (step.stop) {
-              // A step that could not move: not an iteration.
-              stopReason = step.stop;
-              break;
-            }
-            if (step.parts.total < bestTotal) {
-              bestTotal = step.parts.total;
-              bestParts = step.parts;
-              best?.dispose();
-              best = tf.clone(step.point);
-            }
-            const info: IterationInfo = {
-              scale,
-              heightPx: hs,
-              widthPx: ws,
-              iteration: history.length + 1,
-              iterationsTotal,
-              evaluations,
-              parts: step.parts,
-              bestTotal,
-              elapsedMs: now() - t0,
-            };
-            history.push(info);
-            run.onIteration?.(info);
-            totals.push(step.parts.total);
-            const past = totals[totals.length - 1 - LOSS_WINDOW];
-            const fell = past !== undefined ? past - step.parts.total : Number.NaN;
-            // Converged: the loss fell (Adam's may rise), by very little, before the last iteration.
-            if (i < o.iterations - 1 && fell >= 0 && fell <= LOSS_TOLERANCE * Math.abs(step.parts.total)) {
-              stopReason = 'loss';
-              break;
-            }
-          }
-          completed = true;
-        } finally {
-          opt.dispose();
-          objective.dispose();
-          if (!completed) best?.dispose();
-        }
+        const r = await this.optimizeAtScale(x, scale, hs, ws, { content, styleBatches, weights, run }, progress);
+        stopReason = r.stopReason;
+        stoppedEarly = r.stopReason === 'aborted';
+        const best = r.best;
         if (best) {
           x.dispose();
           x = best;
         }
         if (stoppedEarly) break;
       }
+      let bestParts = progress.bestParts;
       if (!bestParts) {
         // Stopped before the first iteration: report the start image's losses.
         const objective = this.objectiveAt(content, styleBatches, weights, x.shape[1], x.shape[2]);
@@ -384,11 +398,11 @@ export class StyleOptimizer {
       return {
         image,
         parts: bestParts,
-        iterations: history.length,
-        evaluations,
+        iterations: progress.history.length,
+        evaluations: progress.evaluations,
         stoppedEarly,
         stopReason,
-        history,
+        history: progress.history,
         initMs,
         elapsedMs: now() - t0,
       };
@@ -498,4 +512,13 @@ function checkSize(h: number, w: number, minSide: number, scales: number, what =
     throw new InputError(`${what} is ${w}x${h}: the short side must be at least ${minSide} px${scales > 1 ? ` for ${scales} scales` : ''}`);
   if (Math.max(h, w) > OPTIMIZE_MAX_SIDE_PX)
     throw new InputError(`${what} is ${w}x${h}: the long side must be at most ${OPTIMIZE_MAX_SIDE_PX} px (resize it first)`);
+}
+
+/** What the scales of one run accumulate. */
+interface ScaleProgress {
+  readonly t0: number;
+  readonly history: IterationInfo[];
+  evaluations: number;
+  bestParts: LossParts | null;
+  readonly iterationsTotal: number;
 }

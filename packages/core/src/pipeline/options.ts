@@ -5,14 +5,11 @@
 import { MODEL_FAMILIES, isModelId, type ModelId } from '../weights/architectures.js';
 import type { ByteSource } from '../weights/model-loader.js';
 import type { StatisticsPrecision } from '../transforms/moments.js';
-import { PRESETS, isPreset, presetOptions, type Preset } from './presets.js';
+import { PRESETS, PRESET_FIELDS, isPreset, presetOptions, type Preset, type PresetField, type TransformMethod, type WctWhitening } from './presets.js';
 
-/** The feature transform: whitening–colouring (WCT, the default) or AdaIN (mean and variance only). */
-export type TransformMethod = 'wct' | 'adain';
+export type { TransformMethod, WctWhitening };
 /** A tf.js backend the stylizer can run on (`'webgl'` only in the browser). */
 export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
-/** How WCT whitens content features: exact eigen-decomposition on the CPU, or Newton–Schulz iteration on the backend. */
-export type WctWhitening = 'eigen' | 'newton-schulz';
 /** Encoder/decoder arithmetic: `'float16'` runs half-float convolutions on WebGPU (else falls back to float32). */
 export type NetworkPrecision = 'float32' | 'float16';
 
@@ -151,27 +148,23 @@ export class OptionsError extends Error {
 
 const BACKENDS = ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'];
 
-/** The fields a preset sets (see presets.ts). */
-const PRESET_FIELDS = ['method', 'levels', 'wctWhitening', 'statisticsPrecision', 'processingMaxSidePx'] as const;
-
-/** What the preset fields were set to by `base`'s preset (or the defaults, with none): a base value that differs was chosen by the user. */
-function presetBaseline(base: StylizerOptions): Partial<StylizerOptions> {
-  const fromPreset = base.preset !== null && isPreset(base.preset) ? presetOptions(base.preset, base.model) : {};
-  return { ...Object.fromEntries(PRESET_FIELDS.map((k) => [k, DEFAULT_OPTIONS[k]])), ...fromPreset };
-}
-
-const sameValue = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+/**
+ * The preset fields the user chose explicitly, per resolved options object: a preset never overrides
+ * them. Kept beside the options (not inferred by comparing values with the preset's), so choosing the
+ * preset's own value still counts as a choice.
+ */
+const chosenFields = new WeakMap<StylizerOptions, ReadonlySet<PresetField>>();
 
 /**
  * Merges `partial` over `base` and validates the result. How presets and explicit options combine:
  * - a preset sets its fields (method, levels, whitening, statistics precision, internal
- *   resolution), except those given in the same call and those the user chose since the last
- *   preset (a value other than that preset's, or the default's with no preset): explicit choices
- *   win, whenever they were made;
+ *   resolution), except those given in the same call and those the user set explicitly before
+ *   (recorded beside the options, never inferred from values): explicit choices win, whenever they
+ *   were made, even when they equal the preset's value;
  * - the preset stays in force: changing `model` re-derives its fields for the new model (a level
  *   the new model lacks is never kept from the old one's preset), again keeping explicit choices;
  * - an option given as `undefined` goes back to its default (the active preset's value for a
- *   preset field);
+ *   preset field) and is no longer the user's choice;
  * - clearing the preset (`preset: null` or `undefined`) returns the fields it set, and the user
  *   left, to their defaults.
  */
@@ -188,20 +181,18 @@ export function resolveOptions(partial: Partial<StylizerOptions> = {}, base: Sty
     throw new OptionsError(`preset must be one of ${PRESETS.join(', ')} (got ${JSON.stringify(preset)})`);
   const model = given.model ?? (restored.includes('model') ? DEFAULT_OPTIONS.model : base.model);
   if (!isModelId(model)) throw new OptionsError(`model must be one of cd16x, vgg19 (got ${JSON.stringify(model)})`);
+  const chosen = new Set(chosenFields.get(base) ?? []);
+  for (const k of PRESET_FIELDS) {
+    if (k in given) chosen.add(k);
+    else if (restored.includes(k)) chosen.delete(k);
+  }
   let presetFields: Partial<StylizerOptions> = {};
   if (!preset && base.preset) {
-    // The preset is cleared: the fields it set (and the user left) return to their defaults, so a
-    // later preset does not take them for the user's choices.
-    const baseline = presetBaseline(base);
-    presetFields = Object.fromEntries(PRESET_FIELDS.filter((k) => sameValue(base[k], baseline[k])).map((k) => [k, DEFAULT_OPTIONS[k]]));
+    // The preset is cleared: the fields it set (those the user did not choose) return to their defaults.
+    presetFields = Object.fromEntries(PRESET_FIELDS.filter((k) => !chosen.has(k)).map((k) => [k, DEFAULT_OPTIONS[k]]));
   } else if (preset && (given.preset !== undefined || model !== base.model || restored.length > 0)) {
-    const fields = presetOptions(preset, model);
-    const baseline = presetBaseline(base);
-    presetFields = Object.fromEntries(
-      PRESET_FIELDS.filter((k) => k in fields)
-        .filter((k) => restored.includes(k) || sameValue(base[k], baseline[k]))
-        .map((k) => [k, fields[k]]),
-    );
+    const fields: Partial<Record<PresetField, unknown>> = presetOptions(preset, model);
+    presetFields = Object.fromEntries(PRESET_FIELDS.filter((k) => k in fields && !chosen.has(k)).map((k) => [k, fields[k]]));
   }
   const defaults = Object.fromEntries(
     restored.filter((k) => !(k in presetFields)).map((k) => [k, DEFAULT_OPTIONS[k]]),
@@ -245,6 +236,7 @@ export function resolveOptions(partial: Partial<StylizerOptions> = {}, base: Sty
   if (!Array.isArray(o.decoderCheckpoints)) throw new OptionsError('decoderCheckpoints must be an array of Uint8Array');
   if (!Number.isInteger(o.modelLoadTimeoutMs) || o.modelLoadTimeoutMs < 0)
     throw new OptionsError(`modelLoadTimeoutMs must be 0 (no limit) or an integer number of ms > 0 (got ${String(o.modelLoadTimeoutMs)})`);
+  chosenFields.set(o, chosen);
   return o;
 }
 

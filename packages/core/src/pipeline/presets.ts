@@ -12,7 +12,24 @@
  * processing size lower it where a frame rate must be held.
  */
 import { MODEL_FAMILIES, type ModelId } from '../weights/architectures.js';
-import type { StylizerOptions } from './options.js';
+import type { StatisticsPrecision } from '../transforms/moments.js';
+
+/** The feature transform: whitening–colouring (WCT, the default) or AdaIN (mean and variance only). */
+export type TransformMethod = 'wct' | 'adain';
+/** How WCT whitens content features: exact eigen-decomposition on the CPU, or Newton–Schulz iteration on the backend. */
+export type WctWhitening = 'eigen' | 'newton-schulz';
+
+/** The engine options a preset sets (options.ts merges them; this module imports nothing from it). */
+export interface PresetFields {
+  readonly method: TransformMethod;
+  readonly levels: number[] | null;
+  readonly wctWhitening: WctWhitening;
+  readonly statisticsPrecision?: StatisticsPrecision;
+  readonly processingMaxSidePx: number;
+}
+/** The names of {@link PresetFields}. */
+export const PRESET_FIELDS = ['method', 'levels', 'wctWhitening', 'statisticsPrecision', 'processingMaxSidePx'] as const;
+export type PresetField = (typeof PRESET_FIELDS)[number];
 
 /** A named quality/speed trade-off: sets method, levels, whitening and internal resolution together. */
 export type Preset = 'realtime' | 'balanced' | 'best';
@@ -24,7 +41,7 @@ export function isPreset(v: unknown): v is Preset {
 }
 
 /** The options a preset sets, for a model (the vgg19 family stops at level 3). */
-export function presetOptions(preset: Preset, model: ModelId): Partial<StylizerOptions> {
+export function presetOptions(preset: Preset, model: ModelId): PresetFields {
   const available = [...MODEL_FAMILIES[model].levels.keys()];
   const deepest = Math.min(4, Math.max(...available));
   const cascade = available.filter((l) => l <= deepest).sort((a, b) => b - a);
@@ -36,4 +53,15 @@ export function presetOptions(preset: Preset, model: ModelId): Partial<StylizerO
     case 'realtime':
       return { method: 'wct', levels: [deepest], wctWhitening: 'newton-schulz', processingMaxSidePx: 0 };
   }
+}
+
+/**
+ * The processing size (longer side, px) live surfaces (the camera and video elements) scale frames to
+ * under each preset: the preset's speed also needs fewer pixels per frame to hold a live frame rate.
+ */
+const LIVE_PROCESSING_SIZE_PX: Readonly<Record<Preset, number>> = Object.freeze({ realtime: 256, balanced: 384, best: 512 });
+
+/** {@link LIVE_PROCESSING_SIZE_PX} of a preset. */
+export function liveProcessingSizePx(preset: Preset): number {
+  return LIVE_PROCESSING_SIZE_PX[preset];
 }

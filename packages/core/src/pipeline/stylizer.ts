@@ -13,28 +13,21 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelId } from '../weights/architectures.js';
-import { LoadedModel, fetchByteSource, timedByteSource, type ByteSource } from '../weights/model-loader.js';
+import { LoadedModel, fetchByteSource, timedByteSource, type ByteSource, type LevelNets } from '../weights/model-loader.js';
 import { largestTensorBytes, runNetwork } from '../nets/network.js';
 import { halfNetworkAvailable, runNetworkHalf } from '../nets/network-half.js';
 import { markStage } from '../backend/stage-marks.js';
 import { featureMoments, type FeatureMoments } from '../transforms/moments.js';
-import {
-  applyWct,
-  blendWctStats,
-  colouringFromMoments,
-  uploadWctStats,
-  wctOnBackend,
-  type WctStyleStats,
-  type WctStyleTensors,
-} from '../transforms/wct.js';
-import { adain, adainStatsFromMoments, blendAdainStats, type AdaInStyleStats } from '../transforms/adain.js';
+import { blendWctStats, colouringFromMoments, uploadWctStats, type WctStyleStats, type WctStyleTensors } from '../transforms/wct.js';
+import { adainStatsFromMoments, blendAdainStats, type AdaInStyleStats } from '../transforms/adain.js';
+import { transformFeatures, type LevelStyles } from '../transforms/transform.js';
 import { VideoSmoother, type PreparedFrame, type SmootherSettings } from '../temporal/video-smoother.js';
 import { preserveContentColour } from '../transforms/colour.js';
 import { OptionsError, effectiveLevels, normaliseWeights, resolveOptions, type BackendName, type StylizerOptions } from './options.js';
 import { InputError, toImageBatch, type StylizerInput } from './input.js';
 import { AdaptiveResolution } from './adaptive-resolution.js';
 import { stylizeLevelTiled } from './tiles.js';
-import { maxTensorBytes, storesHalfFloats } from '../backend/precision.js';
+import { maxTensorBytes } from '../backend/precision.js';
 import { acquireConstants } from '../backend/constants.js';
 
 /** One style image and its blend weight, for `setStyles`. */
@@ -550,21 +543,8 @@ export class Stylizer {
     const levels = effectiveLevels(options);
     const deepest = Math.max(...levels);
     markStage('input');
-    const original = toImageBatch(input, 'content');
-    const [, h, w] = original.shape;
-    const minSide = 2 ** deepest;
-    const maxSide = scale !== null && scale < 1 ? Math.max(minSide, this.internalLongSidePx(h, w, scale)) : options.processingMaxSidePx;
-    const processing = processingSize(h, w, maxSide, minSide);
-    if (processing.h < minSide || processing.w < minSide) {
-      original.dispose();
-      throw new InputError(`content is ${w}x${h}: level ${deepest} needs at least ${minSide}x${minSide} pixels`);
-    }
-    // Internal resolution: stylise a scaled-down copy, scale the result back up at the end.
-    const scaled = processing.h !== h || processing.w !== w;
-    const content = scaled ? tf.tidy(() => tf.image.resizeBilinear(original, [processing.h, processing.w], false, true)) : original;
-    if (scaled) original.dispose();
-    const factor = 2 ** (deepest - 1);
-    const outputSize: [number, number] = [Math.floor(h / factor) * factor, Math.floor(w / factor) * factor];
+    const prepared = this.prepareContent(input, scale, deepest);
+    const { content } = prepared;
     markStage('style');
     await this.ensureStyleStats(styles, model, levels, this.styleGeneration).catch((e: unknown) => {
       content.dispose();
@@ -577,111 +557,28 @@ export class Stylizer {
     let image: tf.Tensor4D = content;
     // Large stills: tile by tile (image mode only), on the image cropped to the pooling grid.
     const align = 2 ** (deepest - 1);
-    const tiled = tileImages && options.tileSizePx > 0 && Math.max(processing.h, processing.w) > options.tileSizePx;
+    const tiled = tileImages && options.tileSizePx > 0 && Math.max(prepared.h, prepared.w) > options.tileSizePx;
     try {
-      if (tiled) {
-        const [ch, cw] = [Math.floor(processing.h / align) * align, Math.floor(processing.w / align) * align];
-        image = tf.slice(content, [0, 0, 0, 0], [1, ch, cw, 3]);
-      }
+      if (tiled)
+        image = tf.slice(content, [0, 0, 0, 0], [1, Math.floor(prepared.h / align) * align, Math.floor(prepared.w / align) * align, 3]);
       for (const level of levels) {
         const nets = await model.level(level);
         const perStyle = styles.stats.get(model.id)?.get(level);
         if (!perStyle) throw new Error(`internal: no style statistics for level ${level}`);
-        if (tiled) {
-          const tLevel = now();
-          const next = await stylizeLevelTiled(
-            image,
-            {
-              level,
-              nets,
-              network: net,
-              method: options.method,
-              wct: blendWctStats(
-                perStyle.map((s) => s.wct),
-                styles.weights,
-              ),
-              adain: blendAdainStats(
-                perStyle.map((s) => s.adain),
-                styles.weights,
-              ),
-              alpha: options.alpha,
-            },
-            options.tileSizePx,
-            align,
-          );
-          if (image !== content) image.dispose();
-          image = next;
-          timings.perLevel.push({ level, encodeMs: now() - tLevel, transformMs: 0, decodeMs: 0 });
-          continue;
-        }
-        // A GPU buffer over the device's limit is a validation error and garbage, not an exception: refuse first.
-        const limit = maxTensorBytes();
-        if (limit !== null) {
-          const [, ih, iw] = image.shape;
-          const f = 2 ** (level - 1);
-          const need = Math.max(
-            largestTensorBytes(nets.encoderLayers, ih, iw),
-            largestTensorBytes(nets.decoderLayers, Math.floor(ih / f), Math.floor(iw / f)),
-          );
-          if (need > limit) {
-            const mb = (b: number): string => `${Math.round(b / 2 ** 20)} MiB`;
-            throw new InputError(
-              `content ${w}x${h} needs a ${mb(need)} GPU buffer at level ${level}, over this device's ${mb(limit)} per buffer: ` +
-                `stylise it at a smaller size (--size, processingMaxSidePx) or, a still image, tile by tile (tileSizePx, stylize --tile 1024)`,
-            );
-          }
-        }
-        const tEnc = now();
-        markStage('encode');
-        const features = net(image, nets.encoderLayers, nets.encoderWeights);
-        const tTr = now();
-        markStage('transform');
-        let transformed: tf.Tensor4D;
-        try {
-          // Half-float textures cannot hold the Newton–Schulz iteration: covariance eigenvalues
-          // below float16's resolution come out negative and it diverges (every pixel NaN;
-          // README, "Precision"). There the exact whitening runs instead, at one readback a level.
-          if (options.method === 'wct' && options.wctWhitening === 'newton-schulz' && !storesHalfFloats()) {
-            // Statistics uploaded once per style set and weights; reads nothing back.
-            const [styleTensors, owned] = uploadedWctStats(styles, `${model.id}:${level}`, perStyle);
-            try {
-              transformed = tf.tidy(() => wctOnBackend(features, styleTensors, options.alpha));
-            } finally {
-              if (owned) tf.dispose([styleTensors.colouring, styleTensors.mean]);
-            }
-          } else if (options.method === 'wct') {
-            const moments = await featureMoments(features, options.statisticsPrecision);
-            const blended = blendWctStats(
-              perStyle.map((s) => s.wct),
-              styles.weights,
-            );
-            transformed = applyWct(features, moments, blended, options.alpha);
-          } else {
-            const blended = blendAdainStats(
-              perStyle.map((s) => s.adain),
-              styles.weights,
-            );
-            transformed = adain(features, blended, options.alpha);
-          }
-        } finally {
-          features.dispose();
-        }
-        const tDec = now();
-        markStage('decode');
-        const decoded = net(transformed, nets.decoderLayers, nets.decoderWeights);
-        transformed.dispose();
+        const levelStyles: LevelStyles = {
+          wct: perStyle.map((s) => s.wct),
+          adain: perStyle.map((s) => s.adain),
+          weights: styles.weights,
+          backendStats: () => uploadedWctStats(styles, `${model.id}:${level}`, perStyle),
+        };
+        const next = tiled
+          ? await this.runTiledLevel(image, level, nets, net, levelStyles, align, timings)
+          : await this.runLevel(image, level, nets, net, levelStyles, timings, prepared.sourceSize);
         if (image !== content) image.dispose();
-        image = decoded;
-        const tEnd = now();
-        timings.perLevel.push({ level, encodeMs: tTr - tEnc, transformMs: tDec - tTr, decodeMs: tEnd - tDec });
+        image = next;
       }
       markStage('output');
-      const result = tf.tidy(() => {
-        const rgb = options.preserveColor ? preserveContentColour(image, content) : image;
-        const [, rh, rw] = rgb.shape;
-        const full = scaled && (rh !== outputSize[0] || rw !== outputSize[1]) ? tf.image.resizeBilinear(rgb, outputSize, false, true) : rgb;
-        return tf.squeeze<tf.Tensor3D>(tf.clipByValue(full, 0, 1), [0]);
-      });
+      const result = finishOutput(image, content, options.preserveColor, prepared.scaled ? prepared.outputSize : null);
       for (const l of timings.perLevel) {
         timings.encodeMs += l.encodeMs;
         timings.transformMs += l.transformMs;
@@ -695,6 +592,140 @@ export class Stylizer {
       content.dispose();
     }
   }
+
+  /** The input as a batch at its internal resolution (scaled down copy, or the input itself). */
+  private prepareContent(input: StylizerInput, scale: number | null, deepest: number): PreparedContent {
+    const original = toImageBatch(input, 'content');
+    const [, h, w] = original.shape;
+    const minSide = 2 ** deepest;
+    const maxSide =
+      scale !== null && scale < 1 ? Math.max(minSide, this.internalLongSidePx(h, w, scale)) : this.options.processingMaxSidePx;
+    const processing = processingSize(h, w, maxSide, minSide);
+    if (processing.h < minSide || processing.w < minSide) {
+      original.dispose();
+      throw new InputError(`content is ${w}x${h}: level ${deepest} needs at least ${minSide}x${minSide} pixels`);
+    }
+    // Internal resolution: stylise a scaled-down copy, scale the result back up at the end.
+    const scaled = processing.h !== h || processing.w !== w;
+    const content = scaled ? tf.tidy(() => tf.image.resizeBilinear(original, [processing.h, processing.w], false, true)) : original;
+    if (scaled) original.dispose();
+    const factor = 2 ** (deepest - 1);
+    return {
+      content,
+      h: processing.h,
+      w: processing.w,
+      scaled,
+      sourceSize: { h, w },
+      outputSize: [Math.floor(h / factor) * factor, Math.floor(w / factor) * factor],
+    };
+  }
+
+  /** One level, whole image: encode, transform, decode. The input stays the caller's. */
+  private async runLevel(
+    image: tf.Tensor4D,
+    level: number,
+    nets: LevelNets,
+    net: typeof runNetwork,
+    styles: LevelStyles,
+    timings: StageTimings,
+    source: { h: number; w: number },
+  ): Promise<tf.Tensor4D> {
+    checkGpuBufferLimit(image, level, nets, source);
+    const tEnc = now();
+    markStage('encode');
+    const features = net(image, nets.encoderLayers, nets.encoderWeights);
+    const tTr = now();
+    markStage('transform');
+    let transformed: tf.Tensor4D;
+    try {
+      transformed = await transformFeatures(features, this.options, styles);
+    } finally {
+      features.dispose();
+    }
+    const tDec = now();
+    markStage('decode');
+    let decoded: tf.Tensor4D;
+    try {
+      decoded = net(transformed, nets.decoderLayers, nets.decoderWeights);
+    } finally {
+      transformed.dispose();
+    }
+    timings.perLevel.push({ level, encodeMs: tTr - tEnc, transformMs: tDec - tTr, decodeMs: now() - tDec });
+    return decoded;
+  }
+
+  /** One level, tile by tile (large stills): memory bounded by the tile. The input stays the caller's. */
+  private async runTiledLevel(
+    image: tf.Tensor4D,
+    level: number,
+    nets: LevelNets,
+    net: typeof runNetwork,
+    styles: LevelStyles,
+    align: number,
+    timings: StageTimings,
+  ): Promise<tf.Tensor4D> {
+    const tLevel = now();
+    const o = this.options;
+    const next = await stylizeLevelTiled(
+      image,
+      {
+        level,
+        nets,
+        network: net,
+        method: o.method,
+        wct: blendWctStats(styles.wct, styles.weights),
+        adain: blendAdainStats(styles.adain, styles.weights),
+        alpha: o.alpha,
+      },
+      o.tileSizePx,
+      align,
+    );
+    timings.perLevel.push({ level, encodeMs: now() - tLevel, transformMs: 0, decodeMs: 0 });
+    return next;
+  }
+}
+
+/** The content batch at its internal resolution, and the sizes `run` needs. */
+interface PreparedContent {
+  readonly content: tf.Tensor4D;
+  /** The internal resolution. */
+  readonly h: number;
+  readonly w: number;
+  readonly scaled: boolean;
+  readonly sourceSize: { h: number; w: number };
+  /** The output size: the input cropped to the pooling grid. */
+  readonly outputSize: [number, number];
+}
+
+/**
+ * A GPU buffer over the device's limit is a validation error and garbage, not an exception: refused
+ * before the level runs.
+ */
+function checkGpuBufferLimit(image: tf.Tensor4D, level: number, nets: LevelNets, source: { h: number; w: number }): void {
+  const limit = maxTensorBytes();
+  if (limit === null) return;
+  const [, ih, iw] = image.shape;
+  const f = 2 ** (level - 1);
+  const need = Math.max(
+    largestTensorBytes(nets.encoderLayers, ih, iw),
+    largestTensorBytes(nets.decoderLayers, Math.floor(ih / f), Math.floor(iw / f)),
+  );
+  if (need <= limit) return;
+  const mb = (b: number): string => `${Math.round(b / 2 ** 20)} MiB`;
+  throw new InputError(
+    `content ${source.w}x${source.h} needs a ${mb(need)} GPU buffer at level ${level}, over this device's ${mb(limit)} per buffer: ` +
+      `stylise it at a smaller size (--size, processingMaxSidePx) or, a still image, tile by tile (tileSizePx, stylize --tile 1024)`,
+  );
+}
+
+/** The last level's image as the result: colours kept if asked, scaled back to `outputSize` (null: as is), clipped. Caller owns. */
+function finishOutput(image: tf.Tensor4D, content: tf.Tensor4D, preserveColor: boolean, outputSize: [number, number] | null): tf.Tensor3D {
+  return tf.tidy(() => {
+    const rgb = preserveColor ? preserveContentColour(image, content) : image;
+    const [, rh, rw] = rgb.shape;
+    const full = outputSize && (rh !== outputSize[0] || rw !== outputSize[1]) ? tf.image.resizeBilinear(rgb, outputSize, false, true) : rgb;
+    return tf.squeeze<tf.Tensor3D>(tf.clipByValue(full, 0, 1), [0]);
+  });
 }
 
 /**

@@ -4,6 +4,7 @@ import { customElement, property, state } from 'lit/decorators.js';
 import type { TransformMethod } from '@livestyle/core';
 import { onDragLeave, onDragOver, onDropFiles } from './drop-zone.js';
 import { themeStyles } from './theme.js';
+import { SURFACE_DEFAULTS } from '@livestyle/core/internal/pipeline/settings.js';
 import { QUALITY_PRESETS, isQualityPreset, type QualityPreset, type StyleSettings, type StyleSource } from './types.js';
 
 /** A palette entry: a built-in style (from the catalog) or one of the user's images. */
@@ -140,7 +141,7 @@ export class LivestyleStyleMixer extends LitElement {
   /** Keep the content's colours. */
   @property({ type: Boolean, attribute: 'preserve-color' }) preserveColor = false;
   @property() method: TransformMethod = 'wct';
-  @property() preset: QualityPreset = 'realtime';
+  @property() preset: QualityPreset = SURFACE_DEFAULTS.camera.preset ?? 'realtime';
   /** Temporal smoothing for video. */
   @property({ type: Boolean }) temporal = true;
 
@@ -302,6 +303,66 @@ export class LivestyleStyleMixer extends LitElement {
     }
   };
 
+  /** The strength, colour, method, preset and smoothing controls. */
+  private renderSettings(): unknown {
+    return html`
+      <div class="settings" part="settings">
+        <label
+          >Strength
+          <input
+            part="slider"
+            class="alpha"
+            type="range"
+            min="0"
+            max="1"
+            step="0.05"
+            .value=${String(this.alpha)}
+            @input=${(e: Event) => this.setSetting('alpha', Number((e.target as HTMLInputElement).value))}
+        /></label>
+        <label
+          ><input
+            type="checkbox"
+            class="preserve-color"
+            .checked=${this.preserveColor}
+            @change=${(e: Event) => this.setSetting('preserveColor', (e.target as HTMLInputElement).checked)}
+          />
+          Keep colours</label
+        >
+        <label
+          >Method
+          <select
+            class="method"
+            @change=${(e: Event) => this.setSetting('method', (e.target as HTMLSelectElement).value as TransformMethod)}
+          >
+            <option value="wct" ?selected=${this.method === 'wct'}>WCT</option>
+            <option value="adain" ?selected=${this.method === 'adain'}>AdaIN</option>
+          </select></label
+        >
+        <label
+          >Preset
+          <select
+            class="preset"
+            @change=${(e: Event) => {
+              const v = (e.target as HTMLSelectElement).value;
+              if (isQualityPreset(v)) this.setSetting('preset', v);
+            }}
+          >
+            ${QUALITY_PRESETS.map((p) => html`<option value=${p} ?selected=${this.preset === p}>${p}</option>`)}
+          </select></label
+        >
+        <label
+          ><input
+            type="checkbox"
+            class="temporal"
+            .checked=${this.temporal}
+            @change=${(e: Event) => this.setSetting('temporal', (e.target as HTMLInputElement).checked)}
+          />
+          Smooth video</label
+        >
+      </div>
+    `;
+  }
+
   override render(): unknown {
     const selectedIds = new Set(this.blendEntries.map((b) => b.id));
     const byId = new Map(this.palette.map((p) => [p.id, p]));
@@ -373,61 +434,7 @@ export class LivestyleStyleMixer extends LitElement {
           /></label>`;
         })}
       </div>
-      <div class="settings" part="settings">
-        <label
-          >Strength
-          <input
-            part="slider"
-            class="alpha"
-            type="range"
-            min="0"
-            max="1"
-            step="0.05"
-            .value=${String(this.alpha)}
-            @input=${(e: Event) => this.setSetting('alpha', Number((e.target as HTMLInputElement).value))}
-        /></label>
-        <label
-          ><input
-            type="checkbox"
-            class="preserve-color"
-            .checked=${this.preserveColor}
-            @change=${(e: Event) => this.setSetting('preserveColor', (e.target as HTMLInputElement).checked)}
-          />
-          Keep colours</label
-        >
-        <label
-          >Method
-          <select
-            class="method"
-            @change=${(e: Event) => this.setSetting('method', (e.target as HTMLSelectElement).value as TransformMethod)}
-          >
-            <option value="wct" ?selected=${this.method === 'wct'}>WCT</option>
-            <option value="adain" ?selected=${this.method === 'adain'}>AdaIN</option>
-          </select></label
-        >
-        <label
-          >Preset
-          <select
-            class="preset"
-            @change=${(e: Event) => {
-              const v = (e.target as HTMLSelectElement).value;
-              if (isQualityPreset(v)) this.setSetting('preset', v);
-            }}
-          >
-            ${QUALITY_PRESETS.map((p) => html`<option value=${p} ?selected=${this.preset === p}>${p}</option>`)}
-          </select></label
-        >
-        <label
-          ><input
-            type="checkbox"
-            class="temporal"
-            .checked=${this.temporal}
-            @change=${(e: Event) => this.setSetting('temporal', (e.target as HTMLInputElement).checked)}
-          />
-          Smooth video</label
-        >
-      </div>
-      ${this.notice ? html`<p class="notice" role="status">${this.notice}</p>` : nothing}
+      ${this.renderSettings()} ${this.notice ? html`<p class="notice" role="status">${this.notice}</p>` : nothing}
     `;
   }
 }

@@ -3,6 +3,7 @@ import { html, css, nothing, type PropertyValues } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { AbortError } from '@livestyle/core';
 import { StylizedView, drawScaled } from './stylized-view.js';
+import { SURFACE_DEFAULTS } from '@livestyle/core/internal/pipeline/settings.js';
 import { onDragLeave, onDragOver, onDropFiles } from './drop-zone.js';
 import { themeStyles } from './theme.js';
 import { exportStylizedWebm } from './video-export.js';
@@ -73,8 +74,9 @@ export class LivestyleVideo extends StylizedView {
     `,
   ];
 
+  protected override readonly surface = 'video-element';
   /** Export and preview quality: `balanced` by default (the clip is not real time). */
-  @property() override preset: 'realtime' | 'balanced' | 'best' = 'balanced';
+  @property() override preset: 'realtime' | 'balanced' | 'best' = SURFACE_DEFAULTS['video-element'].preset ?? 'balanced';
 
   @state() private file: File | null = null;
   @state() private message = 'Open or drop a video file.';

@@ -7,18 +7,20 @@ import { property, state } from 'lit/decorators.js';
 import type { ModelId, StylizerOptions, TransformMethod } from '@livestyle/core';
 import { StylizerController, type DrawnFrame } from './stylizer-controller.js';
 import './livestyle-stats.js';
+import { processingSize } from '@livestyle/core/internal/pipeline/stylizer.js';
+import { liveProcessingSizePx } from '@livestyle/core/internal/pipeline/presets.js';
 import {
-  MIN_PROCESSING_SIDE_PX,
-  PRESET_PROCESSING_SIZE_PX,
-  isQualityPreset,
-  type FrameDetail,
-  type QualityPreset,
-  type StyleSettings,
-  type StyleSource,
-} from './types.js';
+  SURFACE_DEFAULTS,
+  processingSizeFor,
+  resolveVideoSettings,
+  stylizerOptionsFor,
+  type Surface,
+  type VideoSettings,
+} from '@livestyle/core/internal/pipeline/settings.js';
+import { MIN_PROCESSING_SIDE_PX, isQualityPreset, type FrameDetail, type QualityPreset, type StyleSettings, type StyleSource } from './types.js';
 
-/** Temporal strength the elements use when temporal smoothing is on (the engine's default). */
-export const ELEMENT_TEMPORAL_STRENGTH = 0.9;
+/** Temporal strength the elements use when temporal smoothing is on (the camera's, from core's settings). */
+export const ELEMENT_TEMPORAL_STRENGTH = SURFACE_DEFAULTS.camera.strength;
 
 /** `temporal="off"` / `"false"` turns smoothing off; any other value (or none) leaves it on. */
 const onOffConverter = {
@@ -34,18 +36,18 @@ export function parseStyleSrc(value: string): StyleSource[] {
     .map((src) => ({ src, label: decodeURIComponent(src.split('/').pop() ?? src).replace(/\.[a-z0-9]+$/i, '') }));
 }
 
-/** Longer side of the processing size in px: the explicit size, else the preset's. */
+/** Longer side of the processing size in px: the explicit size, else the preset's (core's preset table). */
 export function processingSizePx(explicitPx: number, preset: QualityPreset): number {
-  return explicitPx > 0 ? Math.round(explicitPx) : PRESET_PROCESSING_SIZE_PX[preset];
+  return explicitPx > 0 ? Math.round(explicitPx) : liveProcessingSizePx(preset);
 }
 
 /**
- * Processing size of a frame: scaled down so its longer side is `maxSidePx`, but never so small
- * that the shorter side falls below {@link MIN_PROCESSING_SIDE_PX} (the encoders' deepest level).
+ * Processing size of a frame: the engine's resize rule (scaled down so its longer side is `maxSidePx`,
+ * never up, and never so small that the shorter side falls below {@link MIN_PROCESSING_SIDE_PX}).
  */
 export function processingDimensions(width: number, height: number, maxSidePx: number): { width: number; height: number } {
-  const scale = Math.max(Math.min(1, maxSidePx / Math.max(width, height)), MIN_PROCESSING_SIDE_PX / Math.min(width, height));
-  return { width: Math.round(width * scale), height: Math.round(height * scale) };
+  const { w, h } = processingSize(height, width, maxSidePx, MIN_PROCESSING_SIDE_PX);
+  return { width: w, height: h };
 }
 
 /** Draws `source` into `canvas` at its processing size (mirrored if asked). */
@@ -83,27 +85,29 @@ export function downloadBlob(blob: Blob, fileName: string): void {
 
 /** The shared base of `<livestyle-camera>` and `<livestyle-video>`: styles, options, stats and snapshots over a stylizer. */
 export abstract class StylizedView extends LitElement {
+  /** Which surface's defaults (core's settings.ts) this element starts from. */
+  protected readonly surface: Surface = 'camera';
   /** Where the converted models are served (`<base>/<model>/manifest.json`). */
   @property({ attribute: 'model-base-url' }) modelBaseUrl = './models/';
   /** Encoder/decoder family. */
-  @property() model: ModelId = 'cd16x';
+  @property() model: ModelId = SURFACE_DEFAULTS.camera.model;
   /** Feature transform: `wct` or `adain`. */
   @property() method: TransformMethod = 'wct';
   /** Style strength in [0, 1]. */
-  @property({ type: Number }) alpha = 1;
+  @property({ type: Number }) alpha = SURFACE_DEFAULTS.camera.alpha;
   /** Keep the content's colours. */
-  @property({ type: Boolean, attribute: 'preserve-color', reflect: true }) preserveColor = false;
+  @property({ type: Boolean, attribute: 'preserve-color', reflect: true }) preserveColor = SURFACE_DEFAULTS.camera.preserveColor;
   /** Temporal smoothing (`temporal="off"` to turn it off). */
-  @property({ converter: onOffConverter }) temporal = true;
+  @property({ converter: onOffConverter }) temporal = SURFACE_DEFAULTS.camera.temporal;
   /**
    * Quality/speed preset: the engine preset (method, levels, whitening; see the library's `preset`)
    * and the processing size. `method` still overrides the preset's method.
    */
-  @property() preset: QualityPreset = 'realtime';
+  @property() preset: QualityPreset = SURFACE_DEFAULTS.camera.preset ?? 'realtime';
   /** Longer side of the processing size in px; 0 takes the preset's. */
-  @property({ type: Number, attribute: 'processing-size' }) processingSize = 0;
+  @property({ type: Number, attribute: 'processing-size' }) processingSize = SURFACE_DEFAULTS.camera.processingSize;
   /** Longer side (px) style images are scaled to before their statistics are computed. */
-  @property({ type: Number, attribute: 'style-size' }) styleSize = 512;
+  @property({ type: Number, attribute: 'style-size' }) styleSize = SURFACE_DEFAULTS.camera.styleSize;
   /** Space-separated style image URLs (equal weights); the `styles` property takes precedence. */
   @property({ attribute: 'style-src' }) styleSrc = '';
   /** The style blend; set by a style mixer or directly. */
@@ -140,29 +144,43 @@ export abstract class StylizedView extends LitElement {
     this.temporal = settings.temporal;
   }
 
-  protected get processingSidePx(): number {
-    return processingSizePx(this.processingSize, isQualityPreset(this.preset) ? this.preset : 'realtime');
-  }
-
-  protected stylizerOptions(): Partial<StylizerOptions> {
-    return {
+  /** The element's settings in core's vocabulary, over its surface's defaults (throws on a bad value). */
+  protected get settings(): VideoSettings {
+    return resolveVideoSettings(this.surface, {
       model: this.model,
-      ...(isQualityPreset(this.preset) ? { preset: this.preset } : {}),
+      preset: isQualityPreset(this.preset) ? this.preset : undefined,
       method: this.method,
       alpha: this.alpha,
       preserveColor: this.preserveColor,
-      modelBaseUrl: this.modelBaseUrl,
-      temporalStrength: this.temporal ? ELEMENT_TEMPORAL_STRENGTH : 0,
-      styleMaxSizePx: this.styleSize,
-    };
+      temporal: this.temporal,
+      processingSize: Math.round(this.processingSize),
+      styleSize: this.styleSize,
+    });
+  }
+
+  protected get processingSidePx(): number {
+    try {
+      return processingSizeFor(this.settings);
+    } catch {
+      return processingSizePx(0, SURFACE_DEFAULTS[this.surface].preset ?? 'realtime');
+    }
+  }
+
+  protected stylizerOptions(): Partial<StylizerOptions> {
+    return { ...stylizerOptionsFor(this.settings), modelBaseUrl: this.modelBaseUrl };
   }
 
   override willUpdate(changed: PropertyValues<this>): void {
     const optionKeys = ['model', 'preset', 'method', 'alpha', 'preserveColor', 'modelBaseUrl', 'temporal', 'styleSize'] as const;
     if (optionKeys.some((k) => changed.has(k))) {
-      this.configured = this.stylizer
-        .configure(this.stylizerOptions())
-        .catch((e: unknown) => this.reportError(e instanceof Error ? e.message : String(e), e));
+      let options: Partial<StylizerOptions>;
+      try {
+        options = this.stylizerOptions();
+      } catch (e) {
+        this.reportError(e instanceof Error ? e.message : String(e), e);
+        return;
+      }
+      this.configured = this.stylizer.configure(options).catch((e: unknown) => this.reportError(e instanceof Error ? e.message : String(e), e));
     }
     if (changed.has('styleSrc') && this.styleSrc) this.styles = parseStyleSrc(this.styleSrc);
     // Models load lazily: only once the element has something to stylise.

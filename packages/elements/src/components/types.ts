@@ -1,6 +1,7 @@
 /** Shared types of the web components: style sources, presets and the typed custom events. */
 import type { PresentPath } from '@livestyle/core/internal/io/canvas-presenter.js';
 import type { Preset, StageTimings, TransformMethod } from '@livestyle/core';
+import { PRESETS, liveProcessingSizePx } from '@livestyle/core/internal/pipeline/presets.js';
 
 /** One style of a blend: an image URL (or a user's file) and its relative weight. */
 export interface StyleSource {
@@ -17,16 +18,16 @@ export interface StyleSource {
  * internal processing size (longer side, px) the camera or video frame is scaled to.
  */
 export type QualityPreset = Preset;
-/** The processing size (longer side, px) each quality preset uses in the elements. */
+/** The processing size (longer side, px) each quality preset uses in the elements: core's preset table. */
 export const PRESET_PROCESSING_SIZE_PX: Readonly<Record<QualityPreset, number>> = Object.freeze({
-  realtime: 256,
-  balanced: 384,
-  best: 512,
+  realtime: liveProcessingSizePx('realtime'),
+  balanced: liveProcessingSizePx('balanced'),
+  best: liveProcessingSizePx('best'),
 });
 /** Shortest processing side (px): the deepest encoder level (relu5_1) pools 16x and needs 32 px. */
 export const MIN_PROCESSING_SIDE_PX = 32;
 /** Every quality preset, fastest first. */
-export const QUALITY_PRESETS: readonly QualityPreset[] = ['realtime', 'balanced', 'best'];
+export const QUALITY_PRESETS: readonly QualityPreset[] = PRESETS;
 
 /** True when `v` names a quality preset (for attribute parsing). */
 export function isQualityPreset(v: unknown): v is QualityPreset {

@@ -1,0 +1,58 @@
+/** The `chunk` job kind of the worker. */
+import path from 'node:path';
+import type { Job } from 'bullmq';
+import { readImageFile, writePngFile } from '@livestyle/core/internal/io/node-image.js';
+import { videoFrameName } from '@livestyle/cli/internal/io/video.js';
+import { ChunkStoppedError, stylizeChunk } from './chunk.js';
+import { fadeInName, leadOutName } from './stitch.js';
+import { DEFAULT_JOB_OPTIONS } from './config.js';
+import { readJobSpec } from './spec.js';
+import { CancelledError, type ChunkJobData, type WorkerContext } from './worker-context.js';
+
+/** chunk: stylises its frames in video mode (warm-up first), one PNG per frame. */
+export async function runChunkJob(ctx: WorkerContext, job: Job<ChunkJobData>): Promise<void> {
+  const { settings, store } = ctx;
+  const { storage } = settings;
+  const c = job.data;
+  if (await store.isStopped(c.jobId)) throw new CancelledError('cancelled');
+  const dir = storage.jobDir(c.jobId);
+  const spec = await readJobSpec(dir);
+  const o = { ...DEFAULT_JOB_OPTIONS, ...spec.options };
+  const pooled = await ctx.pool.acquire(o);
+  const { stylizer } = pooled;
+  try {
+    if (pooled.stylesOf !== c.jobId) {
+      pooled.stylesOf = null;
+      const styles = [];
+      for (const s of spec.styles)
+        styles.push({ image: await readImageFile(path.join(dir, s.file), { maxSidePx: o.styleSize }), weight: s.weight });
+      await stylizer.setStyles(styles);
+      pooled.stylesOf = c.jobId;
+    }
+    await store.setChunkFrames(c.jobId, c.index, 0);
+    let done = 0;
+    await stylizeChunk({
+      stylizer,
+      clip: path.join(dir, spec.clip),
+      fps: spec.fps,
+      sizePx: o.size,
+      chunk: c,
+      shouldStop: () => store.isStopped(c.jobId),
+      ...(c.seekS !== undefined ? { seekS: c.seekS } : {}),
+      onFrame: async (index, frame, role) => {
+        const name = role === 'own' ? videoFrameName(index) : role === 'fadeIn' ? fadeInName(index) : leadOutName(index);
+        await writePngFile(path.join(storage.framesDir(c.jobId), name), frame, 1);
+        ctx.countFrame();
+        if (role === 'leadOut') return;
+        done++;
+        await store.setChunkFrames(c.jobId, c.index, done);
+        await job.updateProgress({ jobId: c.jobId, chunk: c.index, frames: done });
+      },
+    });
+  } catch (e) {
+    if (e instanceof ChunkStoppedError) throw new CancelledError('cancelled');
+    throw e;
+  } finally {
+    ctx.pool.release(pooled);
+  }
+}

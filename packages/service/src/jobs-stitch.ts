@@ -1,0 +1,38 @@
+/** The `stitch` job kind of the worker. */
+import path from 'node:path';
+import { rm } from 'node:fs/promises';
+import type { Job } from 'bullmq';
+import { encodeFrameFolder } from '@livestyle/cli/internal/io/video.js';
+import { crossFade } from './stitch.js';
+import { readJobSpec } from './spec.js';
+import { CancelledError, type StitchJobData, type WorkerContext } from './worker-context.js';
+
+/** stitch: cross-fades the chunk seams, encodes the frames once with the clip's audio, removes them. */
+export async function runStitchJob(ctx: WorkerContext, job: Job<StitchJobData>): Promise<void> {
+  const { settings, store } = ctx;
+  const { storage } = settings;
+  const { jobId, framesTotal, fades } = job.data;
+  // A stitch run again after it finished (its lock lost at the end) has nothing left to do.
+  if ((await store.state(jobId)) === 'done') return;
+  if (await store.isStopped(jobId)) throw new CancelledError('cancelled');
+  const dir = storage.jobDir(jobId);
+  const spec = await readJobSpec(dir);
+  const out = storage.outputPath(jobId, spec.options.format);
+  const controller = new AbortController();
+  const watch = setInterval(() => {
+    void store.isStopped(jobId).then((c) => c && controller.abort());
+  }, 500);
+  try {
+    await crossFade(storage.framesDir(jobId), fades);
+    await encodeFrameFolder(storage.framesDir(jobId), framesTotal, spec.fps, out, path.join(dir, spec.clip), controller.signal);
+  } finally {
+    clearInterval(watch);
+  }
+  if (controller.signal.aborted) throw new CancelledError('cancelled');
+  // Done first, then the frames go: a crash in between leaves only frames to sweep, never a job
+  // that is failed with its output deleted.
+  await store.transition(jobId, 'done', { finishedAtMs: Date.now() });
+  await store.expire(jobId, settings.keepSeconds);
+  await rm(storage.framesDir(jobId), { recursive: true, force: true });
+  settings.log(`job ${jobId}: done (${framesTotal} frames)`);
+}

@@ -1,0 +1,260 @@
+/** `POST /jobs`: an upload received, checked and queued as a job, or refused with one message. */
+import { createWriteStream } from 'node:fs';
+import { copyFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import sharp from 'sharp';
+import type { Multipart } from '@fastify/multipart';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { VIDEO_EXTENSIONS, VideoIoError, countPacketsAsync, probeVideoAsync } from '@livestyle/cli/internal/io/video.js';
+import { MAX_IMAGE_PIXELS } from '@livestyle/core/internal/io/node-image.js';
+import { JobOptionsError, parseJobOptions, parseWeights } from './config.js';
+import { newJobId, newToken } from './jobs.js';
+import { JOB_SPEC_FILE, type JobSpec } from './spec.js';
+import { JOB_ATTEMPTS, JOB_BACKOFF, type PlanJobData } from './worker-context.js';
+import { styleFile } from './routes-styles.js';
+import { HttpError, type ServerContext } from './server-context.js';
+
+/** Style image formats accepted (sharp's names); SVG, TIFF and the rest are refused. */
+const STYLE_FORMATS = ['jpeg', 'png', 'webp'];
+/** ffprobe gets this long per uploaded clip. */
+const PROBE_TIMEOUT_MS = 30_000;
+/** Highest clip frame rate accepted. */
+const MAX_FPS = 240;
+/** A client's file name, refused if it could name a path (`../x`, `a/b`, `C:\x`, NUL). */
+function checkFileName(name: string, field: string): void {
+  if (name === '' || name.length > 255 || /[/\\\0]/.test(name) || name === '.' || name === '..' || name.startsWith('.'))
+    throw new HttpError(400, `${field} file name ${JSON.stringify(name)} is not a plain file name`);
+}
+
+/** Passes at most `limit` bytes through and drops the rest (still reading it), setting `over`. */
+function byteLimit(limit: number): Transform & { over: boolean } {
+  let n = 0;
+  const t = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      n += chunk.length;
+      if (n > limit) {
+        t.over = true;
+        done();
+      } else done(null, chunk);
+    },
+  }) as Transform & { over: boolean };
+  t.over = false;
+  return t;
+}
+
+/** Reads a file part to its end, keeping nothing. */
+async function discard(stream: NodeJS.ReadableStream): Promise<void> {
+  if ((stream as Readable).readableEnded) return;
+  await new Promise<void>((resolve) => {
+    stream.once('end', resolve);
+    stream.once('close', resolve);
+    stream.once('error', () => resolve());
+    stream.resume();
+  });
+}
+
+/**
+ * Reads and drops the rest of a refused upload before answering: a client still sending its body
+ * when the connection closes sees a reset instead of the 4xx and its message. Bounded in time.
+ */
+async function drainRequest(req: FastifyRequest): Promise<void> {
+  const raw = req.raw;
+  if (raw.readableEnded || raw.destroyed) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(done, 30_000);
+    function done(): void {
+      clearTimeout(timer);
+      resolve();
+    }
+    raw.once('end', done);
+    raw.once('close', done);
+    raw.once('error', done);
+    raw.resume();
+  });
+}
+
+interface ReceivedUpload {
+  clip: string | null;
+  /** In form order: uploaded files (saved names) or built-in ids. */
+  styles: Array<{ kind: 'file'; file: string; sent: string } | { kind: 'id'; id: string }>;
+  fields: Record<string, string>;
+}
+
+export async function receive(ctx: ServerContext, req: FastifyRequest, dir: string): Promise<ReceivedUpload> {
+  if (!req.isMultipart())
+    throw new HttpError(415, 'POST /jobs takes multipart/form-data (fields: clip, style or styleId, weights, options)');
+  const got: ReceivedUpload = { clip: null, styles: [], fields: {} };
+  // The first problem is answered, but only after the whole body is read: a client still sending
+  // when the connection closes would see a reset instead of the message.
+  let failure: Error | null = null;
+  for await (const part of req.parts()) {
+    if (failure) {
+      if (part.type === 'file') await discard(part.file);
+      continue;
+    }
+    try {
+      await receivePart(ctx, part, got, dir);
+    } catch (e) {
+      failure = e as Error;
+      if (part.type === 'file') await discard(part.file);
+    }
+  }
+  if (failure) throw failure;
+  return got;
+}
+
+export async function receivePart(ctx: ServerContext, part: Multipart, got: ReceivedUpload, dir: string): Promise<void> {
+  const { limits } = ctx.settings;
+  if (part.type === 'field') {
+    const value = String(part.value);
+    if (part.fieldname === 'styleId') got.styles.push({ kind: 'id', id: value });
+    else if (part.fieldname === 'weights' || part.fieldname === 'options') {
+      if (part.fieldname in got.fields) throw new HttpError(400, `${part.fieldname} is given twice`);
+      got.fields[part.fieldname] = value;
+    } else throw new HttpError(400, `unknown field ${JSON.stringify(part.fieldname)} (known: clip, style, styleId, weights, options)`);
+    return;
+  }
+  if (part.fieldname === 'clip') {
+    if (got.clip) throw new HttpError(400, 'only one clip per job');
+    checkFileName(part.filename, 'clip');
+    const ext = path.extname(part.filename).toLowerCase();
+    if (!VIDEO_EXTENSIONS.includes(ext))
+      throw new HttpError(415, `clip ${JSON.stringify(part.filename)} is not a video file (${VIDEO_EXTENSIONS.join(', ')})`);
+    got.clip = `clip${ext}`;
+    await pipeline(part.file, createWriteStream(path.join(dir, got.clip)));
+    // Past the limit the parser drops the rest of the file and marks it truncated.
+    if (part.file.truncated) throw new HttpError(413, `clip is larger than the limit of ${limits.clipBytes} bytes`);
+  } else if (part.fieldname === 'style') {
+    checkFileName(part.filename, 'style');
+    if (got.styles.length >= limits.styles) throw new HttpError(400, `at most ${limits.styles} styles per job`);
+    const ext = path
+      .extname(part.filename)
+      .toLowerCase()
+      .replace(/[^.a-z0-9]/g, '');
+    const file = `style-${got.styles.length}${ext || '.img'}`;
+    const counter = byteLimit(limits.styleBytes);
+    await pipeline(part.file, counter, createWriteStream(path.join(dir, file)));
+    if (counter.over || part.file.truncated)
+      throw new HttpError(413, `style ${JSON.stringify(part.filename)} is larger than the limit of ${limits.styleBytes} bytes`);
+    got.styles.push({ kind: 'file', file, sent: part.filename });
+  } else {
+    throw new HttpError(400, `unknown file field ${JSON.stringify(part.fieldname)} (known: clip, style)`);
+  }
+}
+
+/** Checks a received upload and writes its job.json; throws HttpError for anything wrong. */
+export async function check(ctx: ServerContext, dir: string, got: ReceivedUpload): Promise<JobSpec> {
+  const { settings } = ctx;
+  const { limits } = settings;
+  if (!got.clip) throw new HttpError(400, 'no clip: send the video as the "clip" file field');
+  if (got.styles.length === 0) throw new HttpError(400, 'no style: send at least one "style" image or "styleId"');
+  if (got.styles.length > limits.styles) throw new HttpError(400, `at most ${limits.styles} styles per job`);
+  const options = (() => {
+    try {
+      return { options: parseJobOptions(got.fields['options']), weights: parseWeights(got.fields['weights'], got.styles.length) };
+    } catch (e) {
+      if (e instanceof JobOptionsError) throw new HttpError(400, e.message);
+      throw e;
+    }
+  })();
+  const clipFile = path.join(dir, got.clip);
+  let info;
+  try {
+    info = await probeVideoAsync(clipFile, PROBE_TIMEOUT_MS);
+  } catch (e) {
+    if (e instanceof VideoIoError)
+      throw new HttpError(
+        415,
+        `clip is not a readable video (${e.message
+          .replace(`${clipFile}: `, '')
+          .replace(/^unreadable video \((.*)\)$/, '$1')
+          .replace(/\[[^\]]*@ 0x[0-9a-f]+\] /, '')})`,
+      );
+    throw e;
+  }
+  const frames = await countPacketsAsync(clipFile, PROBE_TIMEOUT_MS);
+  if (!frames) throw new HttpError(422, 'clip has no video frames');
+  if (Math.max(info.width, info.height) > limits.sidePx)
+    throw new HttpError(422, `clip is ${info.width}x${info.height}; the limit is ${limits.sidePx} px on the longer side`);
+  // The work is frames x pixels: a frame rate far above any camera's would make a short clip huge.
+  if (info.fps > MAX_FPS) throw new HttpError(422, `clip is ${info.fps.toFixed(1)} frames/s; the limit is ${MAX_FPS}`);
+  const durationS = frames / info.fps;
+  if (durationS > limits.durationS) throw new HttpError(422, `clip is ${durationS.toFixed(1)} s long; the limit is ${limits.durationS} s`);
+  // The output size counts too: a small clip scaled up is as much work as a large one.
+  const scale = options.options.size > 0 ? options.options.size / Math.min(info.width, info.height) : 1;
+  const outLongPx = Math.round(Math.max(info.width, info.height) * scale);
+  if (outLongPx > limits.sidePx)
+    throw new HttpError(
+      422,
+      `options.size ${options.options.size} makes the output ${outLongPx} px on its longer side; the limit is ${limits.sidePx} px`,
+    );
+  const styles: Array<{ file: string; weight: number }> = [];
+  for (const [i, s] of got.styles.entries()) {
+    let file: string;
+    if (s.kind === 'id') {
+      const src = styleFile(settings.stylesDir, s.id);
+      if (!src) throw new HttpError(400, `styleId ${JSON.stringify(s.id)} is not a built-in style (GET /styles lists them)`);
+      file = `style-${i}${path.extname(src).toLowerCase()}`;
+      await copyFile(src, path.join(dir, file));
+    } else {
+      file = s.file;
+      const meta = await sharp(path.join(dir, file))
+        .metadata()
+        .catch(() => null);
+      if (!meta?.width || !meta.height || !STYLE_FORMATS.includes(meta.format ?? ''))
+        throw new HttpError(415, `style ${JSON.stringify(s.sent)} is not an image (JPEG, PNG or WebP)`);
+      if (meta.width * meta.height > MAX_IMAGE_PIXELS)
+        throw new HttpError(
+          422,
+          `style ${JSON.stringify(s.sent)} is ${meta.width}x${meta.height}; the limit is ${MAX_IMAGE_PIXELS / 1e6} megapixels`,
+        );
+    }
+    styles.push({ file, weight: options.weights[i] ?? 1 });
+  }
+  const spec: JobSpec = { clip: got.clip, styles, options: options.options, chunking: settings.chunking, fps: info.fps };
+  await writeFile(path.join(dir, JOB_SPEC_FILE), JSON.stringify(spec, null, 2));
+  return spec;
+}
+
+/** Registers `POST /jobs`. */
+export function registerUploadRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  const { settings, store, queue } = ctx;
+  const { storage, limits } = settings;
+  app.post('/jobs', async (req, reply) => {
+    const dir = await storage.createUploadDir();
+    let committed = false;
+    try {
+      const got = await receive(ctx, req, dir);
+      const spec = await check(ctx, dir, got);
+      const id = newJobId();
+      const token = newToken();
+      await storage.commitUpload(dir, id);
+      committed = true;
+      try {
+        await store.create(id, token, spec.options.format);
+        await queue.add('plan', { jobId: id } satisfies PlanJobData, {
+          jobId: `plan-${id}`,
+          attempts: JOB_ATTEMPTS,
+          backoff: JOB_BACKOFF,
+          removeOnComplete: true,
+          removeOnFail: { age: settings.keepSeconds },
+        });
+      } catch (e) {
+        // Never a job that exists but was not queued: its record and files go.
+        await store.remove(id).catch(() => undefined);
+        await storage.removeJob(id);
+        throw e;
+      }
+      return reply.status(201).send({ id, token });
+    } catch (e) {
+      if (!committed) await storage.discardUpload(dir);
+      await drainRequest(req);
+      const err = e as Error & { code?: string; statusCode?: number };
+      if (err.code === 'FST_REQ_FILE_TOO_LARGE') throw new HttpError(413, `clip is larger than the limit of ${limits.clipBytes} bytes`);
+      if (err.code?.startsWith('FST_') && err.statusCode && err.statusCode < 500) throw new HttpError(err.statusCode, err.message);
+      throw e;
+    }
+  });
+}

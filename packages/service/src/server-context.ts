@@ -1,0 +1,54 @@
+/** What the HTTP routes of `livestyle-service serve` share: settings, the job store, the queue, errors. */
+import type { EventEmitter } from 'node:events';
+import type { FastifyRequest } from 'fastify';
+import type { Queue } from 'bullmq';
+import type { JobStatus, JobStore } from './jobs.js';
+import type { ServerSettings } from './server.js';
+
+/** A refused request: its HTTP status and one clear message. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** What every route group works with. */
+export interface ServerContext {
+  readonly settings: ServerSettings;
+  readonly store: JobStore;
+  readonly queue: Queue;
+  /** Chunk progress events, by job id (they wake that job's event streams). */
+  readonly progress: EventEmitter;
+  /** Open event streams' end functions, ended when the server closes. */
+  readonly streams: Set<() => void>;
+}
+
+/** Resolves the job of `:id` if the request carries its token, else a 404. */
+export async function authorised(ctx: ServerContext, req: FastifyRequest): Promise<string> {
+  const id = (req.params as { id: string }).id;
+  const query = req.query as { token?: unknown };
+  const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+  if (!/^[A-Za-z0-9_-]{22}$/.test(id) || !(await ctx.store.checkToken(id, query.token ?? bearer))) throw new HttpError(404, 'no such job');
+  return id;
+}
+
+/** A status as the API answers it (the output format is internal). */
+export function publicStatus(s: JobStatus): Omit<JobStatus, 'format'> {
+  return {
+    state: s.state,
+    framesDone: s.framesDone,
+    framesTotal: s.framesTotal,
+    fps: s.fps,
+    etaSeconds: s.etaSeconds,
+    ...(s.error !== undefined ? { error: s.error } : {}),
+  };
+}
+
+export async function sendStatus(ctx: ServerContext, id: string): Promise<JobStatus> {
+  const s = await ctx.store.status(id);
+  if (!s) throw new HttpError(404, 'no such job');
+  return s;
+}
