@@ -161,3 +161,13 @@ describe('presets and user choices are kept apart (no inference from values)', (
     expect(resolveOptions({ preset: 'realtime' }, restored).levels).toEqual([4]);
   });
 });
+
+describe('settings the engine alone can check', () => {
+  it('are refused with the settings, not at run time: levels the model lacks, a level listed twice', () => {
+    expect(() => resolveVideoSettings('service', { model: 'vgg19', levels: [4] }, 'options.')).toThrow(
+      'options.level 4 is not available in vgg19 (levels 1, 2, 3)',
+    );
+    expect(() => parseJobOptions('{"levels":[3,3]}')).toThrow('level 3 is listed twice');
+    expect(() => parseJobOptions('{"processingSize":256}')).toThrow('unknown option "processingSize"');
+  });
+});

@@ -71,7 +71,8 @@ export interface JobOptions extends VideoSettings {
 
 /** The service's output options beside the video settings. */
 const OUTPUT_KEYS = ['size', 'format'] as const;
-const KNOWN_KEYS: readonly string[] = [...VIDEO_SETTING_KEYS, ...OUTPUT_KEYS];
+/** The settings a job takes: all but the live surfaces' processing size (a job's output size is `size`). */
+const KNOWN_KEYS: readonly string[] = [...VIDEO_SETTING_KEYS.filter((k) => k !== 'processingSize'), ...OUTPUT_KEYS];
 /** Largest output short side a job may ask for, px (the input's side is capped by --max-side). */
 const MAX_OUTPUT_SIDE_PX = 4096;
 

@@ -4,7 +4,14 @@
  * defaults and the one translation into {@link StylizerOptions}. A new setting is added here once.
  */
 import { MODEL_IDS, isModelId, type ModelId } from '../weights/architectures.js';
-import { DEFAULT_OPTIONS, type NetworkPrecision, type StylizerOptions, type TransformMethod } from './options.js';
+import {
+  DEFAULT_OPTIONS,
+  OptionsError,
+  resolveOptions,
+  type NetworkPrecision,
+  type StylizerOptions,
+  type TransformMethod,
+} from './options.js';
 import { PRESETS, isPreset, liveProcessingSizePx, type Preset } from './presets.js';
 
 /** What a user sets, by its user-facing name (camelCase; the CLI's flags and attributes are kebab-case). */
@@ -127,16 +134,26 @@ export const VIDEO_SETTING_CHECKS: Readonly<Record<keyof VideoSettings, Check>> 
 export function resolveVideoSettings(surface: Surface, given: Readonly<Record<string, unknown>> = {}, label = ''): VideoSettings {
   const unknown = Object.keys(given).filter((k) => !(VIDEO_SETTING_KEYS as readonly string[]).includes(k));
   if (unknown.length > 0)
-    throw new SettingsError(`unknown setting ${unknown.map((k) => JSON.stringify(`${label}${k}`)).join(', ')} (known: ${VIDEO_SETTING_KEYS.join(', ')})`);
+    throw new SettingsError(
+      `unknown setting ${unknown.map((k) => JSON.stringify(`${label}${k}`)).join(', ')} (known: ${VIDEO_SETTING_KEYS.join(', ')})`,
+    );
   const out: Record<string, unknown> = { ...SURFACE_DEFAULTS[surface] };
   for (const key of VIDEO_SETTING_KEYS) {
     if (!(key in given) || given[key] === undefined) continue;
     const v = given[key];
-    if (!VIDEO_SETTING_CHECKS[key].ok(v)) throw new SettingsError(`${label}${key} must be ${VIDEO_SETTING_CHECKS[key].what} (got ${JSON.stringify(v)})`);
+    if (!VIDEO_SETTING_CHECKS[key].ok(v))
+      throw new SettingsError(`${label}${key} must be ${VIDEO_SETTING_CHECKS[key].what} (got ${JSON.stringify(v)})`);
     out[key] = v;
   }
   const s = out as unknown as VideoSettings;
   if (!isModelId(s.model) || (s.preset !== null && !isPreset(s.preset))) throw new SettingsError('unreachable: settings checks disagree');
+  // What only the engine can check (levels the model has, listed once): refused here, not at run time.
+  try {
+    resolveOptions(stylizerOptionsFor(s));
+  } catch (e) {
+    if (e instanceof OptionsError) throw new SettingsError(`${label}${e.message}`);
+    throw e;
+  }
   return s;
 }
 

@@ -209,7 +209,11 @@ export class Stylizer {
     return s;
   }
 
-  /** Current options (a frozen copy). */
+  /**
+   * Current options (a frozen copy). To change some, pass only those to `setOptions`: every field given
+   * there counts as the caller's choice, so passing the whole object back would pin the preset's
+   * fields (method, levels, whitening, statistics precision, internal resolution) against later presets.
+   */
   getOptions(): StylizerOptions {
     return Object.freeze({ ...this.options });
   }
@@ -572,8 +576,8 @@ export class Stylizer {
           backendStats: () => uploadedWctStats(styles, `${model.id}:${level}`, perStyle),
         };
         const next = tiled
-          ? await this.runTiledLevel(image, level, nets, net, levelStyles, align, timings)
-          : await this.runLevel(image, level, nets, net, levelStyles, timings, prepared.sourceSize);
+          ? await runTiledLevel(image, level, nets, net, levelStyles, options, align, timings)
+          : await runLevel(image, level, nets, net, levelStyles, options, timings, prepared.sourceSize);
         if (image !== content) image.dispose();
         image = next;
       }
@@ -619,70 +623,71 @@ export class Stylizer {
       outputSize: [Math.floor(h / factor) * factor, Math.floor(w / factor) * factor],
     };
   }
+}
 
-  /** One level, whole image: encode, transform, decode. The input stays the caller's. */
-  private async runLevel(
-    image: tf.Tensor4D,
-    level: number,
-    nets: LevelNets,
-    net: typeof runNetwork,
-    styles: LevelStyles,
-    timings: StageTimings,
-    source: { h: number; w: number },
-  ): Promise<tf.Tensor4D> {
-    checkGpuBufferLimit(image, level, nets, source);
-    const tEnc = now();
-    markStage('encode');
-    const features = net(image, nets.encoderLayers, nets.encoderWeights);
-    const tTr = now();
-    markStage('transform');
-    let transformed: tf.Tensor4D;
-    try {
-      transformed = await transformFeatures(features, this.options, styles);
-    } finally {
-      features.dispose();
-    }
-    const tDec = now();
-    markStage('decode');
-    let decoded: tf.Tensor4D;
-    try {
-      decoded = net(transformed, nets.decoderLayers, nets.decoderWeights);
-    } finally {
-      transformed.dispose();
-    }
-    timings.perLevel.push({ level, encodeMs: tTr - tEnc, transformMs: tDec - tTr, decodeMs: now() - tDec });
-    return decoded;
+/** One level, whole image: encode, transform, decode, with the options the frame started with. The input stays the caller's. */
+async function runLevel(
+  image: tf.Tensor4D,
+  level: number,
+  nets: LevelNets,
+  net: typeof runNetwork,
+  styles: LevelStyles,
+  options: StylizerOptions,
+  timings: StageTimings,
+  source: { h: number; w: number },
+): Promise<tf.Tensor4D> {
+  checkGpuBufferLimit(image, level, nets, source);
+  const tEnc = now();
+  markStage('encode');
+  const features = net(image, nets.encoderLayers, nets.encoderWeights);
+  const tTr = now();
+  markStage('transform');
+  let transformed: tf.Tensor4D;
+  try {
+    transformed = await transformFeatures(features, options, styles);
+  } finally {
+    features.dispose();
   }
+  const tDec = now();
+  markStage('decode');
+  let decoded: tf.Tensor4D;
+  try {
+    decoded = net(transformed, nets.decoderLayers, nets.decoderWeights);
+  } finally {
+    transformed.dispose();
+  }
+  timings.perLevel.push({ level, encodeMs: tTr - tEnc, transformMs: tDec - tTr, decodeMs: now() - tDec });
+  return decoded;
+}
 
-  /** One level, tile by tile (large stills): memory bounded by the tile. The input stays the caller's. */
-  private async runTiledLevel(
-    image: tf.Tensor4D,
-    level: number,
-    nets: LevelNets,
-    net: typeof runNetwork,
-    styles: LevelStyles,
-    align: number,
-    timings: StageTimings,
-  ): Promise<tf.Tensor4D> {
-    const tLevel = now();
-    const o = this.options;
-    const next = await stylizeLevelTiled(
-      image,
-      {
-        level,
-        nets,
-        network: net,
-        method: o.method,
-        wct: blendWctStats(styles.wct, styles.weights),
-        adain: blendAdainStats(styles.adain, styles.weights),
-        alpha: o.alpha,
-      },
-      o.tileSizePx,
-      align,
-    );
-    timings.perLevel.push({ level, encodeMs: now() - tLevel, transformMs: 0, decodeMs: 0 });
-    return next;
-  }
+/** One level, tile by tile (large stills): memory bounded by the tile. The input stays the caller's. */
+async function runTiledLevel(
+  image: tf.Tensor4D,
+  level: number,
+  nets: LevelNets,
+  net: typeof runNetwork,
+  styles: LevelStyles,
+  o: StylizerOptions,
+  align: number,
+  timings: StageTimings,
+): Promise<tf.Tensor4D> {
+  const tLevel = now();
+  const next = await stylizeLevelTiled(
+    image,
+    {
+      level,
+      nets,
+      network: net,
+      method: o.method,
+      wct: blendWctStats(styles.wct, styles.weights),
+      adain: blendAdainStats(styles.adain, styles.weights),
+      alpha: o.alpha,
+    },
+    o.tileSizePx,
+    align,
+  );
+  timings.perLevel.push({ level, encodeMs: now() - tLevel, transformMs: 0, decodeMs: 0 });
+  return next;
 }
 
 /** The content batch at its internal resolution, and the sizes `run` needs. */

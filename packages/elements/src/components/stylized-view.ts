@@ -17,7 +17,14 @@ import {
   type Surface,
   type VideoSettings,
 } from '@livestyle/core/internal/pipeline/settings.js';
-import { MIN_PROCESSING_SIDE_PX, isQualityPreset, type FrameDetail, type QualityPreset, type StyleSettings, type StyleSource } from './types.js';
+import {
+  MIN_PROCESSING_SIDE_PX,
+  isQualityPreset,
+  type FrameDetail,
+  type QualityPreset,
+  type StyleSettings,
+  type StyleSource,
+} from './types.js';
 
 /** Temporal strength the elements use when temporal smoothing is on (the camera's, from core's settings). */
 export const ELEMENT_TEMPORAL_STRENGTH = SURFACE_DEFAULTS.camera.strength;
@@ -153,17 +160,20 @@ export abstract class StylizedView extends LitElement {
       alpha: this.alpha,
       preserveColor: this.preserveColor,
       temporal: this.temporal,
-      processingSize: Math.round(this.processingSize),
       styleSize: this.styleSize,
     });
   }
 
+  /**
+   * The processing size: `processing-size` as given (rounded; frames never go below the deepest level's
+   * 32 px), else the preset's live size from core's preset table. Not validated as a setting, so an odd
+   * value never blocks the element.
+   */
   protected get processingSidePx(): number {
-    try {
-      return processingSizeFor(this.settings);
-    } catch {
-      return processingSizePx(0, SURFACE_DEFAULTS[this.surface].preset ?? 'realtime');
-    }
+    const preset = isQualityPreset(this.preset) ? this.preset : (SURFACE_DEFAULTS[this.surface].preset ?? 'realtime');
+    return Number.isFinite(this.processingSize) && this.processingSize > 0
+      ? processingSizePx(this.processingSize, preset)
+      : processingSizeFor({ ...SURFACE_DEFAULTS[this.surface], preset });
   }
 
   protected stylizerOptions(): Partial<StylizerOptions> {
@@ -173,14 +183,17 @@ export abstract class StylizedView extends LitElement {
   override willUpdate(changed: PropertyValues<this>): void {
     const optionKeys = ['model', 'preset', 'method', 'alpha', 'preserveColor', 'modelBaseUrl', 'temporal', 'styleSize'] as const;
     if (optionKeys.some((k) => changed.has(k))) {
-      let options: Partial<StylizerOptions>;
+      // A bad attribute is reported and leaves the stylizer as it was; the styles below still apply.
+      let options: Partial<StylizerOptions> | null = null;
       try {
         options = this.stylizerOptions();
       } catch (e) {
         this.reportError(e instanceof Error ? e.message : String(e), e);
-        return;
       }
-      this.configured = this.stylizer.configure(options).catch((e: unknown) => this.reportError(e instanceof Error ? e.message : String(e), e));
+      if (options)
+        this.configured = this.stylizer
+          .configure(options)
+          .catch((e: unknown) => this.reportError(e instanceof Error ? e.message : String(e), e));
     }
     if (changed.has('styleSrc') && this.styleSrc) this.styles = parseStyleSrc(this.styleSrc);
     // Models load lazily: only once the element has something to stylise.
