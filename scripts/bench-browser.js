@@ -1,3 +1,4 @@
+// @ts-check
 // `npm run bench:browser`: frames per second of the live path in headless Chromium, per preset and
 // size, on the webgpu or webgl backend — the figure issue #6 asks for on a GPU machine. Each frame is
 // stylizeVideoFrame (temporal smoothing on) + CanvasPresenter.draw, timed over runs of consecutive
@@ -48,7 +49,9 @@ const server = await createServer({
 let browser;
 try {
   await server.listen();
-  const { port } = server.httpServer.address();
+  const address = server.httpServer?.address();
+  if (!address || typeof address === 'string') throw new Error('no vite server address');
+  const { port } = address;
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -59,6 +62,7 @@ try {
     ],
   });
   const page = await browser.newPage();
+  /** @type {string[]} */
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
   const query = new URLSearchParams({
@@ -72,6 +76,7 @@ try {
   await page.waitForFunction(() => window.benchResult !== undefined, undefined, { timeout: 3 * 3600_000, polling: 1000 });
   const result = await page.evaluate(() => window.benchResult);
   if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
+  if (!result) throw new Error('benchmark page set no result');
   if (result.error) throw new Error(`benchmark failed: ${result.error}`);
   const software = /swiftshader|llvmpipe|software/i.test(result.renderer);
   console.log(`backend ${result.backend} on "${result.renderer}"${software ? ' (SOFTWARE renderer: not a GPU figure)' : ''}`);

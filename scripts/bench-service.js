@@ -1,3 +1,4 @@
+// @ts-check
 // `npm run bench:service`: throughput of the clip job service on this machine. Starts a real Redis
 // (Debian's redis-server, free loopback port), `livestyle-service serve` and 1, then 2, `livestyle-service worker`s;
 // after one warm-up job per worker, submits N jobs at once and times them until all are done.
@@ -29,22 +30,35 @@ const { values } = parseArgs({
 const jobs = Number(values.jobs);
 const frames = Number(values.frames);
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'livestyle-bench-service-'));
+/** @type {import('node:child_process').ChildProcess[]} */
 const children = [];
 
+/** @typedef {{ id: string; token: string }} SubmittedJob */
+
+/** @returns {Promise<number>} */
 const freePort = () =>
   new Promise((resolve) => {
     const s = net.createServer();
     s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
+      // Listening on a TCP host and port, so the address is an AddressInfo.
+      const { port } = /** @type {import('node:net').AddressInfo} */ (s.address());
       s.close(() => resolve(port));
     });
   });
 
+/**
+ * @param {string} cmd
+ * @param {string[]} args
+ * @param {RegExp} ready
+ * @param {Record<string, string>} [env]
+ * @returns {Promise<import('node:child_process').ChildProcess>}
+ */
 function start(cmd, args, ready, env = {}) {
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   children.push(child);
   let out = '';
   return new Promise((resolve, reject) => {
+    /** @param {Buffer} d */
     const on = (d) => {
       out += d.toString();
       if (ready.test(out)) resolve(child);
@@ -55,6 +69,12 @@ function start(cmd, args, ready, env = {}) {
   });
 }
 
+/**
+ * @param {string} base
+ * @param {string} clip
+ * @param {string} style
+ * @returns {Promise<SubmittedJob>}
+ */
 async function submit(base, clip, style) {
   const form = new FormData();
   form.append('clip', new Blob([readFileSync(clip)]), 'clip.mp4');
@@ -65,6 +85,10 @@ async function submit(base, clip, style) {
   return res.json();
 }
 
+/**
+ * @param {string} base
+ * @param {SubmittedJob} job
+ */
 async function waitDone(base, job) {
   for (;;) {
     const s = await (await fetch(`${base}/jobs/${job.id}?token=${job.token}`)).json();

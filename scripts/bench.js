@@ -1,3 +1,4 @@
+// @ts-check
 // `npm run bench`: per-stage milliseconds of the three presets (best = the default WCT cascade,
 // balanced, realtime) and single-level AdaIN at 256, 512 and 1024 px (short side), each preset's
 // speed-up over best, with each conv stage's FLOPs, compulsory bytes, achieved GFLOP/s and
@@ -34,12 +35,14 @@ const shared = process.env.LIVESTYLE_SHARED_DIR ?? path.resolve(root, '..', 'sha
 
 const argv = process.argv.slice(2);
 const backendAt = argv.findIndex((a) => a === '--backend' || a.startsWith('--backend='));
-const chosenBackend = backendAt < 0 ? 'wasm' : argv[backendAt].includes('=') ? argv[backendAt].split('=')[1] : argv[backendAt + 1];
+const backendArg = argv[backendAt] ?? '';
+const chosenBackend = backendAt < 0 ? 'wasm' : backendArg.includes('=') ? backendArg.split('=')[1] : argv[backendAt + 1];
 if (chosenBackend === 'webgpu') {
   await gpuBench(argv);
   process.exit(0);
 }
 
+/** @param {string[]} args */
 async function gpuBench(args) {
   const {
     gpuBenchMain,
@@ -97,12 +100,29 @@ const { values } = parseArgs({
   },
 });
 if (!['wasm', 'cpu'].includes(values.backend)) throw new Error(`--backend must be wasm or cpu in Node (got ${values.backend})`);
-const backend = values.backend;
+const backend = /** @type {'wasm' | 'cpu'} */ (values.backend);
 const runs = Number(values.runs);
 const sizes = values.sizes.split(',').map(Number);
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/** @param {number[]} xs */
+const median = (xs) => {
+  const m = [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  if (m === undefined) throw new Error('median of no samples (--runs must be at least 1)');
+  return m;
+};
+
+/** @typedef {import('@livestyle/core/internal/pipeline/presets.js').Preset} Preset */
+/** @typedef {{ macs: number; bytes: number }} NetworkCost */
+/** @typedef {{ gflop: number; mbytes: number; gflops: number; gbps: number; peakFraction: number }} StageFigures */
+/** @typedef {{ level: number; encodeMs: number; transformMs: number; decodeMs: number }} LevelMs */
+/**
+ * @typedef {{
+ *   config: string; preset: Preset | null; size: string; totalMs: number; encodeMs: number; transformMs: number; decodeMs: number;
+ *   encode: StageFigures; decode: StageFigures; perLevel: LevelMs[];
+ * }} BenchRow
+ */
 
 // The presets (src/pipeline/presets.ts) and single-level AdaIN, the published real-time method.
+/** @type {Array<{ name: string; preset?: Preset; options: Partial<import('@livestyle/core/internal/pipeline/options.js').StylizerOptions> }>} */
 const configs = [
   { name: 'best (default: WCT 5..1, eigen)', preset: 'best', options: { preset: 'best' } },
   { name: 'balanced (WCT 4..1, N-S)', preset: 'balanced', options: { preset: 'balanced' } },
@@ -130,6 +150,7 @@ for (let i = 0; i < runs + 1; i++) {
 tf.dispose([ma, mb]);
 const peakGflops = (2 * MATMUL_N ** 3) / 1e9 / (median(matmulSamples) / 1000);
 const model = await LoadedModel.open(fileModelSource('cd16x'), 'cd16x');
+/** @type {BenchRow[]} */
 const rows = [];
 for (const size of sizes) {
   const content = await readImageFile(path.join(shared, 'data', 'content', 'golden_gate.jpg'), size);
@@ -140,8 +161,18 @@ for (const size of sizes) {
     for (let i = 0; i < runs + 1; i++) {
       const out = await s.stylize(content);
       out.dispose();
-      if (i > 0) samples.push(structuredClone(s.lastTimings)); // first run is warm-up
+      if (i > 0) {
+        // first run is warm-up
+        if (!s.lastTimings) throw new Error(`${cfg.name}: stylize recorded no timings`);
+        samples.push(structuredClone(s.lastTimings));
+      }
     }
+    /** @param {import('@livestyle/core/internal/pipeline/stylizer.js').StageTimings} t @param {number} level */
+    const levelMs = (t, level) => {
+      const l = t.perLevel.find((x) => x.level === level);
+      if (!l) throw new Error(`${cfg.name}: no timings for level ${level}`);
+      return l;
+    };
     const levels = effectiveLevels(s.getOptions());
     const deepest = Math.max(...levels);
     const f = 2 ** (deepest - 1);
@@ -149,6 +180,7 @@ for (const size of sizes) {
     const w = Math.floor(content.width / f) * f;
     const encode = { macs: 0, bytes: 0 };
     const decode = { macs: 0, bytes: 0 };
+    /** @type {LevelMs[]} */
     const perLevel = [];
     for (const level of levels) {
       const nets = await model.level(level);
@@ -160,13 +192,14 @@ for (const size of sizes) {
       decode.bytes += dec.bytes;
       perLevel.push({
         level,
-        encodeMs: median(samples.map((t) => t.perLevel.find((l) => l.level === level).encodeMs)),
-        transformMs: median(samples.map((t) => t.perLevel.find((l) => l.level === level).transformMs)),
-        decodeMs: median(samples.map((t) => t.perLevel.find((l) => l.level === level).decodeMs)),
+        encodeMs: median(samples.map((t) => levelMs(t, level).encodeMs)),
+        transformMs: median(samples.map((t) => levelMs(t, level).transformMs)),
+        decodeMs: median(samples.map((t) => levelMs(t, level).decodeMs)),
       });
     }
     const encodeMs = median(samples.map((t) => t.encodeMs));
     const decodeMs = median(samples.map((t) => t.decodeMs));
+    /** @param {NetworkCost} cost @param {number} ms @returns {StageFigures} */
     const stage = (cost, ms) => {
       const gflop = (2 * cost.macs) / 1e9;
       const gflops = gflop / (ms / 1000);
@@ -237,8 +270,9 @@ for (let i = 0; i < runs + 1; i++) {
 }
 sty.dispose();
 tf.dispose([ta, tb]);
-const flowCost = { size: `${fa.width}x${fa.height}`, flowMs: median(flowSamples), stylizeMs: median(styleSamples) };
-flowCost.ratio = flowCost.flowMs / flowCost.stylizeMs;
+const flowMs = median(flowSamples);
+const stylizeMs = median(styleSamples);
+const flowCost = { size: `${fa.width}x${fa.height}`, flowMs, stylizeMs, ratio: flowMs / stylizeMs };
 
 const env = {
   backend: tf.getBackend(),
@@ -253,6 +287,7 @@ const env = {
 console.log(`backend ${env.backend}, ${env.threads} threads, ${env.cpus} cores (${env.cpu}), median of ${runs} runs after 1 warm-up`);
 console.log(`peak: ${MATMUL_N}x${MATMUL_N} float32 matmul ${median(matmulSamples).toFixed(1)} ms = ${peakGflops.toFixed(1)} GFLOP/s`);
 console.log('config                           size       total ms  encode  transform  decode');
+/** @param {string} name @param {StageFigures} st */
 const fmtStage = (name, st) =>
   `   ${name}: ${st.gflop.toFixed(2)} GFLOP, ${st.mbytes.toFixed(0)} MB -> ${st.gflops.toFixed(1)} GFLOP/s (${(100 * st.peakFraction).toFixed(0)}% of peak), ${st.gbps.toFixed(1)} GB/s`;
 for (const r of rows) {
@@ -269,7 +304,7 @@ for (const r of rows) {
 // Each preset's speed-up over the still-image default, per size (same run, same machine).
 const presetSpeedups = [];
 for (const size of new Set(rows.map((r) => r.size))) {
-  const at = (preset) => rows.find((r) => r.size === size && r.preset === preset);
+  const at = (/** @type {string} */ preset) => rows.find((r) => r.size === size && r.preset === preset);
   const best = at('best');
   if (!best) continue;
   for (const preset of ['balanced', 'realtime']) {
@@ -288,6 +323,7 @@ const report = { env, rows, presetSpeedups, temporalRows, flowCost };
 if (values.json) writeFileSync(values.json, `${JSON.stringify(report, null, 1)}\n`);
 if (!values['no-history']) {
   // One line per run (committed): enough to see a regression without the per-level detail.
+  /** @param {number} v @param {number} [d] */
   const round = (v, d = 1) => Number(v.toFixed(d));
   const line = {
     date: env.date,

@@ -1,3 +1,4 @@
+// @ts-check
 // `npm run preset-quality`: how the presets were chosen. Candidate configurations at 512 px (short side)
 // on two content/style pairs: median time of 3 runs after a warm-up (2-thread WASM), the Gram style
 // loss and content loss of the optimiser's loss network (vgg19, relu1_1..relu3_1 / relu2_1; lower is
@@ -25,7 +26,10 @@ const pairs = [
   ['golden_gate', 'starry_night'],
   ['chicago', 'the_scream'],
 ];
+/** @typedef {Partial<import('@livestyle/core/internal/pipeline/options.js').StylizerOptions>} Options */
+/** @type {Options} */
 const ns = { wctWhitening: 'newton-schulz' };
+/** @type {Array<[string, Options]>} */
 const candidates = [
   ['best: WCT 5..1, eigen (default)', { preset: 'best' }],
   ['WCT 5..1, Newton-Schulz', { levels: [5, 4, 3, 2, 1], ...ns }],
@@ -42,18 +46,29 @@ const candidates = [
 
 await initNodeWasm();
 const losses = await StyleOptimizer.create({ backend: 'wasm' });
+/** @type {Map<string, Array<{ ms: number; style: number; content: number; ssim: number }>>} */
 const results = new Map(candidates.map(([name]) => [name, []]));
+/** @param {string} name */
+const resultsOf = (name) => {
+  const rs = results.get(name);
+  if (!rs) throw new Error(`no results for ${name}`);
+  return rs;
+};
 for (const [contentName, styleName] of pairs) {
   const batch = toImageBatch(await readImageFile(path.join(shared, 'data', 'content', `${contentName}.jpg`), size));
   const [, h, w] = batch.shape;
-  const content = tf.tidy(() => tf.squeeze(tf.slice(batch, [0, 0, 0, 0], [1, Math.floor(h / 16) * 16, Math.floor(w / 16) * 16, 3]), [0]));
+  const content = /** @type {tf.Tensor3D} */ (
+    tf.tidy(() => tf.squeeze(tf.slice(batch, [0, 0, 0, 0], [1, Math.floor(h / 16) * 16, Math.floor(w / 16) * 16, 3]), [0]))
+  );
   batch.dispose();
   const stylePixels = await readImageFile(path.join(shared, 'data', 'style', `${styleName}.jpg`), 512);
-  const style = tf.tidy(() => tf.squeeze(toImageBatch(stylePixels), [0]));
+  const style = /** @type {tf.Tensor3D} */ (tf.tidy(() => tf.squeeze(toImageBatch(stylePixels), [0])));
   for (const [name, options] of candidates) {
     const s = await Stylizer.create({ backend: 'wasm', ...options });
     await s.setStyles([{ image: style }]);
+    /** @type {number[]} */
     const times = [];
+    /** @type {tf.Tensor3D | null} */
     let out = null;
     for (let i = 0; i < 4; i++) {
       out?.dispose();
@@ -62,17 +77,25 @@ for (const [contentName, styleName] of pairs) {
       await out.data();
       if (i > 0) times.push(performance.now() - t0);
     }
+    if (!out) throw new Error(`${name}: no output`);
     const parts = await losses.losses(out, content, [{ image: style }]);
-    results
-      .get(name)
-      .push({ ms: times.sort((a, b) => a - b)[1], style: parts.style, content: parts.content, ssim: await ssimLuminance(out, content) });
+    resultsOf(name).push({
+      // The middle of the 3 timed runs.
+      ms: /** @type {number} */ (times.sort((a, b) => a - b)[1]),
+      style: parts.style,
+      content: parts.content,
+      ssim: await ssimLuminance(out, content),
+    });
     out.dispose();
     s.dispose();
   }
   tf.dispose([content, style]);
 }
+/** @param {number[]} xs */
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const bestMs = mean(results.get(candidates[0][0]).map((r) => r.ms));
+const baseline = candidates[0];
+if (!baseline) throw new Error('no candidates');
+const bestMs = mean(resultsOf(baseline[0]).map((r) => r.ms));
 console.log(`${size} px, pairs: ${pairs.map((p) => p.join(' x ')).join(', ')}`);
 console.log('configuration                       ms   speed-up   style loss (per pair)   content loss   SSIM');
 for (const [name, rs] of results) {

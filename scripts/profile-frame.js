@@ -1,3 +1,4 @@
+// @ts-check
 // `npm run profile`: where one live-path frame spends its time, kernel by kernel — the "measure
 // first" step before writing fused kernels (issue #6). One stylizeVideoFrame (temporal smoothing on)
 // of a 3 px/frame pan of a real photo, profiled with tf.profile after warm-up frames; kernels are
@@ -15,6 +16,7 @@ import { readImageFile } from '@livestyle/core/internal/io/node-image.js';
 import { initNodeWasm } from '@livestyle/core/internal/backend/node-wasm.js';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { toImageBatch } from '@livestyle/core/internal/pipeline/input.js';
+import { isPreset } from '@livestyle/core/internal/pipeline/presets.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const shared = process.env.LIVESTYLE_SHARED_DIR ?? path.resolve(root, '..', 'shared');
@@ -29,10 +31,14 @@ const { values } = parseArgs({
 const sizePx = Number(values.size);
 const runs = Number(values.runs);
 if (!['wasm', 'cpu'].includes(values.backend)) throw new Error(`--backend must be wasm or cpu in Node (got ${values.backend})`);
+const backend = /** @type {'wasm' | 'cpu'} */ (values.backend);
+const preset = values.preset;
+if (!isPreset(preset)) throw new Error(`--preset must be realtime, balanced or best (got ${preset})`);
 if (values.backend === 'wasm') await initNodeWasm();
 else await tf.setBackend('cpu');
 
 // Kernel families: what a fused kernel would absorb.
+/** @type {Array<[string, RegExp]>} */
 const GROUPS = [
   ['conv (Conv2D, FusedConv2D)', /^(Conv2D|FusedConv2D|DepthwiseConv2dNative|FusedDepthwiseConv2D)$/],
   ['pad / resize / pool copies', /^(MirrorPad|PadV2|ResizeBilinear|ResizeNearestNeighbor|MaxPool|AvgPool)$/],
@@ -44,24 +50,35 @@ const GROUPS = [
     /^(Reshape|Transpose|Slice|Concat|Tile|Cast|Identity|Pack|Unpack|SplitV|GatherV2|BroadcastTo|StridedSlice|ExpandDims|Squeeze|Fill|Range|ZerosLike|OnesLike)$/,
   ],
 ];
-const groupOf = (name) => GROUPS.find(([, re]) => re.test(name))?.[0] ?? 'elementwise (Add, Mul, Sqrt, Where, …)';
+const groupOf = (/** @type {string} */ name) => GROUPS.find(([, re]) => re.test(name))?.[0] ?? 'elementwise (Add, Mul, Sqrt, Where, …)';
 
 const original = toImageBatch(await readImageFile(path.join(shared, 'data', 'content', 'golden_gate.jpg')));
-const photo = tf.tidy(() => tf.squeeze(tf.image.resizeBilinear(original, [sizePx, sizePx + 21], false, true), [0]));
+const photo = /** @type {tf.Tensor3D} */ (
+  tf.tidy(() => tf.squeeze(tf.image.resizeBilinear(original, [sizePx, sizePx + 21], false, true), [0]))
+);
 original.dispose();
 const style = await readImageFile(path.join(shared, 'data', 'style', 'starry_night.jpg'), 512);
 const frames = [0, 1, 2, 3, 4, 5, 6].map((k) => tf.slice(photo, [0, 3 * k, 0], [sizePx, sizePx, 3]));
-const stylizer = await Stylizer.create({ backend: values.backend, preset: values.preset });
+/** @param {number} i */
+const frameAt = (i) => {
+  const f = frames[i];
+  if (!f) throw new Error(`no frame ${i}: there are ${frames.length} (3 warm-up, so --runs is at most ${frames.length - 3})`);
+  return f;
+};
+const stylizer = await Stylizer.create({ backend, preset });
 await stylizer.setStyles([{ image: style }]);
-for (let i = 0; i < 3; i++) (await stylizer.stylizeVideoFrame(frames[i], i * 33)).dispose();
+for (let i = 0; i < 3; i++) (await stylizer.stylizeVideoFrame(frameAt(i), i * 33)).dispose();
 
+/** @typedef {{ ms: number; calls: number }} KernelTime */
+/** @type {Map<string, KernelTime>} */
 const byKernel = new Map();
+/** @type {number[]} */
 const wallMs = [];
 for (let r = 0; r < runs; r++) {
   const i = 3 + r;
   const t0 = performance.now();
   const info = await tf.profile(async () => {
-    const out = await stylizer.stylizeVideoFrame(frames[i], i * 33);
+    const out = await stylizer.stylizeVideoFrame(frameAt(i), i * 33);
     out.dispose();
   });
   wallMs.push(performance.now() - t0);
@@ -76,6 +93,7 @@ for (let r = 0; r < runs; r++) {
   }
 }
 const totalKernelMs = [...byKernel.values()].reduce((a, e) => a + e.ms, 0);
+/** @type {Map<string, KernelTime>} */
 const groups = new Map();
 for (const [name, e] of byKernel) {
   const g = groupOf(name);
@@ -85,9 +103,11 @@ for (const [name, e] of byKernel) {
   groups.set(g, ge);
 }
 const threads = values.backend === 'wasm' ? getThreadsCount() : 1;
+const medianWallMs = [...wallMs].sort((a, b) => a - b)[Math.floor(runs / 2)];
+if (medianWallMs === undefined) throw new Error(`no profiled frames (--runs ${values.runs})`);
 console.log(
   `${values.preset} preset, video mode, ${sizePx}x${sizePx}, ${values.backend} (${threads} threads): ` +
-    `${totalKernelMs.toFixed(0)} ms in kernels per frame (profiled wall ${[...wallMs].sort((a, b) => a - b)[Math.floor(runs / 2)].toFixed(0)} ms), mean of ${runs} frames`,
+    `${totalKernelMs.toFixed(0)} ms in kernels per frame (profiled wall ${medianWallMs.toFixed(0)} ms), mean of ${runs} frames`,
 );
 console.table(
   [...groups]

@@ -1,3 +1,4 @@
+// @ts-check
 // `npm run quality -- --matrix`: every shared content photo × 6 styles of different character at
 // 256 px (short side), each preset, checked against the quality band of src/bench/quality-matrix.ts
 // (finite, not blank, not the content, style loss within a loose band of the Gatys optimiser's on
@@ -51,16 +52,27 @@ const contents = values.contents.split(',');
 const styles = values.styles.split(',');
 const out = path.join(root, 'bench-out', 'quality-matrix');
 mkdirSync(out, { recursive: true });
-const log = (m) => process.stderr.write(`${m}\n`);
+const log = (/** @type {string} */ m) => process.stderr.write(`${m}\n`);
 
+/** @typedef {import('@livestyle/core/internal/pipeline/presets.js').Preset} Preset */
+/** @type {Partial<Record<Preset, Stylizer>>} */
 const stylizers = {};
 for (const p of PRESETS) stylizers[p] = await Stylizer.create({ preset: p });
+/** @param {Preset} p */
+const stylizerFor = (p) => {
+  const st = stylizers[p];
+  if (!st) throw new Error(`no stylizer for preset ${p}`);
+  return st;
+};
 const optimiser = await StyleOptimizer.create({ iterations: Number(values.iters) });
 log(
-  `backend ${stylizers.best.backend}; ${contents.length} contents x ${styles.length} styles at ${size} px, optimiser ${values.iters} iterations`,
+  `backend ${stylizerFor('best').backend}; ${contents.length} contents x ${styles.length} styles at ${size} px, optimiser ${values.iters} iterations`,
 );
 
-/** A tile of `img` (`[H,W,3]`), letterboxed on white, as raw RGB. */
+/**
+ * A tile of `img` (`[H,W,3]`), letterboxed on white, as raw RGB.
+ * @param {tf.Tensor3D} img
+ */
 async function tile(img) {
   const [h, w] = img.shape;
   return sharp(Buffer.from(await toRgbBytes(img)), { raw: { width: w, height: h, channels: 3 } })
@@ -72,13 +84,15 @@ async function tile(img) {
 const cells = [];
 // grid[row][col]: row 0 = style thumbnails, column 0 = content thumbnails.
 const blank = Buffer.alloc(tilePx * tilePx * 3, 255);
-const grid = [[blank]];
+const styleRow = [blank];
+const grid = [styleRow];
+/** @type {tf.Tensor3D[]} */
 const styleImages = [];
 for (const s of styles) {
   const px = await readImageFile(path.join(shared, 'data', 'style', s), size);
-  const t = tf.squeeze(toImageBatch(px, s), [0]);
+  const t = /** @type {tf.Tensor3D} */ (tf.squeeze(toImageBatch(px, s), [0]));
   styleImages.push(t);
-  grid[0].push(await tile(t));
+  styleRow.push(await tile(t));
 }
 // Ctrl-C or SIGTERM: finish the content row in progress, then write the grid and summary of the rows done.
 let stopping = false;
@@ -88,7 +102,7 @@ for (const c of contents) {
   if (stopping) break;
   const px = await readImageFile(path.join(contentDir, c), size);
   const content = tf.tidy(() => {
-    const t = tf.squeeze(toImageBatch(px, c), [0]);
+    const t = /** @type {tf.Tensor3D} */ (tf.squeeze(toImageBatch(px, c), [0]));
     const h = Math.floor(t.shape[0] / 16) * 16;
     const w = Math.floor(t.shape[1] / 16) * 16;
     return tf.slice(t, [0, 0, 0], [h, w, 3]);
@@ -96,6 +110,7 @@ for (const c of contents) {
   const row = [await tile(content)];
   for (const [si, s] of styles.entries()) {
     const style = styleImages[si];
+    if (!style) throw new Error(`style ${s} was not read`);
     const g = await optimiser.optimize(content, [{ image: style }]);
     const reference = {
       optimiser: await optimiser.losses(g.image, content, [{ image: style }]),
@@ -103,8 +118,8 @@ for (const c of contents) {
     };
     g.image.dispose();
     for (const p of PRESETS) {
-      await stylizers[p].setStyles([{ image: style }]);
-      const o = await stylizers[p].stylize(content);
+      await stylizerFor(p).setStyles([{ image: style }]);
+      const o = await stylizerFor(p).stylize(content);
       const q = await measureOutput(optimiser, o, content, style, reference);
       const problems = qualityProblems(q);
       cells.push({ content: c, style: s, preset: p, ...q, optimiserStyleLoss: reference.optimiser.style, problems });
@@ -123,7 +138,7 @@ for (const c of contents) {
   );
 }
 tf.dispose(styleImages);
-for (const p of PRESETS) stylizers[p].dispose();
+for (const p of PRESETS) stylizerFor(p).dispose();
 optimiser.dispose();
 
 const cols = styles.length + 1;
@@ -139,9 +154,12 @@ await sharp(raw, { raw: { width: cols * tilePx, height: grid.length * tilePx, ch
   .toFile(path.join(out, 'grid.jpg'));
 copyFileSync(path.join(out, 'grid.jpg'), path.join(root, 'docs', 'quality-matrix.jpg'));
 
+/** @param {number[]} xs */
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor((s.length - 1) / 2)];
+  const m = s[Math.floor((s.length - 1) / 2)];
+  if (m === undefined) throw new Error('median of no values (no content row finished)');
+  return m;
 };
 console.log(
   `| preset | within band | style loss vs optimiser: median (max) | vs content's own: median (max) | mean abs diff from content: min |`,
@@ -150,7 +168,8 @@ console.log('| --- | --- | --- | --- | --- |');
 for (const p of PRESETS) {
   const cs = cells.filter((x) => x.preset === p);
   const ok = cs.filter((x) => x.problems.length === 0).length;
-  const f = (k) => `${median(cs.map((x) => x[k])).toFixed(2)} (${Math.max(...cs.map((x) => x[k])).toFixed(2)})`;
+  const f = (/** @type {'styleLossVsOptimiser' | 'styleLossVsContent'} */ k) =>
+    `${median(cs.map((x) => x[k])).toFixed(2)} (${Math.max(...cs.map((x) => x[k])).toFixed(2)})`;
   console.log(
     `| ${p} | ${ok} of ${cs.length} | ${f('styleLossVsOptimiser')} | ${f('styleLossVsContent')} | ${Math.min(...cs.map((x) => x.meanAbsDiffFromContent)).toFixed(3)} |`,
   );

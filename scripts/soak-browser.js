@@ -1,3 +1,4 @@
+// @ts-check
 // `npm run soak:browser`: the camera path itself for a long run, in Debian's headless Chromium. The
 // production build of the demo is served; <livestyle-camera> captures a fake camera (the sam2_bedroom
 // clip, ping-pong looped, as a .y4m), stylises every frame with the realtime preset and temporal
@@ -33,6 +34,13 @@ const sizePx = Number(values.size);
 if (!(totalFrames >= 2 * windowFrames && windowFrames >= 10)) throw new Error('--frames must be at least twice --window (>= 10)');
 if (!(Number.isInteger(sizePx) && sizePx >= 32 && sizePx <= 512)) throw new Error('--size must be an integer in [32, 512]');
 
+/**
+ * What the page-side recorder below keeps in `window.soak`.
+ * @typedef {{ frame: number; tensors: number; tensorMB: number; heapMB: number; medianFrameMs: number }} SoakWindow
+ * @typedef {{ frames: number; windows: SoakWindow[]; gaps: number[]; last: number; paths: Record<string, number>; backend: string }} SoakRecord
+ * @typedef {typeof window & { soak: SoakRecord }} SoakPageWindow
+ */
+
 const work = mkdtempSync(path.join(os.tmpdir(), 'livestyle-soak-'));
 let server;
 let browser;
@@ -58,6 +66,7 @@ try {
     preview: { port: 0, host: '127.0.0.1', strictPort: false },
   });
   const address = server.httpServer.address();
+  if (!address || typeof address === 'string') throw new Error('no preview server address');
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -68,6 +77,7 @@ try {
     ],
   });
   const page = await browser.newPage();
+  /** @type {string[]} */
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(`http://127.0.0.1:${address.port}/`);
@@ -110,7 +120,10 @@ try {
   let lastReport = 0;
   for (;;) {
     await new Promise((r) => setTimeout(r, 2000));
-    const s = await page.evaluate(() => ({ frames: window.soak.frames, windows: window.soak.windows.length }));
+    const s = await page.evaluate(() => {
+      const { soak } = /** @type {SoakPageWindow} */ (window);
+      return { frames: soak.frames, windows: soak.windows.length };
+    });
     if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
     if (s.frames >= totalFrames) break;
     if (performance.now() - lastReport > 30_000) {
@@ -121,7 +134,7 @@ try {
     }
     if (performance.now() - t0 > 3 * 3600_000) throw new Error('soak: over 3 hours, stopped');
   }
-  const soak = await page.evaluate(() => window.soak);
+  const soak = await page.evaluate(() => /** @type {SoakPageWindow} */ (window).soak);
   const wallS = (performance.now() - t0) / 1000;
   await page.locator('livestyle-camera button.start').click(); // stop
 
@@ -137,6 +150,7 @@ try {
   // The first window includes warm-up (shader compilation, first allocations): compare from the second.
   const ref = windows[1];
   const last = windows.at(-1);
+  if (!ref || !last) throw new Error(`soak: fewer than two windows of ${windowFrames} frames recorded`);
   const tensorsFlat = windows.slice(1).every((w) => w.tensors === ref.tensors && Math.abs(w.tensorMB - ref.tensorMB) < 1e-6);
   const heapGrowthMB = last.heapMB - ref.heapMB;
   const frameTimeRatio = last.medianFrameMs / ref.medianFrameMs;

@@ -1,3 +1,4 @@
+// @ts-check
 // `npm run temporal`: the README's temporal-smoothing matrix. Every cell is one shared clip at one
 // output size with one style: the first N frames stylised frame by frame (temporalStrength 0) and
 // with smoothing (the default strength), both through Stylizer.stylizeVideoFrame as `livestyle
@@ -53,25 +54,49 @@ const MAX_STYLE_RATIO = 1.15;
 const out = path.join(root, 'bench-out', 'temporal');
 mkdirSync(out, { recursive: true });
 
-const stylizer = values.report ? null : await Stylizer.create({ temporalStrength: 0 });
-const log = (m) => process.stderr.write(`${m}\n`);
-if (stylizer) log(`backend ${stylizer.backend}`);
+/** @typedef {import('@livestyle/core/internal/pipeline/input.js').PixelsLike} PixelsLike */
+/** @typedef {import('@livestyle/core/internal/metrics/temporal-meter.js').TemporalMeasure & { styleLoss: number }} StyledMeasure */
+/** @typedef {{ strength: number; warpRatio: number; styleRatio: number }} CurvePoint */
+/**
+ * One cell of the matrix (as saved in matrix.json); `curve` only on a failing cell.
+ * @typedef {{
+ *   clip: string; style: string; size: string; frames: number; off: StyledMeasure; on: StyledMeasure;
+ *   warpRatio: number; styleRatio: number; pass: boolean; curve?: CurvePoint[];
+ * }} Cell
+ */
 
-/** The first n frames of a clip, with the long side `longSidePx` (0 = native): PixelsLike[]. */
+const stylizer = values.report ? null : await Stylizer.create({ temporalStrength: 0 });
+const log = (/** @type {string} */ m) => process.stderr.write(`${m}\n`);
+if (stylizer) log(`backend ${stylizer.backend}`);
+/** The stylizer, outside --report (which runs nothing). */
+const runningStylizer = () => {
+  if (!stylizer) throw new Error('--report: no stylizer to run');
+  return stylizer;
+};
+
+/**
+ * The first n frames of a clip, with the long side `longSidePx` (0 = native).
+ * @param {string} clip
+ * @param {number} longSidePx
+ * @returns {Promise<PixelsLike[] | null>}
+ */
 async function clipFrames(clip, longSidePx) {
   const input = path.join(shared, 'data', 'video', clip);
   const probe = await openFrameSource(input, 0);
+  /** @type {PixelsLike | undefined} */
   let first;
   try {
     first = (await probe.frames().next()).value;
   } finally {
     probe.close();
   }
+  if (!first) throw new Error(`${input}: no frames`);
   const nativeLong = Math.max(first.width, first.height);
   const nativeShort = Math.min(first.width, first.height);
   if (longSidePx >= nativeLong) return null;
   const shortSide = longSidePx > 0 ? Math.round((longSidePx * nativeShort) / nativeLong) : 0;
   const source = await openFrameSource(input, shortSide);
+  /** @type {PixelsLike[]} */
   const frames = [];
   try {
     for await (const px of source.frames()) {
@@ -84,15 +109,22 @@ async function clipFrames(clip, longSidePx) {
   return frames;
 }
 
-/** Stylises the frames in video mode at `strength` and measures them. */
+/**
+ * Stylises the frames in video mode at `strength` and measures them.
+ * @param {PixelsLike[]} frames
+ * @param {PixelsLike} style
+ * @param {number} strength
+ * @returns {Promise<StyledMeasure>}
+ */
 async function measure(frames, style, strength) {
+  const stylizer = runningStylizer();
   await stylizer.setOptions({ temporalStrength: strength });
   stylizer.reset();
   const meter = await TemporalMeter.create({ style });
   try {
     for (const [i, px] of frames.entries()) {
       const o = await stylizer.stylizeVideoFrame(px, i * 40);
-      const output = tf.expandDims(o, 0);
+      const output = /** @type {tf.Tensor4D} */ (tf.expandDims(o, 0));
       o.dispose();
       // The stylizer crops the frame to a multiple of its levels' stride: measure the same crop.
       const [, h, w] = output.shape;
@@ -103,7 +135,10 @@ async function measure(frames, style, strength) {
         tf.dispose([full, output]);
       }
     }
-    return meter.result();
+    const result = meter.result();
+    // The meter has a style image, so it measures the style loss too.
+    if (result.styleLoss === undefined) throw new Error('the temporal meter measured no style loss');
+    return { ...result, styleLoss: result.styleLoss };
   } finally {
     meter.dispose();
   }
@@ -112,7 +147,9 @@ async function measure(frames, style, strength) {
 const matrixFile = path.join(out, 'matrix.json');
 const earlier = (values.resume || values.report) && existsSync(matrixFile) ? JSON.parse(readFileSync(matrixFile, 'utf8')) : null;
 if (values.report && !earlier) throw new Error(`--report: no ${matrixFile}; run the matrix first`);
+/** @type {Cell[]} */
 const cells = earlier && (values.report || earlier.frames === n) ? earlier.cells : [];
+/** @type {Map<string, PixelsLike>} */
 const styleImages = new Map();
 for (const styleFile of values.styles.split(','))
   styleImages.set(styleFile, await readImageFile(path.join(shared, 'data', 'style', styleFile)));
@@ -121,24 +158,29 @@ for (const size of values.report ? [] : [...sizes].sort((a, b) => (a === 0 ? 1 :
   for (const clip of values.clips.split(',')) {
     const frames = await clipFrames(clip, size);
     if (!frames) continue;
-    const sizeLabel = `${frames[0].width}x${frames[0].height}`;
+    const [frame0] = frames;
+    if (!frame0) throw new Error(`${clip}: no frames`);
+    const sizeLabel = `${frame0.width}x${frame0.height}`;
     for (const [styleFile, style] of styleImages) {
       if (cells.some((c) => c.clip === clip.split('/')[0] && c.style === styleFile && c.size === sizeLabel)) continue;
-      await stylizer.setStyles([{ image: style }]);
+      await runningStylizer().setStyles([{ image: style }]);
       const t0 = performance.now();
       const off = await measure(frames, style, 0);
       const on = await measure(frames, style, DEFAULT_OPTIONS.temporalStrength);
+      const warpRatio = on.warpingError / off.warpingError;
+      const styleRatio = on.styleLoss / off.styleLoss;
+      /** @type {Cell} */
       const cell = {
-        clip: clip.split('/')[0],
+        clip: /** @type {string} */ (clip.split('/')[0]),
         style: styleFile,
         size: sizeLabel,
         frames: frames.length,
         off,
         on,
-        warpRatio: on.warpingError / off.warpingError,
-        styleRatio: on.styleLoss / off.styleLoss,
+        warpRatio,
+        styleRatio,
+        pass: warpRatio <= MAX_WARP_RATIO && styleRatio <= MAX_STYLE_RATIO,
       };
-      cell.pass = cell.warpRatio <= MAX_WARP_RATIO && cell.styleRatio <= MAX_STYLE_RATIO;
       if (!cell.pass) {
         cell.curve = [];
         for (const s of values.strengths.split(',').map(Number)) {
@@ -151,7 +193,7 @@ for (const size of values.report ? [] : [...sizes].sort((a, b) => (a === 0 ? 1 :
       log(
         `${cell.clip} ${cell.size} ${styleFile}: warp ${cell.warpRatio.toFixed(3)}x, style ${cell.styleRatio.toFixed(3)}x ${cell.pass ? 'pass' : 'FAIL'} (${((performance.now() - t0) / 1000).toFixed(0)} s)`,
       );
-      writeFileSync(matrixFile, `${JSON.stringify({ frames: n, backend: stylizer.backend, cells }, null, 2)}\n`);
+      writeFileSync(matrixFile, `${JSON.stringify({ frames: n, backend: runningStylizer().backend, cells }, null, 2)}\n`);
     }
   }
 }
@@ -159,17 +201,20 @@ stylizer?.dispose();
 
 // Markdown: one row per clip and size, one column per style ("warping ratio / style ratio").
 const styles = values.styles.split(',');
+/** @type {Map<string, Record<string, Cell>>} */
 const rows = new Map();
 const clipOrder = values.clips.split(',').map((c) => c.split('/')[0]);
-const pixels = (size) => size.split('x').reduce((a, b) => a * Number(b), 1);
+const pixels = (/** @type {string} */ size) => size.split('x').reduce((a, b) => a * Number(b), 1);
 const shown = cells.filter((c) => clipOrder.includes(c.clip) && styles.includes(c.style));
 const sorted = [...shown].sort((a, b) => clipOrder.indexOf(a.clip) - clipOrder.indexOf(b.clip) || pixels(a.size) - pixels(b.size));
 for (const c of sorted) {
   const key = `${c.clip} | ${c.size}`;
-  if (!rows.has(key)) rows.set(key, {});
-  rows.get(key)[c.style] = c;
+  let row = rows.get(key);
+  if (!row) rows.set(key, (row = {}));
+  row[c.style] = c;
 }
-const fmt = (c) => (c ? `${c.warpRatio.toFixed(2)} / ${c.styleRatio.toFixed(2)}${c.pass ? '' : ' ✗'}` : '—');
+const fmt = (/** @type {Cell | undefined} */ c) =>
+  c ? `${c.warpRatio.toFixed(2)} / ${c.styleRatio.toFixed(2)}${c.pass ? '' : ' ✗'}` : '—';
 console.log(`| clip | output | ${styles.map((s) => `${s}: warp / style`).join(' | ')} |`);
 console.log(`| --- | --- | ${styles.map(() => '---').join(' | ')} |`);
 for (const [key, r] of rows) console.log(`| ${key} | ${styles.map((s) => fmt(r[s])).join(' | ')} |`);
@@ -179,6 +224,7 @@ console.log(
 );
 for (const c of failed) {
   console.log(`\nTrade-off, ${c.clip} ${c.size} ${c.style} (strength: warp / style):`);
+  if (!c.curve) throw new Error(`${c.clip} ${c.size} ${c.style}: a failing cell without its trade-off curve`);
   for (const p of c.curve) console.log(`- ${p.strength}: ${p.warpRatio.toFixed(2)} / ${p.styleRatio.toFixed(2)}`);
 }
 if (failed.length > 0) process.exitCode = 1;
