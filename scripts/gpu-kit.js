@@ -27,7 +27,7 @@ const log = (/** @type {string} */ m) => process.stderr.write(`gpu-kit: ${m}\n`)
 
 if (process.platform !== 'linux' || process.arch !== 'x64')
   throw new Error("the kit carries this machine's Node and Dawn: build it on Linux x86-64");
-const models = process.env.LIVESTYLE_MODELS_DIR ?? path.join(root, 'models');
+const models = process.env.LIVESTYLE_MODELS_DIR ?? path.join(root, 'packages', 'models');
 if (!existsSync(path.join(models, 'cd16x', 'manifest.json'))) throw new Error(`no converted cd16x model in ${models}: run npm run models`);
 const dawnPkg = path.join(root, 'node_modules', 'webgpu');
 const dawnNode = path.join(dawnPkg, 'dist', 'linux-x64', 'dawn.node');
@@ -43,7 +43,7 @@ const xz = (/** @type {string} */ file) => execFileSync('xz', ['-T2', '-6', '-f'
 
 log('bundling the benchmark');
 await build({
-  entryPoints: [path.join(root, 'dist', 'bench', 'kit-entry.js')],
+  entryPoints: [path.join(root, 'packages', 'cli', 'dist', 'bench', 'kit-entry.js')],
   outfile: path.join(kit, 'bench.mjs'),
   bundle: true,
   platform: 'node',

@@ -1,4 +1,4 @@
-// The package's types as a user's project resolves them: in Node, `import … from 'livestyle'` must
+// The package's types as a user's project resolves them: in Node, `import … from '@livestyle/core'` must
 // see the Node entry's exports (readImageFile, writePngFile, the WebGPU device calls), not the
 // browser entry's. Typechecks the README's Node example in a scratch project that links this package.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,10 +14,10 @@ const run = promisify(execFile);
 describe('package types', () => {
   let dir: string;
   beforeAll(() => {
-    if (!existsSync(path.join(REPO_ROOT, 'dist', 'node.d.ts'))) throw new Error('dist/ is missing: run `npm run build:lib` first');
+    if (!existsSync(path.join(REPO_ROOT, 'packages', 'core', 'dist', 'node.d.ts'))) throw new Error('dist/ is missing: run `npm run build:lib` first');
     dir = mkdtempSync(path.join(os.tmpdir(), 'livestyle-types-'));
-    mkdirSync(path.join(dir, 'node_modules'));
-    symlinkSync(REPO_ROOT, path.join(dir, 'node_modules', 'livestyle'));
+    mkdirSync(path.join(dir, 'node_modules', '@livestyle'), { recursive: true });
+    symlinkSync(path.join(REPO_ROOT, 'packages', 'core'), path.join(dir, 'node_modules', '@livestyle', 'core'));
     symlinkSync(path.join(REPO_ROOT, 'node_modules', '@types'), path.join(dir, 'node_modules', '@types'));
     writeFileSync(path.join(dir, 'package.json'), '{ "type": "module" }\n');
     const compilerOptions = {
@@ -38,7 +38,7 @@ describe('package types', () => {
   it("typechecks the README's Node example against the Node entry's types", async () => {
     writeFileSync(
       path.join(dir, 'example.ts'),
-      `import { Stylizer, readImageFile, writePngFile, initNodeWebGpu, releaseNodeWebGpu } from 'livestyle';
+      `import { Stylizer, readImageFile, writePngFile, initNodeWebGpu, releaseNodeWebGpu } from '@livestyle/core';
 const content = await readImageFile('photo.jpg', 512);
 const stylizer = await Stylizer.create({ preset: 'realtime', backend: 'auto' });
 await stylizer.setStyles([{ image: await readImageFile('style.jpg') }]);
@@ -56,12 +56,12 @@ releaseNodeWebGpu();
     expect(r.stdout).toBe('');
   });
 
-  it('types livestyle/offline and livestyle/temporal, and keeps them out of the main entry', async () => {
+  it('types @livestyle/core/offline and /temporal, and keeps them out of the main entry', async () => {
     writeFileSync(
       path.join(dir, 'example.ts'),
-      `import { readImageFile } from 'livestyle';
-import { StyleOptimizer, type StopReason } from 'livestyle/offline';
-import { estimateFlow, warpBilinear, type FlowOptions } from 'livestyle/temporal';
+      `import { readImageFile } from '@livestyle/core';
+import { StyleOptimizer, type StopReason } from '@livestyle/core/offline';
+import { estimateFlow, warpBilinear, type FlowOptions } from '@livestyle/core/temporal';
 const optimizer = await StyleOptimizer.create({ iterations: 10 });
 const r = await optimizer.optimize(await readImageFile('a.png'), [{ image: await readImageFile('b.png') }]);
 const why: StopReason = r.stopReason;
@@ -74,19 +74,19 @@ console.log(why, options, estimateFlow, warpBilinear);
     expect(ok.stdout).toBe('');
     writeFileSync(
       path.join(dir, 'example.ts'),
-      `import { StyleOptimizer, estimateFlow } from 'livestyle';\nconsole.log(StyleOptimizer, estimateFlow);\n`,
+      `import { StyleOptimizer, estimateFlow } from '@livestyle/core';\nconsole.log(StyleOptimizer, estimateFlow);\n`,
     );
     const bad = await run(tsc, ['-p', dir]).catch((e: { stdout: string; code: number }) => ({ stdout: e.stdout, code: e.code }));
-    expect(bad.stdout).toMatch(/TS2305: Module '"livestyle"' has no exported member 'StyleOptimizer'/);
+    expect(bad.stdout).toMatch(/TS2305: Module '"@livestyle\/core"' has no exported member 'StyleOptimizer'/);
     expect(bad.stdout).toMatch(/no exported member 'estimateFlow'/);
   });
 
   it('loads the subpaths at run time in Node', async () => {
     writeFileSync(
       path.join(dir, 'load.mjs'),
-      `const main = await import('livestyle');
-const offline = await import('livestyle/offline');
-const temporal = await import('livestyle/temporal');
+      `const main = await import('@livestyle/core');
+const offline = await import('@livestyle/core/offline');
+const temporal = await import('@livestyle/core/temporal');
 console.log(JSON.stringify([typeof main.Stylizer, typeof offline.StyleOptimizer, typeof temporal.estimateFlow, 'StyleOptimizer' in main]));
 `,
     );
