@@ -14,7 +14,8 @@ const run = promisify(execFile);
 describe('package types', () => {
   let dir: string;
   beforeAll(() => {
-    if (!existsSync(path.join(REPO_ROOT, 'packages', 'core', 'dist', 'node.d.ts'))) throw new Error('dist/ is missing: run `npm run build:lib` first');
+    if (!existsSync(path.join(REPO_ROOT, 'packages', 'core', 'dist', 'node.d.ts')))
+      throw new Error('dist/ is missing: run `npm run build:lib` first');
     dir = mkdtempSync(path.join(os.tmpdir(), 'livestyle-types-'));
     mkdirSync(path.join(dir, 'node_modules', '@livestyle'), { recursive: true });
     symlinkSync(path.join(REPO_ROOT, 'packages', 'core'), path.join(dir, 'node_modules', '@livestyle', 'core'));

@@ -22,7 +22,7 @@ describe('processing size', () => {
     expect(processingSizePx(100.4, 'best')).toBe(100);
   });
 
-  it('keeps the shorter side at least as large as the deepest level needs, and is the engine\'s one rule', () => {
+  it("keeps the shorter side at least as large as the deepest level needs, and is the engine's one rule", () => {
     expect(processingDimensions(96, 40, 64)).toEqual({ width: 77, height: MIN_PROCESSING_SIDE_PX });
     // Never upscaled, as the engine's internal resolution (processingSize): a frame below the minimum
     // stays as it is and the engine says it is too small.

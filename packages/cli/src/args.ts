@@ -101,7 +101,10 @@ export function stylisationSettings(flags: StylisationFlags, surface: 'cli-styli
 }
 
 /** Stylizer options for those flags: the one translation of settings, plus the backend. */
-export function stylisationOptions(flags: StylisationFlags, surface: 'cli-stylize' | 'cli-video' = 'cli-stylize'): Partial<StylizerOptions> {
+export function stylisationOptions(
+  flags: StylisationFlags,
+  surface: 'cli-stylize' | 'cli-video' = 'cli-stylize',
+): Partial<StylizerOptions> {
   return { ...stylizerOptionsFor(stylisationSettings(flags, surface)), backend: flags.backend };
 }
 

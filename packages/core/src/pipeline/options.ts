@@ -5,7 +5,16 @@
 import { MODEL_FAMILIES, isModelId, type ModelId } from '../weights/architectures.js';
 import type { ByteSource } from '../weights/model-loader.js';
 import type { StatisticsPrecision } from '../transforms/moments.js';
-import { PRESETS, PRESET_FIELDS, isPreset, presetOptions, type Preset, type PresetField, type TransformMethod, type WctWhitening } from './presets.js';
+import {
+  PRESETS,
+  PRESET_FIELDS,
+  isPreset,
+  presetOptions,
+  type Preset,
+  type PresetField,
+  type TransformMethod,
+  type WctWhitening,
+} from './presets.js';
 
 export type { TransformMethod, WctWhitening };
 /** A tf.js backend the stylizer can run on (`'webgl'` only in the browser). */
