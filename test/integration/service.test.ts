@@ -182,6 +182,17 @@ describe('livestyle-service serve: uploads', () => {
       [{ clip: { file: clip12 }, styles: [{ file: STYLE }], options: '{"alpha":2}' }, 400, /options.alpha must be a number in \[0, 1\]/],
       [{ clip: { file: clip12 }, styles: [{ file: STYLE }], options: 'not json' }, 400, /options is not valid JSON/],
       [{ clip: { file: clip12 }, styles: [{ file: STYLE }], weights: '1,2' }, 400, /weights gives 2 numbers for 1 style/],
+      [
+        { clip: { file: clip12 }, styles: [{ file: STYLE }, { file: STYLE }], weights: '1e308,1e308' },
+        400,
+        /weights "1e308,1e308" add up to more than the largest number/,
+      ],
+      // Over the 64 KiB field limit: refused, not cut short and read.
+      [
+        { clip: { file: clip12 }, styles: [{ file: STYLE }], options: `{"alpha":1${' '.repeat(70 * 1024)}}` },
+        413,
+        /field "options" is larger than the limit of 65536 bytes/,
+      ],
       [{ clip: { file: clip12 }, styleIds: ['no_such_style'] }, 400, /styleId "no_such_style" is not a built-in style/],
       [{ clip: { file: clip12, name: '../../x.mp4' }, styles: [{ file: STYLE }] }, 400, /not a plain file name/],
       [{ clip: { file: clip12 }, styles: [{ file: STYLE, name: '../../x.jpg' }] }, 400, /not a plain file name/],
@@ -193,6 +204,19 @@ describe('livestyle-service serve: uploads', () => {
       const r = await post(upload);
       expect([r.status, r.body.error], JSON.stringify(upload)).toEqual([code, expect.stringMatching(message)]);
       expect(Object.keys(r.body)).toEqual(['error']);
+    }
+    // Bodies that are not valid multipart: 400 with one line, not 500.
+    const malformed: Array<[string, string]> = [
+      ['multipart/form-data', '--x\r\nContent-Disposition: form-data; name="options"\r\n\r\n{}\r\n--x--\r\n'], // no boundary
+      ['multipart/form-data; boundary=x', '--x\r\nContent-Disposition: form-data; name="options"\r\n\r\n{"al'], // cut short
+    ];
+    for (const [type, body] of malformed) {
+      const r = await fetch(`${base}/jobs`, { method: 'POST', headers: { 'content-type': type }, body });
+      expect([type, r.status, ((await r.json()) as { error: string }).error]).toEqual([
+        type,
+        400,
+        expect.stringMatching(/^the body is not valid multipart\/form-data \(/),
+      ]);
     }
     expect(leftovers()).toEqual([]);
   });
@@ -266,8 +290,11 @@ describe('livestyle-service serve: uploads', () => {
     expect(del.status).toBe(404);
     // The status needs no worker: both are queued. The token may come as a bearer token.
     expect((await status(a.id, a.token)).state).toBe('queued');
-    const bearer = await fetch(`${base}/jobs/${a.id}`, { headers: { authorization: `Bearer ${a.token}` } });
-    expect([bearer.status, ((await bearer.json()) as Status).state]).toEqual([200, 'queued']);
+    // Auth schemes are case-insensitive (RFC 9110, section 11.1).
+    for (const scheme of ['Bearer', 'bearer', 'BEARER']) {
+      const bearer = await fetch(`${base}/jobs/${a.id}`, { headers: { authorization: `${scheme} ${a.token}` } });
+      expect([scheme, bearer.status, ((await bearer.json()) as Status).state]).toEqual([scheme, 200, 'queued']);
+    }
     for (const j of [a, b]) expect((await fetch(`${base}/jobs/${j.id}?token=${j.token}`, { method: 'DELETE' })).status).toBe(200);
     expect(leftovers()).toEqual([]);
   });

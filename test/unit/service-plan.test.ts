@@ -115,6 +115,9 @@ describe('job options', () => {
     expect(() => parseWeights('1,-1', 2)).toThrow(/comma-separated numbers >= 0/);
     expect(() => parseWeights('NaN', 1)).toThrow(/comma-separated numbers/);
     expect(() => parseWeights('0,0', 2)).toThrow(/all 0/);
+    // Each finite, their sum not: refused (it normalised to zeros, a flat grey video, before).
+    expect(() => parseWeights('1e308,1e308', 2)).toThrow(/add up to more than the largest number/);
+    expect(() => parseWeights('1e309', 1)).toThrow(/comma-separated numbers/);
   });
 });
 
@@ -139,5 +142,19 @@ describe('LocalStorage.sweep', () => {
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
+  });
+});
+
+describe('job errors as users see them', () => {
+  it('carry no server paths, decoder addresses or tool output beyond one line', async () => {
+    const { publicError } = await import('../../packages/service/src/worker.js');
+    const raw =
+      '/srv/livestyle-jobs/jobs/Ab3_x/clip.mp4: scene scan failed ([h264 @ 0x560d9c4c8e40] Invalid NAL unit size (1234 > 567).)\nmore ffmpeg output';
+    const shown = publicError('plan', raw);
+    expect(shown).toBe('plan: clip.mp4: scene scan failed (Invalid NAL unit size (1234 > 567).)');
+    expect(shown).not.toMatch(/\/srv|0x[0-9a-f]|\n/);
+    expect(publicError('chunk', 'C:\\jobs\\a\\frames\\frame_000017.png: cannot write (ENOSPC)')).toBe(
+      'chunk: frame_000017.png: cannot write (ENOSPC)',
+    );
   });
 });

@@ -173,3 +173,13 @@ describe('settings the engine alone can check', () => {
     expect(() => parseJobOptions('{"processingSize":256}')).toThrow('unknown option "processingSize"');
   });
 });
+
+describe('style weights', () => {
+  it('normalise to sum 1, also when their sum overflows (each finite)', async () => {
+    const { normaliseWeights } = await import('../../packages/core/src/pipeline/options.js');
+    expect(normaliseWeights([3, 1])).toEqual([0.75, 0.25]);
+    expect(normaliseWeights([1e308, 1e308])).toEqual([0.5, 0.5]);
+    expect(normaliseWeights([Number.MAX_VALUE, 0])).toEqual([1, 0]);
+    expect(() => normaliseWeights([0, 0])).toThrow('style weights must not all be zero');
+  });
+});

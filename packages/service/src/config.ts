@@ -120,5 +120,7 @@ export function parseWeights(text: string | undefined, styleCount: number): numb
       `weights gives ${weights.length} number${weights.length === 1 ? '' : 's'} for ${styleCount} style${styleCount === 1 ? '' : 's'}`,
     );
   if (weights.every((w) => w === 0)) throw new JobOptionsError('weights are all 0');
+  if (!Number.isFinite(weights.reduce((a, b) => a + b, 0)))
+    throw new JobOptionsError(`weights "${text}" add up to more than the largest number: use relative weights such as 0.7,0.3`);
   return weights;
 }

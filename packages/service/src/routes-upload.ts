@@ -16,6 +16,8 @@ import { JOB_ATTEMPTS, JOB_BACKOFF, type PlanJobData } from './worker-context.js
 import { styleFile } from './routes-styles.js';
 import { HttpError, type ServerContext } from './server-context.js';
 
+/** Largest form field (`options`, `weights`, `styleId`), bytes. */
+export const FIELD_BYTES = 64 * 1024;
 /** Style image formats accepted (sharp's names); SVG, TIFF and the rest are refused. */
 const STYLE_FORMATS = ['jpeg', 'png', 'webp'];
 /** ffprobe gets this long per uploaded clip. */
@@ -108,6 +110,9 @@ export async function receive(ctx: ServerContext, req: FastifyRequest, dir: stri
 export async function receivePart(ctx: ServerContext, part: Multipart, got: ReceivedUpload, dir: string): Promise<void> {
   const { limits } = ctx.settings;
   if (part.type === 'field') {
+    // Past the field size limit the parser cuts the value: refused, never read as a shorter one.
+    if (part.valueTruncated)
+      throw new HttpError(413, `field ${JSON.stringify(part.fieldname)} is larger than the limit of ${FIELD_BYTES} bytes`);
     const value = String(part.value);
     if (part.fieldname === 'styleId') got.styles.push({ kind: 'id', id: value });
     else if (part.fieldname === 'weights' || part.fieldname === 'options') {
@@ -254,6 +259,9 @@ export function registerUploadRoutes(app: FastifyInstance, ctx: ServerContext): 
       const err = e as Error & { code?: string; statusCode?: number };
       if (err.code === 'FST_REQ_FILE_TOO_LARGE') throw new HttpError(413, `clip is larger than the limit of ${limits.clipBytes} bytes`);
       if (err.code?.startsWith('FST_') && err.statusCode && err.statusCode < 500) throw new HttpError(err.statusCode, err.message);
+      // A body that is not valid multipart (no boundary, cut short): the client's fault, one line.
+      if (!(e instanceof HttpError) && /^(Multipart: |Unexpected end of (multipart|form))/.test(err.message))
+        throw new HttpError(400, `the body is not valid multipart/form-data (${err.message})`);
       throw e;
     }
   });

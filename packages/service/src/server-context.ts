@@ -30,7 +30,8 @@ export interface ServerContext {
 export async function authorised(ctx: ServerContext, req: FastifyRequest): Promise<string> {
   const id = (req.params as { id: string }).id;
   const query = req.query as { token?: unknown };
-  const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+  // Auth schemes are case-insensitive (RFC 9110, section 11.1).
+  const bearer = /^Bearer +(.+)$/i.exec(req.headers.authorization ?? '')?.[1];
   if (!/^[A-Za-z0-9_-]{22}$/.test(id) || !(await ctx.store.checkToken(id, query.token ?? bearer))) throw new HttpError(404, 'no such job');
   return id;
 }

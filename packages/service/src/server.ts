@@ -13,7 +13,7 @@ import { QUEUE_NAME, type ChunkingSettings, type UploadLimits } from './config.j
 import { JobStore } from './jobs.js';
 import type { LocalStorage } from './storage.js';
 import { HttpError, type ServerContext } from './server-context.js';
-import { registerUploadRoutes } from './routes-upload.js';
+import { FIELD_BYTES, registerUploadRoutes } from './routes-upload.js';
 import { registerJobRoutes } from './routes-jobs.js';
 import { registerStyleRoutes } from './routes-styles.js';
 
@@ -71,7 +71,7 @@ export async function startServer(settings: ServerSettings): Promise<RunningServ
     // truncated and reported rather than thrown mid-stream.
     preservePath: true,
     throwFileSizeLimit: false,
-    limits: { fileSize: limits.clipBytes, files: limits.styles + 1, fields: 20, fieldSize: 64 * 1024, parts: limits.styles + 22 },
+    limits: { fileSize: limits.clipBytes, files: limits.styles + 1, fields: 20, fieldSize: FIELD_BYTES, parts: limits.styles + 22 },
   });
   app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
     const status = err instanceof HttpError ? err.status : (err.statusCode ?? 500);

@@ -148,7 +148,7 @@ function onJobFailed(ctx: WorkerContext, job: Job, err: Error): void {
     // Only the failure that ends the job cleans up: a late failure of a job already done (or
     // cancelled) must not remove its output.
     void store
-      .transition(jobId, 'failed', { error: `${job.name}: ${err.message}`.slice(0, 500), finishedAtMs: Date.now() })
+      .transition(jobId, 'failed', { error: publicError(job.name, err.message), finishedAtMs: Date.now() })
       .then(async (ended) => {
         if (!ended) return;
         await store.expire(jobId, settings.keepSeconds);
@@ -157,4 +157,18 @@ function onJobFailed(ctx: WorkerContext, job: Job, err: Error): void {
       })
       .catch((e: Error) => settings.log(`job ${jobId}: cleaning up after failure: ${e.message}`));
   }
+}
+
+/**
+ * A failure as the job's user sees it: one line, with no server paths (a file is named by its name
+ * only), no decoder addresses (`[h264 @ 0x5560...]`) and no multi-line tool output. The full message
+ * goes to the server log with the job id (onJobFailed).
+ */
+export function publicError(kind: string, message: string): string {
+  const line = (message.split('\n')[0] ?? '')
+    .replace(/\[[^\]]*@ 0x[0-9a-f]+\] ?/g, '')
+    .replace(/(?:[A-Za-z]:)?(?:[\\/][^\s:'"()\\/]+)+[\\/]?/g, (p) => p.split(/[\\/]/).filter(Boolean).pop() ?? '')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return `${kind}: ${line}`.slice(0, 300);
 }

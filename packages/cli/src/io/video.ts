@@ -439,10 +439,10 @@ export async function encodeFrameFolder(
     '-i',
     path.join(dir, 'frame_%06d.png'),
     ...audio,
-    '-frames:v',
-    String(frameCount),
+    // The frame count ends the video stream only (trim): an output limit (-frames:v) ended the whole
+    // file there, and mp4 had muxed one audio packet by then (0.023 s of a 1 s track).
     '-vf',
-    'pad=ceil(iw/2)*2:ceil(ih/2)*2',
+    `trim=end_frame=${frameCount},pad=ceil(iw/2)*2:ceil(ih/2)*2`,
     '-pix_fmt',
     'yuv420p',
     ...videoCodecArgs(ext),

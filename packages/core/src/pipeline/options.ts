@@ -273,7 +273,10 @@ export function normaliseWeights(weights: readonly number[]): number[] {
       throw new OptionsError(`style ${i + 1}: weight must be a number (got the ${typeof w} ${JSON.stringify(w) ?? String(w)})`);
     if (!Number.isFinite(w) || w < 0) throw new OptionsError(`style ${i + 1}: weight must be a finite number >= 0 (got ${String(w)})`);
   });
-  const sum = weights.reduce((a, b) => a + b, 0);
-  if (!(sum > 0)) throw new OptionsError('style weights must not all be zero');
-  return weights.map((w) => w / sum);
+  // Scaled by the largest first, so finite weights whose sum overflows (1e308 + 1e308) still blend.
+  const max = Math.max(...weights);
+  if (!(max > 0)) throw new OptionsError('style weights must not all be zero');
+  const scaled = weights.map((w) => w / max);
+  const sum = scaled.reduce((a, b) => a + b, 0);
+  return scaled.map((w) => w / sum);
 }
