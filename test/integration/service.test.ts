@@ -205,6 +205,16 @@ describe('livestyle-service serve: uploads', () => {
       expect([r.status, r.body.error], JSON.stringify(upload)).toEqual([code, expect.stringMatching(message)]);
       expect(Object.keys(r.body)).toEqual(['error']);
     }
+    // A cross-site form post and a rebound host name: 403, before the body is read.
+    const foreign = await fetch(`${base}/jobs`, {
+      method: 'POST',
+      headers: { origin: 'https://evil.example', 'content-type': 'text/plain' },
+      body: 'x',
+    });
+    expect([foreign.status, ((await foreign.json()) as { error: string }).error]).toEqual([
+      403,
+      expect.stringMatching(/^cross-site request refused/),
+    ]);
     // Bodies that are not valid multipart: 400 with one line, not 500.
     const malformed: Array<[string, string]> = [
       ['multipart/form-data', '--x\r\nContent-Disposition: form-data; name="options"\r\n\r\n{}\r\n--x--\r\n'], // no boundary

@@ -158,3 +158,25 @@ describe('job errors as users see them', () => {
     );
   });
 });
+
+describe('cross-site and rebinding guard', () => {
+  it('refuses foreign origins on POST/DELETE and non-loopback hosts on a loopback bind', async () => {
+    const { guardRequest } = await import('../../packages/service/src/request-guard.js');
+    const req = (method: string, headers: Record<string, string>) => ({ method, headers });
+    const host = { host: '127.0.0.1:8787' };
+    expect(guardRequest(req('POST', host), '127.0.0.1', [])).toBeNull(); // curl: no Origin
+    expect(guardRequest(req('POST', { ...host, origin: 'http://127.0.0.1:8787' }), '127.0.0.1', [])).toBeNull(); // its own page
+    expect(guardRequest(req('POST', { ...host, origin: 'https://evil.example' }), '127.0.0.1', [])).toMatch(
+      /^cross-site request refused \(Origin https:\/\/evil.example\)/,
+    );
+    expect(guardRequest(req('DELETE', { ...host, origin: 'https://evil.example' }), '127.0.0.1', [])).not.toBeNull();
+    expect(guardRequest(req('GET', { ...host, origin: 'https://evil.example' }), '127.0.0.1', [])).toBeNull(); // reads need the token
+    expect(guardRequest(req('POST', { ...host, origin: 'https://app.example' }), '127.0.0.1', ['https://app.example'])).toBeNull();
+    // DNS rebinding: a loopback-bound server reached under another name.
+    expect(guardRequest(req('GET', { host: 'evil.example:8787' }), '127.0.0.1', [])).toMatch(/loopback host/);
+    for (const h of ['localhost:8787', '127.0.0.2', '[::1]:8787', 'app.localhost'])
+      expect(guardRequest(req('GET', { host: h }), '::1', [])).toBeNull();
+    // Bound to all interfaces: any host name.
+    expect(guardRequest(req('GET', { host: 'media.example' }), '0.0.0.0', [])).toBeNull();
+  });
+});

@@ -48,6 +48,7 @@ export interface ServeFlags {
   warmupFrames: number;
   fadeFrames: number;
   keepHours: number;
+  allowOrigin: string[];
 }
 
 export async function serveCommand(flags: ServeFlags): Promise<void> {
@@ -74,6 +75,7 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
     chunking,
     stylesDir: flags.styles ?? defaultStylesDir(),
     keepSeconds: Math.round(flags.keepHours * 3600),
+    allowOrigins: flags.allowOrigin,
   });
   process.stdout.write(`livestyle-service serve: listening on ${server.url} (redis ${flags.redis}, storage ${storage.root})\n`);
   await new Promise<void>((resolve) => {

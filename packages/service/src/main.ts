@@ -6,7 +6,7 @@
 // The Node entry, for its defaults: Node backends, models from @livestyle/models.
 import '@livestyle/core';
 import path from 'node:path';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { parseIntInRange, parseNonNegativeNumber, wrap } from '@livestyle/cli/internal/args.js';
 import { releaseNodeWebGpu } from '@livestyle/core/internal/backend/node-webgpu.js';
 import { serveCommand, workerCommand, type ServeFlags, type WorkerFlags } from './commands.js';
@@ -37,6 +37,14 @@ export function buildServiceProgram(): Command {
     .description('HTTP job service for clips: POST /jobs, GET /jobs/:id, /events, /output, DELETE; a page at /')
     .addOption(new Option('--port <n>', 'port').argParser(wrap((v) => parseIntInRange(v, 0, 65535))).default(DEFAULT_PORT))
     .option('--host <address>', 'address to listen on', DEFAULT_HOST)
+    .addOption(
+      new Option('--allow-origin <origin>', 'an origin (https://app.example) whose pages may POST and DELETE jobs; repeatable')
+        .argParser((v: string, prev: string[]) => {
+          if (!/^https?:\/\/[^/\s]+$/.test(v)) throw new InvalidArgumentError(`"${v}" is not an origin such as https://app.example`);
+          return [...prev, v];
+        })
+        .default([]),
+    )
     .option('--redis <url>', 'Redis URL', DEFAULT_REDIS_URL)
     .addOption(storageOption())
     .option('--styles <dir>', 'folder of built-in style images (GET /styles); default: $LIVESTYLE_STYLES_DIR or ../shared/data/style')

@@ -16,6 +16,7 @@ import { HttpError, type ServerContext } from './server-context.js';
 import { FIELD_BYTES, registerUploadRoutes } from './routes-upload.js';
 import { registerJobRoutes } from './routes-jobs.js';
 import { registerStyleRoutes } from './routes-styles.js';
+import { guardRequest } from './request-guard.js';
 
 export interface ServerSettings {
   readonly port: number;
@@ -27,6 +28,8 @@ export interface ServerSettings {
   /** Folder of built-in style images (ids = file names without extension); none when missing. */
   readonly stylesDir: string | null;
   readonly keepSeconds: number;
+  /** Origins (`https://app.example`) whose pages may POST and DELETE besides the server's own. */
+  readonly allowOrigins?: readonly string[];
 }
 
 export interface RunningServer {
@@ -76,6 +79,11 @@ export async function startServer(settings: ServerSettings): Promise<RunningServ
   app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
     const status = err instanceof HttpError ? err.status : (err.statusCode ?? 500);
     void reply.status(status).send({ error: status >= 500 ? `internal error: ${err.message}` : err.message });
+  });
+  // Cross-site forms and DNS rebinding (request-guard.ts): refused before any route reads the body.
+  app.addHook('onRequest', (req, _reply, done) => {
+    const refused = guardRequest(req, settings.host, settings.allowOrigins ?? []);
+    done(refused ? new HttpError(403, refused) : undefined);
   });
   app.setNotFoundHandler((req, reply) => void reply.status(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}` }));
 
