@@ -2,10 +2,14 @@
 // the output's audio lasts as long as the input's, within one audio frame.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { encodeFrameFolder } from '../../packages/cli/src/io/video.js';
+import { REPO_ROOT, SHARED } from '../helpers.js';
+
+const BIN = path.join(REPO_ROOT, 'packages', 'cli', 'bin', 'livestyle.js');
+const STYLE = path.join(SHARED, 'data', 'style', 'la_muse.jpg');
 
 let dir: string;
 const ffmpeg = (args: string[]): void => void execFileSync('ffmpeg', ['-v', 'error', '-y', ...args]);
@@ -67,4 +71,46 @@ describe("encodeFrameFolder keeps the clip's audio", () => {
         expect(Math.abs(output.audio - input.audio)).toBeLessThanOrEqual(1024 / 44100 + 1e-3);
         expect(Math.abs(output.video - seconds)).toBeLessThanOrEqual(0.05);
       });
+});
+
+describe("`livestyle video` keeps the clip's audio", () => {
+  for (const ext of ['.mp4', '.webm'])
+    it(`1 s of AAC audio, ${ext} output`, () => {
+      const clip = path.join(dir, 'cli-clip.mp4');
+      ffmpeg(
+        ['-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440', '-t', '1'].concat([
+          '-c:v',
+          'libx264',
+          '-pix_fmt',
+          'yuv420p',
+          '-c:a',
+          'aac',
+          '-shortest',
+          clip,
+        ]),
+      );
+      const out = path.join(dir, `cli-out${ext}`);
+      execFileSync('node', [
+        BIN,
+        'video',
+        clip,
+        '--style',
+        STYLE,
+        '--style-size',
+        '128',
+        '--size',
+        '32',
+        '--preset',
+        'realtime',
+        '--out',
+        out,
+        '--quiet',
+      ]);
+      const input = durations(clip);
+      const output = durations(out);
+      expect(Math.abs(output.audio - input.audio)).toBeLessThanOrEqual(1024 / 44100 + 1e-3);
+      expect(Math.abs(output.video - 1)).toBeLessThanOrEqual(0.05);
+      // No temporary file is left beside the output.
+      expect(readdirSync(dir).filter((f) => f.startsWith('.'))).toEqual([]);
+    }, 120_000);
 });

@@ -403,6 +403,44 @@ describe('argument mistakes and sizes (items 11, 14, 17)', () => {
     expect((await sharp(path.join(dir, 'huge-out.png')).metadata()).height).toBe(64);
   }, 120_000);
 
+  it('a style over the pixel budget that cannot be scaled while decoding (a 16000x16000 PNG) is refused before decoding, in bounded memory; a flat style is named', async () => {
+    const huge = path.join(dir, 'huge-style.png');
+    await sharp({ create: { width: 16000, height: 16000, channels: 3, background: '#000000' } })
+      .png({ compressionLevel: 9 })
+      .toFile(huge);
+    const out = path.join(dir, 'huge-style-out.png');
+    // GNU time's %M: the peak resident set size of the whole run, KiB.
+    const r = spawnSync(
+      '/usr/bin/time',
+      ['-f', 'maxrss=%M', 'node', BIN, 'stylize', CONTENT, '--style', huge, '--size', '64', '--out', out, '--quiet'],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(
+      /huge-style\.png: 16000x16000 PNG is 256\.0 MP, over the 50\.0 MP budget for images that are decoded whole \(only JPEG is scaled while decoding\); scale it first/,
+    );
+    const peakKiB = Number(/maxrss=(\d+)/.exec(r.stderr)?.[1]);
+    expect(peakKiB).toBeLessThan(1024 * 1024);
+    expect(existsSync(out)).toBe(false);
+    // A small flat style: its own message, not the model's.
+    const black = path.join(dir, 'black-style.png');
+    await sharp({ create: { width: 300, height: 200, channels: 3, background: '#102030' } })
+      .png()
+      .toFile(black);
+    for (const command of ['stylize', 'video']) {
+      const input = command === 'stylize' ? CONTENT : CLIP;
+      const target = command === 'stylize' ? out : path.join(dir, 'flat-out.webm');
+      const f = spawnSync('node', [BIN, command, input, '--style', black, '--size', '32', '--out', target, '--quiet'], {
+        encoding: 'utf8',
+      });
+      expect(f.status, f.stderr).toBe(1);
+      expect(f.stderr).toMatch(/black-style\.png: the style is one flat colour \(RGB 16, 32, 48\): it has no texture to transfer/);
+      expect(f.stderr).not.toMatch(/model|weights/);
+    }
+  }, 180_000);
+
   it('optimize --style-weight 1e38 runs to its iterations and lowers the loss (1e39 overflows: see cli.test.ts)', async () => {
     const target = path.join(dir, 'heavy.png');
     const json = path.join(dir, 'heavy.json');

@@ -348,8 +348,8 @@ describe('livestyle-service worker: jobs', () => {
     reference = frameHashes(out);
     expect(reference).toHaveLength(30);
     expect(new Set(reference).size).toBe(30);
-    // Intermediate frames are gone; the job keeps its inputs and output until deleted.
-    expect(readdirSync(jobDir(job.id)).sort()).toEqual(['clip.mp4', 'job.json', 'output.mp4', 'style-0.jpg']);
+    // A done job keeps its output and its records; the clip, styles and frames are gone.
+    expect(readdirSync(jobDir(job.id)).sort()).toEqual(['job.json', 'output.mp4', 'record.json']);
     const del = await fetch(`${base}/jobs/${job.id}?token=${job.token}`, { method: 'DELETE' });
     expect(await del.json()).toEqual({ state: 'done', removed: true });
     expect(existsSync(jobDir(job.id))).toBe(false);

@@ -29,6 +29,13 @@ export interface TestRedis {
   readonly port: number;
   /** Stops it (SIGTERM: Redis flushes its append-only file) and starts it again on the same port and data. */
   restart(): Promise<void>;
+  /** Kills it (SIGKILL: no flush) and leaves it down until `start()`. */
+  crash(): Promise<void>;
+  /** Starts it again on the same port and data (after `crash()`). */
+  start(): Promise<void>;
+  /** SIGSTOP: connected, but answering nothing until `resume()`. */
+  pause(): void;
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -42,7 +49,8 @@ async function waitForPing(port: number, timeoutMs = 10000): Promise<void> {
   }
 }
 
-export async function startRedis(): Promise<TestRedis> {
+/** `persist: false` runs it with neither AOF nor RDB (a restart loses everything). */
+export async function startRedis({ persist = true }: { persist?: boolean } = {}): Promise<TestRedis> {
   if (spawnSync('redis-server', ['--version']).status !== 0)
     throw new Error('redis-server is missing: install it (Debian: apt-get install redis-server; see .ci/run)');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'livestyle-redis-'));
@@ -59,7 +67,7 @@ export async function startRedis(): Promise<TestRedis> {
         '--dir',
         dir,
         '--appendonly',
-        'yes',
+        persist ? 'yes' : 'no',
         '--appendfsync',
         'always',
         '--save',
@@ -71,12 +79,13 @@ export async function startRedis(): Promise<TestRedis> {
     );
     await waitForPing(port);
   };
-  const stop = async (): Promise<void> => {
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<void> => {
     const p = proc;
     proc = null;
     if (!p || p.exitCode !== null) return;
     const exited = new Promise((resolve) => p.once('exit', resolve));
-    p.kill('SIGTERM');
+    if (signal === 'SIGKILL') p.kill('SIGCONT');
+    p.kill(signal);
     await exited;
   };
   await start();
@@ -87,6 +96,10 @@ export async function startRedis(): Promise<TestRedis> {
       await stop();
       await start();
     },
+    crash: () => stop('SIGKILL'),
+    start,
+    pause: () => void proc?.kill('SIGSTOP'),
+    resume: () => void proc?.kill('SIGCONT'),
     async stop() {
       await stop();
       rmSync(dir, { recursive: true, force: true });

@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync } from 'node:fs
 import os from 'node:os';
 import path from 'node:path';
 import { LocalStorage } from '../../packages/service/src/storage.js';
+import { writeJobRecord } from '../../packages/service/src/job-files.js';
 import { fadeWeight, planChunks } from '../../packages/service/src/plan.js';
 import {
   DEFAULT_CHUNKING,
@@ -134,9 +135,18 @@ describe('LocalStorage.sweep', () => {
       const hourAgo = new Date(Date.now() - 3600_000);
       for (const p of [storage.jobDir(ids[0]!), storage.jobDir(ids[1]!), oldUpload]) utimesSync(p, hourAgo, hourAgo);
       // ids[0]: expired and old; ids[1]: old but its record exists; ids[2]: expired but recent.
-      const removed = await storage.sweep(async (id) => Promise.resolve(id === ids[1]), 15 * 60_000);
-      expect(removed.sort()).toEqual([`jobs/${ids[0]}`, `uploads/${path.basename(oldUpload)}`]);
-      expect(readdirSync(path.join(root, 'jobs')).sort()).toEqual([ids[1], ids[2]]);
+      // Jobs with a record on disk: ended long ago (swept), ended just now (kept), not ended and old
+      // with no Redis record (kept: reconcile queues it again, never a sweep).
+      const rec = { tokenHash: 'a'.repeat(64), format: 'webm' as const, createdAtMs: Date.now() - 7200_000 };
+      const [endedOld, endedNew, unended] = ['DDDDDDDDDDDDDDDDDDDDDD', 'EEEEEEEEEEEEEEEEEEEEEE', 'FFFFFFFFFFFFFFFFFFFFFF'];
+      for (const id of [endedOld, endedNew, unended]) mkdirSync(storage.jobDir(id), { recursive: true });
+      await writeJobRecord(storage.jobDir(endedOld), { ...rec, ended: { state: 'done', finishedAtMs: Date.now() - 3 * 3600_000 } });
+      await writeJobRecord(storage.jobDir(endedNew), { ...rec, ended: { state: 'failed', finishedAtMs: Date.now(), error: 'x' } });
+      await writeJobRecord(storage.jobDir(unended), rec);
+      utimesSync(storage.jobDir(unended), hourAgo, hourAgo);
+      const removed = await storage.sweep(async (id) => Promise.resolve(id === ids[1]), 15 * 60_000, 2 * 3600_000);
+      expect(removed.sort()).toEqual([`jobs/${ids[0]}`, `jobs/${endedOld}`, `uploads/${path.basename(oldUpload)}`]);
+      expect(readdirSync(path.join(root, 'jobs')).sort()).toEqual([ids[1], ids[2], endedNew, unended]);
       expect(readdirSync(path.join(root, 'uploads'))).toEqual([path.basename(newUpload)]);
       expect(() => storage.jobDir('../../etc')).toThrow(/invalid job id/);
     } finally {

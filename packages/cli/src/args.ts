@@ -6,6 +6,9 @@ import type { NetworkPrecision, StylizerOptions, TransformMethod } from '@livest
 import type { ModelId } from '@livestyle/core/internal/weights/architectures.js';
 import { resolveVideoSettings, stylizerOptionsFor, type VideoSettings } from '@livestyle/core/internal/pipeline/settings.js';
 import type { CliBackend } from './backend.js';
+import { ImageFileError, readImageFile } from '@livestyle/core/internal/io/node-image.js';
+import { describeFlatColour } from '@livestyle/core/internal/io/flat.js';
+import type { PixelsLike } from '@livestyle/core/internal/pipeline/input.js';
 
 export interface StyleArg {
   readonly file: string;
@@ -151,4 +154,23 @@ export function wrap<T>(parse: (v: string) => T) {
       throw new InvalidArgumentError((e as Error).message);
     }
   };
+}
+
+/**
+ * Reads the styles at `--style-size` (memory-bounded: node-image.ts). A style that is one flat colour
+ * is refused naming it: it has nothing to transfer, and the flat output would otherwise be blamed on
+ * the model.
+ */
+export async function readStyleImages(
+  styles: ReadonlyArray<{ readonly file: string; readonly weight: number }>,
+  styleSizePx: number,
+): Promise<Array<{ image: PixelsLike; weight: number }>> {
+  const read = [];
+  for (const s of styles) {
+    const image = await readImageFile(s.file, { maxSidePx: styleSizePx });
+    const flat = describeFlatColour(image);
+    if (flat) throw new ImageFileError(`${s.file}: the style is ${flat}: it has no texture to transfer; choose an image with some`);
+    read.push({ image, weight: s.weight });
+  }
+  return read;
 }

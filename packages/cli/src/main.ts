@@ -28,7 +28,7 @@ import { releaseNodeWebGpu } from '@livestyle/core/internal/backend/node-webgpu.
 import { createProgress } from './progress.js';
 import { checkWritableFolder, clobberedInput } from './io/paths.js';
 import { checkStylised } from './output-check.js';
-import { modelDescription } from './args.js';
+import { modelDescription, readStyleImages } from './args.js';
 import {
   parseStyleArg,
   wrap,
@@ -80,8 +80,7 @@ async function stylizeCommand(contentPath: string, flags: StylizeFlags): Promise
   try {
     progress.step('reading images');
     const content = await readImageFile(contentPath, flags.size);
-    const styles = [];
-    for (const s of flags.style) styles.push({ image: await readImageFile(s.file, { maxSidePx: flags.styleSize }), weight: s.weight });
+    const styles = await readStyleImages(flags.style, flags.styleSize);
     const decoderCheckpoints = await Promise.all(
       flags.decoder.map(async (d) => {
         try {

@@ -6,7 +6,6 @@
  * left half-written.
  */
 import { Stylizer } from '@livestyle/core/internal/pipeline/stylizer.js';
-import { readImageFile } from '@livestyle/core/internal/io/node-image.js';
 import { waitForNodeWebGpuLoss } from '@livestyle/core/internal/backend/node-webgpu.js';
 import { type PixelsLike } from '@livestyle/core/internal/pipeline/input.js';
 import {
@@ -22,7 +21,15 @@ import { checkWritableFolder, clobberedInput } from './io/paths.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createIterationProgress } from './progress.js';
-import { checkStyleWeights, modelDescription, withStyleFile, stylisationOptions, type StyleArg, type StylisationFlags } from './args.js';
+import {
+  checkStyleWeights,
+  modelDescription,
+  readStyleImages,
+  withStyleFile,
+  stylisationOptions,
+  type StyleArg,
+  type StylisationFlags,
+} from './args.js';
 import { announceBackend } from './backend.js';
 import { listenForInterrupt } from './interrupt.js';
 import { checkStylised } from './output-check.js';
@@ -99,8 +106,7 @@ export async function videoCommand(input: string, flags: VideoFlags, usage: (msg
   if (clobbered !== undefined) throw usage(`--out ${flags.out} is the input ${clobbered}: refusing to overwrite it; choose another --out`);
   checkStyleWeights(flags.style, usage);
   const source: FrameSource = await openFrameSource(input, flags.size, flags.fps);
-  const styles = [];
-  for (const s of flags.style) styles.push({ image: await readImageFile(s.file, { maxSidePx: flags.styleSize }), weight: s.weight });
+  const styles = await readStyleImages(flags.style, flags.styleSize);
   const stylizer = await Stylizer.create(stylisationOptions(flags, 'cli-video'));
   let sink: FrameSink | null = null;
   let interrupted = false;
@@ -131,7 +137,8 @@ export async function videoCommand(input: string, flags: VideoFlags, usage: (msg
         flags.style.map((s) => s.file),
       );
     });
-    const out = await openFrameSink(flags.out, source.fps);
+    // A video output keeps the input clip's audio (a folder of frames has none).
+    const out = await openFrameSink(flags.out, source.fps, isVideoFile(input) ? { file: input, frames: source.count } : undefined);
     sink = out;
     try {
       for await (const pixels of readAhead<PixelsLike>(source.frames(), READ_AHEAD_FRAMES)) {

@@ -6,6 +6,7 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Stylizer } from '@livestyle/core/internal/pipeline/stylizer.js';
+import type { PixelsLike } from '@livestyle/core/internal/pipeline/input.js';
 import { openFrameSource } from '@livestyle/cli/internal/io/video.js';
 import type { ChunkPlan } from './plan.js';
 
@@ -20,9 +21,10 @@ export interface ChunkRun {
   /**
    * Receives each frame to keep (global index, 0-based): `own` for the chunk's frames outside its
    * fade-in, `fadeIn` for its first `fadeInFrames`, `leadOut` for the frames past its end that the
-   * next chunk fades in over. The frame is disposed after the promise settles.
+   * next chunk fades in over, with the content frame it was made from. The frame is disposed after
+   * the promise settles.
    */
-  readonly onFrame: (index: number, frame: tf.Tensor3D, role: FrameRole) => Promise<void>;
+  readonly onFrame: (index: number, frame: tf.Tensor3D, role: FrameRole, content: PixelsLike) => Promise<void>;
   /** Decode from this time (s) instead of the clip's start: see `FrameRange.seekS`. */
   readonly seekS?: number;
   /** Asked before every frame; true stops the chunk with `StoppedError`. */
@@ -56,7 +58,7 @@ export async function stylizeChunk(run: ChunkRun): Promise<number> {
       try {
         if (index >= chunk.start) {
           const role: FrameRole = index >= chunk.end ? 'leadOut' : index < chunk.start + chunk.fadeInFrames ? 'fadeIn' : 'own';
-          await run.onFrame(index, frame, role);
+          await run.onFrame(index, frame, role, pixels);
           written++;
         }
       } finally {

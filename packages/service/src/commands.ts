@@ -13,17 +13,30 @@ import { startServer } from './server.js';
 import { startWorker } from './worker.js';
 import { listenForInterrupt } from '@livestyle/cli/internal/interrupt.js';
 
-/** Fails with a clear message (and how to start one) when no Redis answers at `url` within 3 s. */
-export async function checkRedis(url: string): Promise<void> {
+/**
+ * Fails with a clear message (and how to start one) when no Redis answers at `url` within 3 s.
+ * Resolves with a one-line warning when that Redis keeps nothing on disk (neither AOF nor RDB), else
+ * null (also when CONFIG is not allowed, as on some managed Redis services).
+ */
+export async function checkRedis(url: string): Promise<string | null> {
   const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 3000, retryStrategy: () => null });
   probe.on('error', () => undefined);
   try {
     await probe.connect();
     await probe.ping();
   } catch (e) {
+    probe.disconnect();
     throw new Error(
       `no Redis answers at ${url} (${(e as Error).message}). Start one: \`redis-server --appendonly yes\` (Debian: apt-get install redis-server), or point --redis at yours`,
     );
+  }
+  try {
+    const [, aof] = (await probe.config('GET', 'appendonly')) as string[];
+    const [, save] = (await probe.config('GET', 'save')) as string[];
+    if (aof === 'yes' || (save ?? '').trim() !== '') return null;
+    return `warning: Redis at ${url} keeps nothing on disk (appendonly no, no save points): if it restarts, the queue is lost and unfinished jobs are queued again from storage, redoing their work (start it with --appendonly yes; README, "Job service")`;
+  } catch {
+    return null;
   } finally {
     probe.disconnect();
   }
@@ -44,6 +57,8 @@ export interface ServeFlags {
   maxClipMb: number;
   maxDuration: number;
   maxSide: number;
+  maxFrames: number;
+  maxMegapixels: number;
   chunkFrames: number;
   warmupFrames: number;
   fadeFrames: number;
@@ -52,13 +67,16 @@ export interface ServeFlags {
 }
 
 export async function serveCommand(flags: ServeFlags): Promise<void> {
-  await checkRedis(flags.redis);
+  const warning = await checkRedis(flags.redis);
+  if (warning) process.stderr.write(`livestyle-service serve: ${warning}\n`);
   const storage = new LocalStorage(flags.storage);
   const limits: UploadLimits = {
     ...DEFAULT_LIMITS,
     clipBytes: flags.maxClipMb * 1024 * 1024,
     durationS: flags.maxDuration,
     sidePx: flags.maxSide,
+    frames: flags.maxFrames,
+    outputMegapixels: flags.maxMegapixels,
   };
   const chunking: ChunkingSettings = {
     ...DEFAULT_CHUNKING,
@@ -98,12 +116,13 @@ export interface WorkerFlags {
 }
 
 export async function workerCommand(flags: WorkerFlags): Promise<void> {
-  await checkRedis(flags.redis);
+  const warning = await checkRedis(flags.redis);
   const storage = new LocalStorage(flags.storage);
   await storage.init();
   const log = (line: string): void => {
     if (!flags.quiet) process.stderr.write(`livestyle-service worker: ${line}\n`);
   };
+  if (warning) log(warning);
   const worker = await startWorker({
     redisUrl: flags.redis,
     storage,

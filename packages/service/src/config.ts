@@ -25,6 +25,10 @@ export interface UploadLimits {
   /** Longest side of the clip, px. */
   readonly sidePx: number;
   readonly styles: number;
+  /** Most frames a job may have. */
+  readonly frames: number;
+  /** Most work a job may buy: frames x output width x height, in megapixels. */
+  readonly outputMegapixels: number;
 }
 
 export const DEFAULT_LIMITS: UploadLimits = {
@@ -33,6 +37,10 @@ export const DEFAULT_LIMITS: UploadLimits = {
   durationS: 15 * 60,
   sidePx: 3840,
   styles: 4,
+  // 30 minutes at 30 frames/s.
+  frames: 54_000,
+  // About those 54,000 frames at 1280x720.
+  outputMegapixels: 50_000,
 };
 
 /** How clips are cut into chunks. */

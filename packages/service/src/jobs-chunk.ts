@@ -1,20 +1,21 @@
 /** The `chunk` job kind of the worker. */
 import path from 'node:path';
-import type { Job } from 'bullmq';
+import { UnrecoverableError, type Job } from 'bullmq';
+import { ImplausibleOutputError, checkStylised } from '@livestyle/cli/internal/output-check.js';
 import { readImageFile, writePngFile } from '@livestyle/core/internal/io/node-image.js';
 import { videoFrameName } from '@livestyle/cli/internal/io/video.js';
 import { ChunkStoppedError, stylizeChunk } from './chunk.js';
 import { fadeInName, leadOutName } from './stitch.js';
 import { DEFAULT_JOB_OPTIONS } from './config.js';
 import { readJobSpec } from './spec.js';
-import { CancelledError, type ChunkJobData, type WorkerContext } from './worker-context.js';
+import { CancelledError, checkNotStopped, type ChunkJobData, type WorkerContext } from './worker-context.js';
 
 /** chunk: stylises its frames in video mode (warm-up first), one PNG per frame. */
 export async function runChunkJob(ctx: WorkerContext, job: Job<ChunkJobData>): Promise<void> {
   const { settings, store } = ctx;
   const { storage } = settings;
   const c = job.data;
-  if (await store.isStopped(c.jobId)) throw new CancelledError('cancelled');
+  await checkNotStopped(store, storage, c.jobId);
   const dir = storage.jobDir(c.jobId);
   const spec = await readJobSpec(dir);
   const o = { ...DEFAULT_JOB_OPTIONS, ...spec.options };
@@ -39,7 +40,11 @@ export async function runChunkJob(ctx: WorkerContext, job: Job<ChunkJobData>): P
       chunk: c,
       shouldStop: () => store.isStopped(c.jobId),
       ...(c.seekS !== undefined ? { seekS: c.seekS } : {}),
-      onFrame: async (index, frame, role) => {
+      onFrame: async (index, frame, role, content) => {
+        // A flat or NaN frame from a content that is not is a broken result, never a `done` job.
+        await checkStylised(frame, content, `model ${o.model}`).catch((e: unknown) => {
+          throw e instanceof ImplausibleOutputError ? new UnrecoverableError(`frame ${index + 1}: ${e.message}`) : e;
+        });
         const name = role === 'own' ? videoFrameName(index) : role === 'fadeIn' ? fadeInName(index) : leadOutName(index);
         await writePngFile(path.join(storage.framesDir(c.jobId), name), frame, 1);
         ctx.countFrame();

@@ -6,7 +6,7 @@ import { QUEUE_NAME } from './config.js';
 import { planChunks, scanScenes } from './plan.js';
 import { readJobSpec } from './spec.js';
 import {
-  CancelledError,
+  checkNotStopped,
   JOB_ATTEMPTS,
   JOB_BACKOFF,
   removeJobFlow,
@@ -22,13 +22,24 @@ export async function runPlanJob(ctx: WorkerContext, job: Job<PlanJobData>): Pro
   const { settings, store } = ctx;
   const { storage } = settings;
   const { jobId } = job.data;
-  if (await store.isStopped(jobId)) throw new CancelledError('cancelled');
+  await checkNotStopped(store, storage, jobId);
   // A plan retried after it added its flow (its worker died just after) must not add it again:
   // finished chunks are removed from the queue, so their fixed ids would no longer deduplicate.
   if (await store.isPlanned(jobId)) return;
   const spec = await readJobSpec(storage.jobDir(jobId));
   await store.transition(jobId, 'running', { startedAtMs: Date.now() });
-  const scan = await scanScenes(path.join(storage.jobDir(jobId), spec.clip), spec.chunking.sceneThreshold);
+  const stopped = new AbortController();
+  const watch = setInterval(
+    () =>
+      void store.isStopped(jobId).then(
+        (s) => s && stopped.abort(),
+        () => undefined,
+      ),
+    500,
+  );
+  const scan = await scanScenes(path.join(storage.jobDir(jobId), spec.clip), spec.chunking.sceneThreshold, stopped.signal).finally(() =>
+    clearInterval(watch),
+  );
   const chunks = planChunks(scan.frameCount, scan.cuts, spec.chunking);
   // Not recursive: a cancelled job's folder is gone and must stay gone.
   await mkdir(storage.framesDir(jobId)).catch((e: NodeJS.ErrnoException) => {

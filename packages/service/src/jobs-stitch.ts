@@ -5,6 +5,7 @@ import type { Job } from 'bullmq';
 import { encodeFrameFolder } from '@livestyle/cli/internal/io/video.js';
 import { crossFade } from './stitch.js';
 import { readJobSpec } from './spec.js';
+import { recordEnded } from './job-files.js';
 import { CancelledError, type StitchJobData, type WorkerContext } from './worker-context.js';
 
 /** stitch: cross-fades the chunk seams, encodes the frames once with the clip's audio, removes them. */
@@ -20,7 +21,10 @@ export async function runStitchJob(ctx: WorkerContext, job: Job<StitchJobData>):
   const out = storage.outputPath(jobId, spec.options.format);
   const controller = new AbortController();
   const watch = setInterval(() => {
-    void store.isStopped(jobId).then((c) => c && controller.abort());
+    void store.isStopped(jobId).then(
+      (c) => c && controller.abort(),
+      () => undefined, // Redis away: asked again in 500 ms
+    );
   }, 500);
   try {
     await crossFade(storage.framesDir(jobId), fades);
@@ -29,10 +33,14 @@ export async function runStitchJob(ctx: WorkerContext, job: Job<StitchJobData>):
     clearInterval(watch);
   }
   if (controller.signal.aborted) throw new CancelledError('cancelled');
-  // Done first, then the frames go: a crash in between leaves only frames to sweep, never a job
-  // that is failed with its output deleted.
-  await store.transition(jobId, 'done', { finishedAtMs: Date.now() });
+  // Done first (on disk, the source of truth, then in Redis), then the frames go: a crash in between
+  // leaves only frames to sweep, never a job that is failed with its output deleted.
+  const finishedAtMs = Date.now();
+  await recordEnded(dir, { state: 'done', finishedAtMs, framesTotal });
+  await store.transition(jobId, 'done', { finishedAtMs });
   await store.expire(jobId, settings.keepSeconds);
+  // The inputs are no longer needed: a done job keeps its output and its records (job.json, record.json).
   await rm(storage.framesDir(jobId), { recursive: true, force: true });
+  for (const file of [spec.clip, ...spec.styles.map((s) => s.file)]) await rm(path.join(dir, file), { force: true });
   settings.log(`job ${jobId}: done (${framesTotal} frames)`);
 }

@@ -25,7 +25,7 @@ export interface JobStatus {
 
 export const newJobId = (): string => randomBytes(16).toString('base64url');
 export const newToken = (): string => randomBytes(24).toString('base64url');
-const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
+export const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
 
 /** Moves a job to a new state unless it is already in a terminal one (atomic). */
 const SET_STATE = `
@@ -35,6 +35,25 @@ if s == 'done' or s == 'failed' or s == 'cancelled' then return 0 end
 redis.call('HSET', KEYS[1], 'state', ARGV[1])
 for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 return 1`;
+
+/** Sets a chunk's frame count only while the job's record exists (a late chunk never re-creates a key without a TTL). */
+const SET_CHUNK = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+return 1`;
+
+/** Writes a job's record unless one exists (reconciling from disk never overwrites a live record). */
+const RESTORE = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+for i = 1, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+return 1`;
+
+/** What a job's record holds that its folder also keeps (job-files.ts), so it can be rebuilt. */
+export interface RecordFields {
+  readonly tokenHash: string;
+  readonly format: OutputFormat;
+  readonly createdAtMs: number;
+}
 
 export class JobStore {
   constructor(
@@ -50,8 +69,35 @@ export class JobStore {
     return `${this.prefix}:job:${id}:chunks`;
   }
 
-  async create(id: string, token: string, format: OutputFormat): Promise<void> {
-    await this.redis.hset(this.key(id), { state: 'queued', tokenHash: hashToken(token), format, framesTotal: 0, createdAtMs: Date.now() });
+  async create(id: string, record: RecordFields): Promise<void> {
+    await this.redis.hset(this.key(id), { state: 'queued', framesTotal: 0, ...record });
+  }
+
+  /**
+   * Re-creates a record lost from Redis (no persistence, a flush) from the job's folder: a job that
+   * had not ended is queued again, an ended one keeps its state and error for `ttlSeconds`. False
+   * when a record exists.
+   */
+  async restore(
+    id: string,
+    record: RecordFields,
+    ended?: { state: 'done' | 'failed'; finishedAtMs: number; framesTotal?: number; error?: string; ttlSeconds: number },
+  ): Promise<boolean> {
+    const fields: Record<string, string | number> = { state: ended?.state ?? 'queued', framesTotal: ended?.framesTotal ?? 0, ...record };
+    if (ended) {
+      fields['finishedAtMs'] = ended.finishedAtMs;
+      if (ended.error !== undefined) fields['error'] = ended.error;
+    }
+    const args = Object.entries(fields).flatMap(([k, v]) => [k, String(v)]);
+    const made = (await this.redis.eval(RESTORE, 1, this.key(id), ...args)) === 1;
+    if (made && ended) await this.expire(id, Math.max(1, ended.ttlSeconds));
+    return made;
+  }
+
+  /** Forgets that the job was planned (its flow was lost with Redis's data), so a plan runs again. */
+  async clearPlanned(id: string): Promise<void> {
+    await this.redis.hdel(this.key(id), 'chunks');
+    await this.redis.del(this.chunksKey(id));
   }
 
   /** True when `token` is job `id`'s (constant-time). Unknown ids and wrong tokens look the same. */
@@ -96,7 +142,7 @@ export class JobStore {
   }
 
   async setChunkFrames(id: string, index: number, frames: number): Promise<void> {
-    await this.redis.hset(this.chunksKey(id), String(index), frames);
+    await this.redis.eval(SET_CHUNK, 2, this.key(id), this.chunksKey(id), String(index), String(frames));
   }
 
   async status(id: string): Promise<JobStatus | null> {

@@ -64,6 +64,16 @@ export function buildServiceProgram(): Command {
         .default(DEFAULT_LIMITS.sidePx),
     )
     .addOption(
+      new Option('--max-frames <n>', 'most frames per job')
+        .argParser(wrap((v) => parseIntInRange(v, 1, 100_000_000)))
+        .default(DEFAULT_LIMITS.frames),
+    )
+    .addOption(
+      new Option('--max-megapixels <n>', 'most work per job: frames x output width x height, in megapixels')
+        .argParser(wrap((v) => parseIntInRange(v, 1, 1_000_000_000)))
+        .default(DEFAULT_LIMITS.outputMegapixels),
+    )
+    .addOption(
       new Option('--chunk-frames <n>', 'frames per chunk (a job for any worker)')
         .argParser(wrap((v) => parseIntInRange(v, 2, 100000)))
         .default(DEFAULT_CHUNKING.chunkFrames),

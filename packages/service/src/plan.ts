@@ -79,13 +79,16 @@ export interface SceneScan {
  * (ref: ffmpeg filters, `select` "scene" variable). Also gives the exact frame count, which a
  * container's header may only estimate.
  */
-export async function scanScenes(file: string, threshold: number): Promise<SceneScan> {
+export async function scanScenes(file: string, threshold: number, signal?: AbortSignal): Promise<SceneScan> {
   const ffmpeg = findFfmpeg();
   const proc = spawn(
     ffmpeg,
     ['-v', 'error', '-i', file, '-an', '-vf', "scale=160:-2,select='gte(scene,0)',metadata=print:file=-", '-f', 'null', '-'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  // A job deleted during its scan stops the scan's ffmpeg at once.
+  const onAbort = (): void => void proc.kill('SIGKILL');
+  signal?.addEventListener('abort', onAbort, { once: true });
   let out = '';
   let err = '';
   proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -93,6 +96,8 @@ export async function scanScenes(file: string, threshold: number): Promise<Scene
   const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     proc.on('close', (code, sig) => resolve({ code, signal: sig })),
   );
+  signal?.removeEventListener('abort', onAbort);
+  if (signal?.aborted) throw new VideoIoError(`${file}: scene scan stopped`);
   if (exit.code !== 0)
     throw new VideoIoError(`${file}: scene scan failed (${err.trim().split('\n')[0] || `exit ${exit.code ?? exit.signal}`})`);
   let frameCount = 0;

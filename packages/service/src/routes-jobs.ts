@@ -33,8 +33,8 @@ export function registerJobRoutes(app: FastifyInstance, ctx: ServerContext): voi
       try {
         do {
           again = false;
-          const s = await store.status(id).catch(() => null);
-          if (closed) return;
+          const s = await store.status(id).catch(() => undefined);
+          if (closed || s === undefined) return; // Redis away: asked again at the next tick
           if (!s) return end();
           const text = JSON.stringify(publicStatus(s));
           if (text !== last) {

@@ -7,14 +7,23 @@ import { pipeline } from 'node:stream/promises';
 import sharp from 'sharp';
 import type { Multipart } from '@fastify/multipart';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { VIDEO_EXTENSIONS, VideoIoError, countPacketsAsync, probeVideoAsync } from '@livestyle/cli/internal/io/video.js';
+import {
+  VIDEO_EXTENSIONS,
+  VideoIoError,
+  countPacketsAsync,
+  probeDecodableAsync,
+  probeVideoAsync,
+} from '@livestyle/cli/internal/io/video.js';
 import { MAX_IMAGE_PIXELS } from '@livestyle/core/internal/io/node-image.js';
+import { isFlatStats } from '@livestyle/core/internal/io/flat.js';
 import { JobOptionsError, parseJobOptions, parseWeights } from './config.js';
-import { newJobId, newToken } from './jobs.js';
+import { hashToken, newJobId, newToken } from './jobs.js';
+import { writeJobRecord } from './job-files.js';
 import { JOB_SPEC_FILE, type JobSpec } from './spec.js';
-import { JOB_ATTEMPTS, JOB_BACKOFF, type PlanJobData } from './worker-context.js';
+import { queuePlan } from './reconcile.js';
+import { removeJobFlow } from './worker-context.js';
 import { styleFile } from './routes-styles.js';
-import { HttpError, type ServerContext } from './server-context.js';
+import { HttpError, QUEUE_UNAVAILABLE, type ServerContext } from './server-context.js';
 
 /** Largest form field (`options`, `weights`, `styleId`), bytes. */
 export const FIELD_BYTES = 64 * 1024;
@@ -84,7 +93,7 @@ interface ReceivedUpload {
   fields: Record<string, string>;
 }
 
-export async function receive(ctx: ServerContext, req: FastifyRequest, dir: string): Promise<ReceivedUpload> {
+export async function receive(ctx: ServerContext, req: FastifyRequest, dir: string, signal: AbortSignal): Promise<ReceivedUpload> {
   if (!req.isMultipart())
     throw new HttpError(415, 'POST /jobs takes multipart/form-data (fields: clip, style or styleId, weights, options)');
   const got: ReceivedUpload = { clip: null, styles: [], fields: {} };
@@ -97,8 +106,10 @@ export async function receive(ctx: ServerContext, req: FastifyRequest, dir: stri
       continue;
     }
     try {
-      await receivePart(ctx, part, got, dir);
+      await receivePart(ctx, part, got, dir, signal);
     } catch (e) {
+      // The client left, or the disk is full: nothing more can be received.
+      if (signal.aborted || (e as NodeJS.ErrnoException).code === 'ENOSPC') throw e;
       failure = e as Error;
       if (part.type === 'file') await discard(part.file);
     }
@@ -107,7 +118,13 @@ export async function receive(ctx: ServerContext, req: FastifyRequest, dir: stri
   return got;
 }
 
-export async function receivePart(ctx: ServerContext, part: Multipart, got: ReceivedUpload, dir: string): Promise<void> {
+export async function receivePart(
+  ctx: ServerContext,
+  part: Multipart,
+  got: ReceivedUpload,
+  dir: string,
+  signal: AbortSignal,
+): Promise<void> {
   const { limits } = ctx.settings;
   if (part.type === 'field') {
     // Past the field size limit the parser cuts the value: refused, never read as a shorter one.
@@ -128,7 +145,7 @@ export async function receivePart(ctx: ServerContext, part: Multipart, got: Rece
     if (!VIDEO_EXTENSIONS.includes(ext))
       throw new HttpError(415, `clip ${JSON.stringify(part.filename)} is not a video file (${VIDEO_EXTENSIONS.join(', ')})`);
     got.clip = `clip${ext}`;
-    await pipeline(part.file, createWriteStream(path.join(dir, got.clip)));
+    await pipeline(part.file, createWriteStream(path.join(dir, got.clip)), { signal });
     // Past the limit the parser drops the rest of the file and marks it truncated.
     if (part.file.truncated) throw new HttpError(413, `clip is larger than the limit of ${limits.clipBytes} bytes`);
   } else if (part.fieldname === 'style') {
@@ -140,7 +157,7 @@ export async function receivePart(ctx: ServerContext, part: Multipart, got: Rece
       .replace(/[^.a-z0-9]/g, '');
     const file = `style-${got.styles.length}${ext || '.img'}`;
     const counter = byteLimit(limits.styleBytes);
-    await pipeline(part.file, counter, createWriteStream(path.join(dir, file)));
+    await pipeline(part.file, counter, createWriteStream(path.join(dir, file)), { signal });
     if (counter.over || part.file.truncated)
       throw new HttpError(413, `style ${JSON.stringify(part.filename)} is larger than the limit of ${limits.styleBytes} bytes`);
     got.styles.push({ kind: 'file', file, sent: part.filename });
@@ -181,6 +198,7 @@ export async function check(ctx: ServerContext, dir: string, got: ReceivedUpload
   }
   const frames = await countPacketsAsync(clipFile, PROBE_TIMEOUT_MS);
   if (!frames) throw new HttpError(422, 'clip has no video frames');
+  if (frames > limits.frames) throw new HttpError(422, `clip has ${frames} frames; the limit is ${limits.frames} frames per job`);
   if (Math.max(info.width, info.height) > limits.sidePx)
     throw new HttpError(422, `clip is ${info.width}x${info.height}; the limit is ${limits.sidePx} px on the longer side`);
   // The work is frames x pixels: a frame rate far above any camera's would make a short clip huge.
@@ -195,6 +213,18 @@ export async function check(ctx: ServerContext, dir: string, got: ReceivedUpload
       422,
       `options.size ${options.options.size} makes the output ${outLongPx} px on its longer side; the limit is ${limits.sidePx} px`,
     );
+  // The work a job buys is frames x output pixels: a tiny clip at a high frame rate scaled up is as
+  // much work as a long large one.
+  const [outW, outH] = [Math.round(info.width * scale), Math.round(info.height * scale)];
+  const megapixels = (frames * outW * outH) / 1e6;
+  if (megapixels > limits.outputMegapixels)
+    throw new HttpError(
+      422,
+      `the job is ${frames} frames of ${outW}x${outH} (${Math.round(megapixels)} megapixels); the limit is ${limits.outputMegapixels} megapixels per job`,
+    );
+  // The header alone does not prove the data is there (a cut faststart MP4 declares every frame).
+  const damaged = await probeDecodableAsync(clipFile, PROBE_TIMEOUT_MS);
+  if (damaged) throw new HttpError(422, `clip cannot be used: ${damaged}`);
   const styles: Array<{ file: string; weight: number }> = [];
   for (const [i, s] of got.styles.entries()) {
     let file: string;
@@ -215,6 +245,8 @@ export async function check(ctx: ServerContext, dir: string, got: ReceivedUpload
           422,
           `style ${JSON.stringify(s.sent)} is ${meta.width}x${meta.height}; the limit is ${MAX_IMAGE_PIXELS / 1e6} megapixels`,
         );
+      const flat = await flatStyleColour(path.join(dir, file));
+      if (flat) throw new HttpError(422, `style ${JSON.stringify(s.sent)} is ${flat}: it has no texture to transfer`);
     }
     styles.push({ file, weight: options.weights[i] ?? 1 });
   }
@@ -223,46 +255,104 @@ export async function check(ctx: ServerContext, dir: string, got: ReceivedUpload
   return spec;
 }
 
+/** A style that is one flat colour, described (`one flat colour (RGB 0, 0, 0)`), or null. */
+async function flatStyleColour(file: string): Promise<string | null> {
+  // A thumbnail is enough to see texture, and bounds the memory (shrink-on-load where possible).
+  const stats = await sharp(file)
+    .resize(256, 256, { fit: 'inside', withoutEnlargement: true })
+    .removeAlpha()
+    .stats()
+    .catch(() => null);
+  if (!stats) return null;
+  const rgb = stats.channels.slice(0, 3);
+  return isFlatStats(rgb) ? `one flat colour (RGB ${rgb.map((c) => Math.round(c.mean)).join(', ')})` : null;
+}
+
+/** Rejects when `signal` aborts (a wait on a dead connection's next part ends there). */
+function whenAborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(new Error('the client left')), { once: true }));
+}
+
+/** The answer to an upload the disk could not hold. */
+const DISK_FULL = 'the server is out of disk space; try again later';
+
 /** Registers `POST /jobs`. */
 export function registerUploadRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const { settings, store, queue } = ctx;
   const { storage, limits } = settings;
   app.post('/jobs', async (req, reply) => {
-    const dir = await storage.createUploadDir();
+    // Redis away: answered now, not after the whole upload was received.
+    if (!ctx.redisReady()) {
+      await drainRequest(req);
+      throw new HttpError(503, QUEUE_UNAVAILABLE);
+    }
+    // A client that leaves mid-upload stops the receiving at once, and its partial files go.
+    const left = new AbortController();
+    const onClose = (): void => {
+      if (!reply.raw.writableEnded) left.abort();
+    };
+    reply.raw.once('close', onClose);
+    let settled = (): void => undefined;
+    const handled = new Promise<void>((resolve) => (settled = resolve));
+    ctx.uploads.add(handled);
+    const dir = await storage.createUploadDir().catch((e: NodeJS.ErrnoException) => {
+      ctx.uploads.delete(handled);
+      throw e.code === 'ENOSPC' ? new HttpError(507, DISK_FULL) : e;
+    });
     let committed = false;
     try {
-      const got = await receive(ctx, req, dir);
+      const got = await Promise.race([receive(ctx, req, dir, left.signal), whenAborted(left.signal)]);
       const spec = await check(ctx, dir, got);
       const id = newJobId();
       const token = newToken();
+      const record = { tokenHash: hashToken(token), format: spec.options.format, createdAtMs: Date.now() };
+      // The folder is complete (clip, spec, record) before the job is queued: disk is its source of truth.
+      await writeJobRecord(dir, record);
+      if (left.signal.aborted) throw new HttpError(499, 'the client left');
       await storage.commitUpload(dir, id);
       committed = true;
       try {
-        await store.create(id, token, spec.options.format);
-        await queue.add('plan', { jobId: id } satisfies PlanJobData, {
-          jobId: `plan-${id}`,
-          attempts: JOB_ATTEMPTS,
-          backoff: JOB_BACKOFF,
-          removeOnComplete: true,
-          removeOnFail: { age: settings.keepSeconds },
-        });
+        await store.create(id, record);
+        await queuePlan(queue, id, settings.keepSeconds);
+        // Nobody holds this job's id and token if its client left before the answer: never run.
+        if (left.signal.aborted) throw new HttpError(499, 'the client left before the job was created');
       } catch (e) {
-        // Never a job that exists but was not queued: its record and files go.
-        await store.remove(id).catch(() => undefined);
+        // Never a job that exists but was not queued, or that nobody can reach. Its folder goes now
+        // (without it nothing runs: workers treat a job with no folder as cancelled); its record
+        // and queue entry are removed behind the answer, retried while Redis is away.
         await storage.removeJob(id);
+        forgetJob(ctx, id);
         throw e;
       }
       return reply.status(201).send({ id, token });
     } catch (e) {
       if (!committed) await storage.discardUpload(dir);
-      await drainRequest(req);
-      const err = e as Error & { code?: string; statusCode?: number };
-      if (err.code === 'FST_REQ_FILE_TOO_LARGE') throw new HttpError(413, `clip is larger than the limit of ${limits.clipBytes} bytes`);
-      if (err.code?.startsWith('FST_') && err.statusCode && err.statusCode < 500) throw new HttpError(err.statusCode, err.message);
-      // A body that is not valid multipart (no boundary, cut short): the client's fault, one line.
-      if (!(e instanceof HttpError) && /^(Multipart: |Unexpected end of (multipart|form))/.test(err.message))
-        throw new HttpError(400, `the body is not valid multipart/form-data (${err.message})`);
-      throw e;
+      throw await uploadError(req, e, limits.clipBytes, left.signal.aborted);
+    } finally {
+      reply.raw.off('close', onClose);
+      ctx.uploads.delete(handled);
+      settled();
     }
   });
+}
+
+/** Removes job `id`'s Redis record and queue entries, retrying every 5 s for a minute while Redis is away. */
+function forgetJob(ctx: ServerContext, id: string, attempt = 0): void {
+  void Promise.all([ctx.store.remove(id), removeJobFlow(ctx.queue, id)]).catch(() => {
+    if (attempt < 12) setTimeout(() => forgetJob(ctx, id, attempt + 1), 5000).unref();
+  });
+}
+
+/** The answer to a failed upload, once its body is drained (a client still sending would see a reset). */
+async function uploadError(req: FastifyRequest, e: unknown, clipBytes: number, clientLeft: boolean): Promise<Error> {
+  const err = e as Error & { code?: string; statusCode?: number };
+  if (clientLeft) return new HttpError(499, 'the client left before the upload was complete');
+  await drainRequest(req);
+  if (err.code === 'ENOSPC') return new HttpError(507, DISK_FULL);
+  if (err.code === 'FST_REQ_FILE_TOO_LARGE') return new HttpError(413, `clip is larger than the limit of ${clipBytes} bytes`);
+  if (err.code?.startsWith('FST_') && err.statusCode && err.statusCode < 500) return new HttpError(err.statusCode, err.message);
+  // A body that is not valid multipart (no boundary, cut short): the client's fault, one line.
+  if (!(e instanceof HttpError) && /^(Multipart: |Unexpected end of (multipart|form))/.test(err.message))
+    return new HttpError(400, `the body is not valid multipart/form-data (${err.message})`);
+  return err;
 }

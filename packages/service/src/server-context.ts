@@ -15,6 +15,9 @@ export class HttpError extends Error {
   }
 }
 
+/** The answer to a request that needs Redis while Redis is away (503). */
+export const QUEUE_UNAVAILABLE = 'queue unavailable, retry later';
+
 /** What every route group works with. */
 export interface ServerContext {
   readonly settings: ServerSettings;
@@ -24,6 +27,10 @@ export interface ServerContext {
   readonly progress: EventEmitter;
   /** Open event streams' end functions, ended when the server closes. */
   readonly streams: Set<() => void>;
+  /** Uploads being received or cleaned up: a shutdown waits for them (their partial files go first). */
+  readonly uploads: Set<Promise<void>>;
+  /** True while the Redis connection is up (requests that need it fail fast otherwise). */
+  readonly redisReady: () => boolean;
 }
 
 /** Resolves the job of `:id` if the request carries its token, else a 404. */

@@ -12,7 +12,8 @@ import { EventEmitter } from 'node:events';
 import { QUEUE_NAME, type ChunkingSettings, type UploadLimits } from './config.js';
 import { JobStore } from './jobs.js';
 import type { LocalStorage } from './storage.js';
-import { HttpError, type ServerContext } from './server-context.js';
+import { HttpError, QUEUE_UNAVAILABLE, type ServerContext } from './server-context.js';
+import { reconcile } from './reconcile.js';
 import { FIELD_BYTES, registerUploadRoutes } from './routes-upload.js';
 import { registerJobRoutes } from './routes-jobs.js';
 import { registerStyleRoutes } from './routes-styles.js';
@@ -42,10 +43,30 @@ export interface RunningServer {
 const REQUEST_TIMEOUT_MS = 30 * 60_000;
 /** A job folder or upload younger than this is never swept (its record may be being written). */
 const SWEEP_MIN_AGE_MS = 2 * REQUEST_TIMEOUT_MS;
+/** On close, requests still open after this are cut (a stuck upload never holds a shutdown). */
+export const DRAIN_MS = 10_000;
+/**
+ * A Redis command that has no answer within this fails (503), and while the connection is down
+ * commands fail at once instead of waiting in ioredis's offline queue: a request never hangs on Redis.
+ */
+const REDIS_COMMAND_TIMEOUT_MS = 2000;
+
+/** Errors of a Redis that is away or not answering (ioredis's wording), answered 503. */
+const REDIS_AWAY = /enableOfflineQueue|Connection is closed|Command timed out|MaxRetriesPerRequest|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT/;
 
 export async function startServer(settings: ServerSettings): Promise<RunningServer> {
   const { storage, limits } = settings;
-  const connection = new Redis(settings.redisUrl, { maxRetriesPerRequest: null });
+  const connection = new Redis(settings.redisUrl, {
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+  });
+  connection.on('error', () => undefined); // reported per request (503); ioredis reconnects on its own
+  await new Promise<void>((resolve, reject) => {
+    connection.once('ready', resolve);
+    connection.once('end', () => reject(new Error(`no Redis answers at ${settings.redisUrl}`)));
+  });
   const store = new JobStore(connection);
   const queue = new Queue(QUEUE_NAME, { connection });
   const queueEvents = new QueueEvents(QUEUE_NAME, { connection: { url: settings.redisUrl } as never });
@@ -56,19 +77,47 @@ export async function startServer(settings: ServerSettings): Promise<RunningServ
     const jobId = (data as { jobId?: unknown } | null)?.jobId;
     if (typeof jobId === 'string') progress.emit(jobId);
   });
-  const ctx: ServerContext = { settings, store, queue, progress, streams: new Set() };
+  const ctx: ServerContext = {
+    settings,
+    store,
+    queue,
+    progress,
+    streams: new Set(),
+    uploads: new Set(),
+    redisReady: () => connection.status === 'ready',
+  };
   await storage.init();
-  // Files of jobs whose record has expired (`--keep-hours` after they ended) and uploads abandoned
-  // by a crash are removed hourly.
+  const log = (line: string): void => void process.stderr.write(`livestyle-service serve: ${line}\n`);
+  // Disk is the source of truth (reconcile.ts): compared with Redis now, whenever Redis comes back,
+  // and hourly before the sweep of expired jobs and abandoned uploads.
+  let reconciling: Promise<void> = Promise.resolve();
+  const reconcileNow = (why: string): Promise<void> =>
+    (reconciling = reconciling.then(async () => {
+      const r = await reconcile({ storage, store, queue, keepSeconds: settings.keepSeconds }).catch((e: Error) => {
+        log(`reconciling jobs with Redis (${why}): ${e.message}`);
+        return null;
+      });
+      if (r && r.requeued.length + r.restored.length > 0)
+        log(`${why}: ${r.requeued.length} job(s) queued again and ${r.restored.length} ended job(s) restored from disk`);
+    }));
+  await reconcileNow('start');
+  let wasReady = true;
+  connection.on('ready', () => {
+    if (!wasReady) void reconcileNow('Redis is back');
+    wasReady = true;
+  });
+  connection.on('close', () => (wasReady = false));
   const sweep = (): void =>
-    void storage
-      .sweep(async (id) => (await store.state(id)) !== null, SWEEP_MIN_AGE_MS)
-      .catch((e: Error) => process.stderr.write(`livestyle-service serve: sweeping old jobs: ${e.message}\n`));
+    void reconcileNow('hourly check').then(() =>
+      storage
+        .sweep(async (id) => (await store.state(id)) !== null, SWEEP_MIN_AGE_MS, settings.keepSeconds * 1000)
+        .catch((e: Error) => log(`sweeping old jobs: ${e.message}`)),
+    );
   sweep();
   const sweeper = setInterval(sweep, 3600_000);
   sweeper.unref();
 
-  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, requestTimeout: REQUEST_TIMEOUT_MS });
+  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, requestTimeout: REQUEST_TIMEOUT_MS, forceCloseConnections: 'idle' });
   await app.register(multipart, {
     // The client's names are checked as sent (busboy would strip `../`), and an oversized clip is
     // truncated and reported rather than thrown mid-stream.
@@ -76,9 +125,16 @@ export async function startServer(settings: ServerSettings): Promise<RunningServ
     throwFileSizeLimit: false,
     limits: { fileSize: limits.clipBytes, files: limits.styles + 1, fields: 20, fieldSize: FIELD_BYTES, parts: limits.styles + 22 },
   });
-  app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
+  app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
+    if (
+      !(err instanceof HttpError) &&
+      (connection.status !== 'ready' || REDIS_AWAY.test(err.message) || err.name === 'MaxRetriesPerRequestError')
+    )
+      return void reply.status(503).header('retry-after', '5').send({ error: QUEUE_UNAVAILABLE });
     const status = err instanceof HttpError ? err.status : (err.statusCode ?? 500);
-    void reply.status(status).send({ error: status >= 500 ? `internal error: ${err.message}` : err.message });
+    if (status >= 500 && !(err instanceof HttpError)) log(`${req.method} ${req.url.split('?')[0]}: ${err.message}`);
+    // Internal details stay in the server's log; HttpErrors are written for users.
+    void reply.status(status).send({ error: status >= 500 && !(err instanceof HttpError) ? 'internal error' : err.message });
   });
   // Cross-site forms and DNS rebinding (request-guard.ts): refused before any route reads the body.
   app.addHook('onRequest', (req, _reply, done) => {
@@ -100,7 +156,13 @@ export async function startServer(settings: ServerSettings): Promise<RunningServ
     async close() {
       clearInterval(sweeper);
       for (const end of [...ctx.streams]) end();
-      await app.close();
+      // Requests in progress get DRAIN_MS to finish; then their connections are cut (an upload cut
+      // so removes its partial files).
+      const cut = setTimeout(() => app.server.closeAllConnections(), DRAIN_MS);
+      await app.close().finally(() => clearTimeout(cut));
+      // A cut upload's handler is still removing its partial files.
+      await Promise.allSettled([...ctx.uploads]);
+      await reconciling;
       await queueEvents.close();
       await queue.close();
       await connection.quit().catch(() => connection.disconnect());

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { OutputFormat } from './config.js';
+import { JOB_RECORD_FILE, readJobRecord } from './job-files.js';
 
 export interface JobStorage {
   /** A new empty folder for an upload being received (not yet a job). */
@@ -25,11 +26,17 @@ export interface JobStorage {
   outputPath(id: string, format: OutputFormat): string;
   /** Removes every file of job `id` (idempotent). */
   removeJob(id: string): Promise<void>;
+  /** Removes job `id`'s work files (clip, styles, frames, output), keeping its record (a failed job). */
+  removeJobFiles(id: string): Promise<void>;
+  /** The ids of the job folders present. */
+  listJobs(): Promise<string[]>;
   /**
-   * Removes the files of jobs `exists` says are gone, and uploads never committed, both older than
-   * `minAgeMs`; resolves with what was removed.
+   * Removes ended jobs whose record on disk is older than `keepMs`, folders with no record that
+   * `exists` says are gone, and uploads never committed (the last two older than `minAgeMs`);
+   * resolves with what was removed. A folder whose job has not ended is never swept (reconcile.ts
+   * queues it again).
    */
-  sweep(exists: (id: string) => Promise<boolean>, minAgeMs: number): Promise<string[]>;
+  sweep(exists: (id: string) => Promise<boolean>, minAgeMs: number, keepMs: number): Promise<string[]>;
 }
 
 /** Job ids are base64url: never a path separator, never `..`. */
@@ -72,7 +79,11 @@ export class LocalStorage implements JobStorage {
     return path.join(this.jobDir(id), `output.${format}`);
   }
 
-  async sweep(exists: (id: string) => Promise<boolean>, minAgeMs: number): Promise<string[]> {
+  async listJobs(): Promise<string[]> {
+    return (await readdir(path.join(this.root, 'jobs'))).filter((name) => SAFE_ID.test(name));
+  }
+
+  async sweep(exists: (id: string) => Promise<boolean>, minAgeMs: number, keepMs: number): Promise<string[]> {
     const removed: string[] = [];
     // An entry that vanished meanwhile (a job deleted, an upload committed) is simply not old.
     const old = async (p: string): Promise<boolean> =>
@@ -80,8 +91,12 @@ export class LocalStorage implements JobStorage {
         (st) => Date.now() - st.mtimeMs > minAgeMs,
         () => false,
       );
-    for (const name of await readdir(path.join(this.root, 'jobs'))) {
-      if (!SAFE_ID.test(name) || !(await old(this.jobDir(name))) || (await exists(name))) continue;
+    for (const name of await this.listJobs()) {
+      const record = await readJobRecord(this.jobDir(name));
+      const expired = record?.ended
+        ? Date.now() - record.ended.finishedAtMs > keepMs
+        : !record && (await old(this.jobDir(name))) && !(await exists(name));
+      if (!expired) continue;
       await this.removeJob(name);
       removed.push(`jobs/${name}`);
     }
@@ -92,6 +107,16 @@ export class LocalStorage implements JobStorage {
       removed.push(`uploads/${name}`);
     }
     return removed;
+  }
+
+  async removeJobFiles(id: string): Promise<void> {
+    const dir = this.jobDir(id);
+    const names = await readdir(dir).catch(() => [] as string[]);
+    await Promise.all(
+      names
+        .filter((n) => n !== JOB_RECORD_FILE)
+        .map((n) => rm(path.join(dir, n), { recursive: true, force: true, maxRetries: 5, retryDelay: 100 })),
+    );
   }
 
   async removeJob(id: string): Promise<void> {

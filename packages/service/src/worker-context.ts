@@ -2,6 +2,7 @@
  * What the worker's job kinds share: the job data each kind carries, the retry policy, cancellation,
  * and the worker's context (settings, Redis store, queue, stylizer pool).
  */
+import { existsSync } from 'node:fs';
 import { Job, type FlowProducer, type Queue, UnrecoverableError } from 'bullmq';
 import type { ChunkPlan } from './plan.js';
 import type { Fade } from './stitch.js';
@@ -47,6 +48,18 @@ export interface StitchJobData {
   readonly jobId: string;
   readonly framesTotal: number;
   readonly fades: readonly Fade[];
+}
+
+/**
+ * Throws CancelledError when job `jobId` was cancelled, or has no folder (its upload was given up:
+ * disk is the source of truth, and a record left in Redis by it is removed).
+ */
+export async function checkNotStopped(store: JobStore, storage: LocalStorage, jobId: string): Promise<void> {
+  if (!existsSync(storage.jobDir(jobId))) {
+    await store.remove(jobId);
+    throw new CancelledError('cancelled: the job has no folder');
+  }
+  if (await store.isStopped(jobId)) throw new CancelledError('cancelled');
 }
 
 /** Retry policy of every job: 3 attempts, exponential back-off from 2 s. */

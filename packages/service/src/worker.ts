@@ -21,6 +21,7 @@ import { JobStore } from './jobs.js';
 import { runPlanJob } from './jobs-plan.js';
 import { runChunkJob } from './jobs-chunk.js';
 import { runStitchJob } from './jobs-stitch.js';
+import { recordEnded } from './job-files.js';
 import {
   CancelledError,
   StylizerPool,
@@ -147,13 +148,17 @@ function onJobFailed(ctx: WorkerContext, job: Job, err: Error): void {
   if (final && jobId) {
     // Only the failure that ends the job cleans up: a late failure of a job already done (or
     // cancelled) must not remove its output.
+    const error = publicError(job.name, err.message);
+    const finishedAtMs = Date.now();
     void store
-      .transition(jobId, 'failed', { error: publicError(job.name, err.message), finishedAtMs: Date.now() })
+      .transition(jobId, 'failed', { error, finishedAtMs })
       .then(async (ended) => {
         if (!ended) return;
         await store.expire(jobId, settings.keepSeconds);
         await removeJobFlow(queue, jobId);
-        await storage.removeJob(jobId);
+        // The folder keeps only its record (with the error), so the failure outlives a Redis that loses it.
+        await recordEnded(storage.jobDir(jobId), { state: 'failed', finishedAtMs, error });
+        await storage.removeJobFiles(jobId);
       })
       .catch((e: Error) => settings.log(`job ${jobId}: cleaning up after failure: ${e.message}`));
   }

@@ -167,6 +167,33 @@ export async function countPacketsAsync(file: string, timeoutMs: number): Promis
   return parsePacketCount(await runTool(findFfmpeg('ffprobe'), [...COUNT_PACKETS_ARGS, file], timeoutMs));
 }
 
+/** Demuxer and decoder complaints that mean a clip's data is cut short or damaged. */
+const DAMAGED = /partial file|ended prematurely|truncat|invalid nal|error while decoding|corrupt|invalid data|moov atom not found/i;
+
+/**
+ * Decodes the first frame and the last `tailS` seconds of `file`, which a header alone does not
+ * prove: a faststart MP4 cut short still declares every frame. Resolves with null when both decode
+ * cleanly, else one line saying what failed (no paths, no decoder addresses).
+ */
+export async function probeDecodableAsync(file: string, timeoutMs: number, tailS = 2): Promise<string | null> {
+  const ffmpeg = findFfmpeg();
+  const decode = (where: string[]): Promise<ToolResult> =>
+    runTool(ffmpeg, ['-v', 'error', ...where, '-i', file, '-map', '0:v:0', '-f', 'framecrc', '-'], timeoutMs);
+  const frames = (r: ToolResult): number => r.stdout.split('\n').filter((l) => l !== '' && !l.startsWith('#')).length;
+  const complaint = (r: ToolResult): string =>
+    (r.stderr.split('\n').find((l) => DAMAGED.test(l)) ?? '')
+      .replace(/\[[^\]]*@ 0x[0-9a-f]+\] ?/g, '')
+      .replace(/offset 0x[0-9a-f]+: /i, '')
+      .trim();
+  const head = await runTool(ffmpeg, ['-v', 'error', '-i', file, '-map', '0:v:0', '-frames:v', '1', '-f', 'framecrc', '-'], timeoutMs);
+  if (head.status !== 0 || frames(head) === 0 || complaint(head))
+    return `its first frame cannot be decoded${complaint(head) ? ` (${complaint(head)})` : ''}`;
+  const tail = await decode(['-sseof', `-${tailS}`]);
+  if (tail.status !== 0 || frames(tail) === 0 || complaint(tail))
+    return `it is cut short or damaged: its last ${tailS} s cannot be decoded${complaint(tail) ? ` (${complaint(tail)})` : ''}`;
+  return null;
+}
+
 interface ToolResult {
   readonly status: number | null;
   readonly stdout: string;
@@ -375,10 +402,10 @@ export function checkFrameSinkTarget(out: string): void {
  * A folder of PNG frames (created if missing), or a .webm/.mp4 file. Temporary files that runs which
  * no longer exist left there (SIGKILL, a crash) are removed first.
  */
-export async function openFrameSink(out: string, fps: number): Promise<FrameSink> {
+export async function openFrameSink(out: string, fps: number, audio?: AudioSource): Promise<FrameSink> {
   checkFrameSinkTarget(out);
   if (isVideoFile(out)) {
-    const sink = videoSink(out, fps, findFfmpeg());
+    const sink = videoSink(out, fps, findFfmpeg(), audio);
     await sweepStaleTemporaries(path.dirname(path.resolve(out)));
     return sink;
   }
@@ -466,7 +493,63 @@ export async function encodeFrameFolder(
   }
 }
 
-function videoSink(out: string, fps: number, ffmpeg: string): FrameSink {
+/** Where a video output's audio comes from: the input clip, and its frame count (an interrupted run's audio ends with its video). */
+export interface AudioSource {
+  readonly file: string;
+  readonly frames: number;
+}
+
+/** True when `file` has an audio stream. */
+function hasAudio(file: string): boolean {
+  const r = spawnSync(
+    findFfmpeg('ffprobe'),
+    ['-v', 'error', '-select_streams', 'a:0', '-show_entries', 'stream=index', '-of', 'csv=p=0', file],
+    {
+      encoding: 'utf8',
+    },
+  );
+  return r.status === 0 && r.stdout.trim() !== '';
+}
+
+/**
+ * Adds `audio`'s first audio stream to the encoded video `video` (copied, not re-encoded), written
+ * to `out`. All of it when every frame was sent (its length may differ from the video's by a
+ * fraction of a frame, as in the input); only the part under the video when the run stopped early.
+ */
+async function muxAudio(video: string, audio: AudioSource, sent: number, fps: number, out: string): Promise<void> {
+  const ext = path.extname(out).toLowerCase();
+  const e = spawnFfmpeg(findFfmpeg(), [
+    '-v',
+    'error',
+    '-y',
+    '-i',
+    video,
+    '-i',
+    audio.file,
+    '-map',
+    '0:v:0',
+    '-map',
+    '1:a:0',
+    '-c:v',
+    'copy',
+    '-c:a',
+    ext === '.webm' ? 'libopus' : 'aac',
+    '-b:a',
+    '128k',
+    ...(sent < audio.frames ? ['-t', (sent / fps).toFixed(6)] : []),
+    ...(ext === '.mp4' ? ['-movflags', '+faststart'] : []),
+    out,
+  ]);
+  const exit = await e.exited;
+  if (exit.code !== 0) {
+    const said = firstLine(e.stderr());
+    throw new VideoIoError(
+      `${out}: adding the clip's audio failed (${/No space left/i.test(said) ? 'disk full' : said || describeExit(exit)})`,
+    );
+  }
+}
+
+function videoSink(out: string, fps: number, ffmpeg: string, audio?: AudioSource): FrameSink {
   const ext = path.extname(out).toLowerCase();
   const tmp = path.join(path.dirname(out), `.${path.basename(out, ext)}.${process.pid}.tmp${ext}`);
   let encoder: ReturnType<typeof spawnFfmpeg> | null = null;
@@ -562,7 +645,17 @@ function videoSink(out: string, fps: number, ffmpeg: string): FrameSink {
             `${out}: ${cause}: the encoded file holds ${held ?? 'no readable'} of ${sent} frames (ffmpeg: ${said || 'no message'}); no video written`,
           );
         }
-        await rename(tmp, out);
+        if (audio && hasAudio(audio.file)) {
+          // A second temporary name the stale-file sweep also knows (`.name.<pid>.1.tmp.ext`).
+          const withAudio = path.join(path.dirname(out), `.${path.basename(out, ext)}.${process.pid}.1.tmp${ext}`);
+          try {
+            await muxAudio(tmp, audio, sent, fps, withAudio);
+            await rename(withAudio, out);
+          } finally {
+            await rm(withAudio, { force: true });
+          }
+          await rm(tmp, { force: true });
+        } else await rename(tmp, out);
       } catch (err) {
         await rm(tmp, { force: true });
         throw err;

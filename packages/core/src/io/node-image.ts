@@ -73,6 +73,12 @@ export async function readImageFile(file: string, scaling: number | ReadImageOpt
     const h0 = meta.autoOrient?.height ?? meta.height;
     if (!w0 || !h0) throw new ImageFileError(`${file}: image has no size`);
     if (Math.max(w0, h0) > MAX_IMAGE_SIDE_PX) throw new ImageFileError(`${file}: ${w0}x${h0} exceeds the ${MAX_IMAGE_SIDE_PX} px limit`);
+    // Only JPEG is scaled while decoding (shrink-on-load): any other format is decoded whole first,
+    // so over the budget it is refused before it is decoded (a 16000x16000 PNG took 4.3 GB).
+    if (w0 * h0 > MAX_IMAGE_PIXELS && meta.format !== 'jpeg')
+      throw new ImageFileError(
+        `${file}: ${w0}x${h0} ${String(meta.format ?? 'image').toUpperCase()} is ${((w0 * h0) / 1e6).toFixed(1)} MP, over the ${(MAX_IMAGE_PIXELS / 1e6).toFixed(1)} MP budget for images that are decoded whole (only JPEG is scaled while decoding); scale it first`,
+      );
     let scale = shortSidePx > 0 ? shortSidePx / Math.min(w0, h0) : 1;
     if (maxSidePx > 0 && Math.max(w0, h0) * scale > maxSidePx) scale = maxSidePx / Math.max(w0, h0);
     const [w, h] = [Math.max(1, Math.round(w0 * scale)), Math.max(1, Math.round(h0 * scale))];
