@@ -49,17 +49,25 @@ export class OutputStreamController implements ReactiveController {
     return stream;
   }
 
-  /** Ends one stream's tracks (e.g. after a recording). */
+  /**
+   * Ends one stream's tracks (e.g. after a recording). `stop()` alone fires no `ended` event (the
+   * spec keeps it for ends the consumer did not ask for); here the source ends, as when a camera
+   * is unplugged, so each track also fires `ended` for the call or recorder holding it.
+   */
   release(stream: MediaStream): void {
     this.streams.delete(stream);
     this.awaitingAudio.delete(stream);
     const source = this.audioSources.get(stream);
     this.audioSources.delete(stream);
-    for (const track of stream.getTracks()) track.stop();
+    for (const track of stream.getTracks()) {
+      if (track.readyState === 'ended') continue;
+      track.stop();
+      track.dispatchEvent(new Event('ended'));
+    }
     if (source) for (const track of source.getTracks()) track.stop();
   }
 
-  /** Ends every stream handed out: their consumers see `ended` on each track. */
+  /** Ends every stream handed out: each live track stops and fires `ended`. */
   endAll(): void {
     for (const stream of [...this.streams]) this.release(stream);
   }
