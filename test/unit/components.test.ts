@@ -148,6 +148,7 @@ describe('custom-elements manifest', () => {
           events?: Array<{ name: string }>;
           cssParts?: Array<{ name: string }>;
           cssProperties?: Array<{ name: string }>;
+          members?: Array<{ kind: string; name: string; privacy?: string }>;
         }>;
       }>;
     };
@@ -167,6 +168,12 @@ describe('custom-elements manifest', () => {
     expect(camera.cssProperties?.map((p) => p.name)).toContain('--livestyle-accent');
     expect(elements.get('livestyle-video')!.events?.map((e) => e.name)).toEqual(
       expect.arrayContaining(['export-progress', 'export-done', 'export-cancel']),
+    );
+    const publicMethods = (tag: string): string[] =>
+      (elements.get(tag)!.members ?? []).filter((m) => m.kind === 'method' && !m.privacy).map((m) => m.name);
+    expect(publicMethods('livestyle-camera')).toEqual(expect.arrayContaining(['start', 'stop', 'snapshot', 'captureStream']));
+    expect(publicMethods('livestyle-video')).toEqual(
+      expect.arrayContaining(['open', 'play', 'pause', 'exportWebm', 'cancelExport', 'captureStream']),
     );
     expect(elements.get('livestyle-style-mixer')!.events?.map((e) => e.name)).toContain('style-change');
   });

@@ -2,6 +2,7 @@
 import { html, css, nothing } from 'lit';
 import { customElement, property, query } from 'lit/decorators.js';
 import { CameraController, type Resolution } from './camera-controller.js';
+import { OutputStreamController } from './output-stream.js';
 import { StylizedView, downloadBlob, drawScaled } from './stylized-view.js';
 import { themeStyles } from './theme.js';
 import type { CameraState } from './types.js';
@@ -70,7 +71,8 @@ export class LivestyleCamera extends StylizedView {
   @property({ type: Boolean }) autostart = false;
 
   @query('video') private videoElement!: HTMLVideoElement;
-  @query('canvas.output') private outputCanvas!: HTMLCanvasElement;
+  private readonly output = new OutputStreamController(this, { label: 'Stylised camera picture' });
+  private readonly outputCanvas = this.output.canvas;
   private readonly workCanvas = document.createElement('canvas');
   private recorder: MediaRecorder | null = null;
   private lastError = '';
@@ -102,10 +104,22 @@ export class LivestyleCamera extends StylizedView {
     await this.camera.start(this.deviceId, parseResolution(this.resolution));
   }
 
-  /** Stops the camera (and a recording in progress). */
+  /** Stops the camera (and a recording in progress); ends every stream `captureStream` gave. */
   async stop(): Promise<void> {
     this.stopRecording();
+    this.output.endAll();
     await this.camera.stop();
+  }
+
+  /**
+   * The stylised picture as a live `MediaStream` with one video track (no audio), e.g. for an
+   * `RTCPeerConnection`. It may be called before `start()` and never throws: the track is live at
+   * once and carries frames from the first one drawn. Each call returns a new stream (stop its
+   * tracks when done); `stop()` and removing the element end them all.
+   * @param frameRate - at most this many frames per second; by default a frame per picture drawn
+   */
+  captureStream(frameRate?: number): MediaStream {
+    return this.output.capture(frameRate);
   }
 
   /** The current stylised picture as a PNG. */
@@ -157,13 +171,13 @@ export class LivestyleCamera extends StylizedView {
       this.stopRecording();
       return;
     }
-    const stream = this.outputCanvas.captureStream(30);
+    const stream = this.output.capture(30);
     const mimeType = ['video/webm;codecs=vp9', 'video/webm;codecs=vp8', 'video/webm'].find((t) => MediaRecorder.isTypeSupported(t));
     const recorder = new MediaRecorder(stream, mimeType ? { mimeType } : {});
     const chunks: Blob[] = [];
     recorder.addEventListener('dataavailable', (e) => chunks.push(e.data));
     recorder.addEventListener('stop', () => {
-      for (const t of stream.getTracks()) t.stop();
+      this.output.release(stream);
       const blob = new Blob(chunks, { type: 'video/webm' });
       this.dispatchEvent(new CustomEvent('recording', { detail: { blob }, bubbles: true, composed: true }));
       downloadBlob(blob, 'livestyle-recording.webm');
@@ -196,7 +210,7 @@ export class LivestyleCamera extends StylizedView {
     const kind = STATE_KIND[state] ?? (this.lastError || this.stylizer.status === 'error' ? 'error' : 'info');
     return html`
       <div class="stage" part="stage">
-        <canvas class="output" part="canvas" role="img" aria-label="Stylised camera picture"></canvas>
+        ${this.outputCanvas}
         <video muted playsinline aria-hidden="true"></video>
         ${this.renderStats()}
         ${message ? html`<div class="message" part="message" role=${kind === 'error' ? 'alert' : 'status'} data-kind=${kind} data-state=${state}>${message}</div>` : nothing}

@@ -7,6 +7,7 @@ import { SURFACE_DEFAULTS } from '@livestyle/core/internal/pipeline/settings.js'
 import { onDragLeave, onDragOver, onDropFiles } from './drop-zone.js';
 import { themeStyles } from './theme.js';
 import { exportStylizedWebm } from './video-export.js';
+import { OutputStreamController } from './output-stream.js';
 import type { ExportProgressDetail } from './types.js';
 
 const VIDEO_EXTENSIONS = /\.(mp4|m4v|webm|mkv|mov|ogv|ogg)$/i;
@@ -87,7 +88,11 @@ export class LivestyleVideo extends StylizedView {
   @state() private progress: ExportProgressDetail | null = null;
   @state() private download: { url: string; name: string } | null = null;
   @query('video') private videoElement!: HTMLVideoElement;
-  @query('canvas.output') private outputCanvas!: HTMLCanvasElement;
+  private readonly output = new OutputStreamController(this, {
+    label: 'Stylised video',
+    audioSource: () => this.videoElement ?? null,
+  });
+  private readonly outputCanvas = this.output.canvas;
   private readonly workCanvas = document.createElement('canvas');
   private objectUrl = '';
   private exportAbort: AbortController | null = null;
@@ -226,6 +231,18 @@ export class LivestyleVideo extends StylizedView {
     }
   }
 
+  /**
+   * The stylised picture as a live `MediaStream`, with the clip's audio track(s) when it has sound,
+   * e.g. for an `RTCPeerConnection`. It may be called before a file is opened and never throws: the
+   * video track is live at once and carries frames from the first one drawn (while the clip plays,
+   * or when a paused frame is redrawn); audio follows the file that is open. Each call returns a new
+   * stream (stop its tracks when done); removing the element ends them all.
+   * @param frameRate - at most this many frames per second; by default a frame per picture drawn
+   */
+  captureStream(frameRate?: number): MediaStream {
+    return this.output.capture(frameRate);
+  }
+
   /** Cancels a running export (nothing is produced). */
   cancelExport(): void {
     this.exportAbort?.abort();
@@ -242,6 +259,9 @@ export class LivestyleVideo extends StylizedView {
 
   override willUpdate(changed: PropertyValues<this>): void {
     super.willUpdate(changed);
+    // `file` is private, so not among the typed keys of `changed`.
+    if ((changed as Map<PropertyKey, unknown>).has('file'))
+      this.outputCanvas.setAttribute('aria-label', this.file ? `Stylised frame of ${this.file.name}` : 'Stylised video');
     // A paused clip shows the new settings at once.
     // (new styles re-render on `styles-ready`, see the constructor)
     if (
@@ -363,12 +383,7 @@ export class LivestyleVideo extends StylizedView {
         @drop=${onDropFiles((files) => this.onFiles(files))}
       >
         <div class="stage" part="stage">
-          <canvas
-            class="output"
-            part="canvas"
-            role="img"
-            aria-label=${this.file ? `Stylised frame of ${this.file.name}` : 'Stylised video'}
-          ></canvas>
+          ${this.outputCanvas}
           <video
             muted
             playsinline
