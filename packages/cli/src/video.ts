@@ -6,7 +6,6 @@
  * left half-written.
  */
 import { Stylizer } from '@livestyle/core/internal/pipeline/stylizer.js';
-import { readImageFile } from '@livestyle/core/internal/io/node-image.js';
 import { waitForNodeWebGpuLoss } from '@livestyle/core/internal/backend/node-webgpu.js';
 import { type PixelsLike } from '@livestyle/core/internal/pipeline/input.js';
 import {
@@ -19,6 +18,7 @@ import {
   type FrameSource,
 } from './io/video.js';
 import { checkWritableFolder, clobberedInput } from './io/paths.js';
+import { readStyleFile } from './io/style-file.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createIterationProgress } from './progress.js';
@@ -100,7 +100,7 @@ export async function videoCommand(input: string, flags: VideoFlags, usage: (msg
   checkStyleWeights(flags.style, usage);
   const source: FrameSource = await openFrameSource(input, flags.size, flags.fps);
   const styles = [];
-  for (const s of flags.style) styles.push({ image: await readImageFile(s.file, { maxSidePx: flags.styleSize }), weight: s.weight });
+  for (const s of flags.style) styles.push({ image: await readStyleFile(s.file, flags.styleSize), weight: s.weight });
   const stylizer = await Stylizer.create(stylisationOptions(flags, 'cli-video'));
   let sink: FrameSink | null = null;
   let interrupted = false;
