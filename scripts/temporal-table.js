@@ -4,15 +4,17 @@
 // with smoothing (the default strength), both through Stylizer.stylizeVideoFrame as `livestyle
 // video` runs it, then measured with the TemporalMeter that `livestyle eval temporal --style` uses
 // (warping error, Lai et al. 2018, flow from the input frames; Gram style loss, vgg19
-// relu1_1..relu3_1, the style image read at native size and scaled by the loss network so its short
-// side matches the output's). A cell passes when smoothing keeps at most
-// 0.5x the per-frame warping error and at most 1.15x its style loss. A failing cell gets a
-// trade-off curve (smoothing strength vs the two ratios).
+// relu1_1..relu3_1, against the style exactly as the stylizer used it: read as `livestyle video
+// --style-size` reads it and prepared by the stylizer's own prepareStyleImage, never rescaled to the
+// output). Each cell also reports the blur equivalent of the smoothed output's style loss: the
+// Gaussian σ (px) whose blur of the per-frame output scores the same. A cell passes when smoothing
+// keeps at most 0.5x the per-frame warping error and at most 1.15x its style loss. A failing cell
+// gets a trade-off curve (smoothing strength vs the two ratios).
 // Sizes are the output's LONG side (0 = the clip's native size); a size at or above the native one
 // is skipped (the native column covers it).
 // Writes bench-out/temporal/matrix.json and prints the Markdown table.
 // Cells run smallest size first (the native column costs most) and are saved as they finish.
-// Usage: node scripts/temporal-table.js [--frames N] [--sizes 256,512,0] [--clips a,b] [--styles x.jpg,y.png] [--resume] [--report]
+// Usage: node scripts/temporal-table.js [--frames N] [--sizes 256,512,0] [--clips a,b] [--styles x.jpg,y.png] [--style-size px] [--resume] [--report]
 // The Node entry, for its defaults: Node backends, models from @livestyle/models.
 import '@livestyle/core';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -22,9 +24,10 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { Stylizer } from '@livestyle/core/internal/pipeline/stylizer.js';
 import { TemporalMeter } from '@livestyle/core/internal/metrics/temporal-meter.js';
+import { blurEquivalentSigmaPx } from '@livestyle/core/internal/metrics/blur-equivalent.js';
 import { DEFAULT_OPTIONS } from '@livestyle/core/internal/pipeline/options.js';
 import { openFrameSource } from '@livestyle/cli/internal/io/video.js';
-import { readImageFile } from '@livestyle/core/internal/io/node-image.js';
+import { readStyleFile } from '@livestyle/cli/internal/io/style-file.js';
 import { toImageBatch } from '@livestyle/core/internal/pipeline/input.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -40,6 +43,8 @@ const { values } = parseArgs({
     // A painting with strong strokes, a line sketch, a flat-colour abstract.
     styles: { type: 'string', default: 'starry_night.jpg,sketch.png,mondrian.jpg' },
     strengths: { type: 'string', default: '0.3,0.5,0.7,0.9' },
+    // The stylizer's styleMaxSizePx, as `livestyle video --style-size` (default: the stylizer's).
+    'style-size': { type: 'string', default: String(DEFAULT_OPTIONS.styleMaxSizePx) },
     // Keep the cells of an earlier run with the same frame count (bench-out/temporal/matrix.json).
     resume: { type: 'boolean', default: false },
     // Print the table of bench-out/temporal/matrix.json without running anything.
@@ -49,6 +54,8 @@ const { values } = parseArgs({
 const n = Number(values.frames);
 if (!(Number.isInteger(n) && n >= 2)) throw new Error('--frames must be an integer >= 2');
 const sizes = values.sizes.split(',').map(Number);
+const styleSizePx = Number(values['style-size']);
+if (!(Number.isInteger(styleSizePx) && styleSizePx >= 0)) throw new Error('--style-size must be an integer >= 0');
 const MAX_WARP_RATIO = 0.5;
 const MAX_STYLE_RATIO = 1.15;
 const out = path.join(root, 'bench-out', 'temporal');
@@ -56,16 +63,17 @@ mkdirSync(out, { recursive: true });
 
 /** @typedef {import('@livestyle/core/internal/pipeline/input.js').PixelsLike} PixelsLike */
 /** @typedef {import('@livestyle/core/internal/metrics/temporal-meter.js').TemporalMeasure & { styleLoss: number }} StyledMeasure */
+/** @typedef {import('@livestyle/core/internal/metrics/blur-equivalent.js').BlurEquivalent} BlurEquivalent */
 /** @typedef {{ strength: number; warpRatio: number; styleRatio: number }} CurvePoint */
 /**
  * One cell of the matrix (as saved in matrix.json); `curve` only on a failing cell.
  * @typedef {{
  *   clip: string; style: string; size: string; frames: number; off: StyledMeasure; on: StyledMeasure;
- *   warpRatio: number; styleRatio: number; pass: boolean; curve?: CurvePoint[];
+ *   warpRatio: number; styleRatio: number; blurEquivalent: BlurEquivalent; pass: boolean; curve?: CurvePoint[];
  * }} Cell
  */
 
-const stylizer = values.report ? null : await Stylizer.create({ temporalStrength: 0 });
+const stylizer = values.report ? null : await Stylizer.create({ temporalStrength: 0, styleMaxSizePx: styleSizePx });
 const log = (/** @type {string} */ m) => process.stderr.write(`${m}\n`);
 if (stylizer) log(`backend ${stylizer.backend}`);
 /** The stylizer, outside --report (which runs nothing). */
@@ -109,18 +117,43 @@ async function clipFrames(clip, longSidePx) {
   return frames;
 }
 
+/** The meter of this run: the style at the stylizer's scale. @param {PixelsLike} style */
+const createMeter = (style) => TemporalMeter.create({ style, styleMaxSizePx: styleSizePx });
+
 /**
- * Stylises the frames in video mode at `strength` and measures them.
+ * The blur equivalent of `targetLoss`: the σ (px) whose blur of the per-frame outputs scores it.
+ * @param {tf.Tensor4D[]} perFrame
+ * @param {PixelsLike} style
+ * @param {number} perFrameLoss the per-frame outputs' own (unblurred) loss, measured already
+ * @param {number} targetLoss
+ * @returns {Promise<BlurEquivalent>}
+ */
+async function blurEquivalent(perFrame, style, perFrameLoss, targetLoss) {
+  const meter = await createMeter(style);
+  try {
+    return await blurEquivalentSigmaPx(
+      (sigmaPx) => (sigmaPx === 0 ? Promise.resolve(perFrameLoss) : meter.blurredStyleLoss(perFrame, sigmaPx)),
+      targetLoss,
+    );
+  } finally {
+    meter.dispose();
+  }
+}
+
+/**
+ * Stylises the frames in video mode at `strength` and measures them; `kept`, when given, receives
+ * the output frames (`[1,H,W,3]`, the caller disposes them).
  * @param {PixelsLike[]} frames
  * @param {PixelsLike} style
  * @param {number} strength
+ * @param {tf.Tensor4D[]} [kept]
  * @returns {Promise<StyledMeasure>}
  */
-async function measure(frames, style, strength) {
+async function measure(frames, style, strength, kept) {
   const stylizer = runningStylizer();
   await stylizer.setOptions({ temporalStrength: strength });
   stylizer.reset();
-  const meter = await TemporalMeter.create({ style });
+  const meter = await createMeter(style);
   try {
     for (const [i, px] of frames.entries()) {
       const o = await stylizer.stylizeVideoFrame(px, i * 40);
@@ -132,8 +165,9 @@ async function measure(frames, style, strength) {
       try {
         await meter.add(full, output);
       } finally {
-        tf.dispose([full, output]);
+        tf.dispose(kept ? full : [full, output]);
       }
+      kept?.push(output);
     }
     const result = meter.result();
     // The meter has a style image, so it measures the style loss too.
@@ -148,11 +182,17 @@ const matrixFile = path.join(out, 'matrix.json');
 const earlier = (values.resume || values.report) && existsSync(matrixFile) ? JSON.parse(readFileSync(matrixFile, 'utf8')) : null;
 if (values.report && !earlier) throw new Error(`--report: no ${matrixFile}; run the matrix first`);
 /** @type {Cell[]} */
-const cells = earlier && (values.report || earlier.frames === n) ? earlier.cells : [];
+// Cells measured by the old meter (no styleSize in the file) or at another style size are not kept.
+const cells = earlier && (values.report || (earlier.frames === n && earlier.styleSize === styleSizePx)) ? earlier.cells : [];
 /** @type {Map<string, PixelsLike>} */
 const styleImages = new Map();
 for (const styleFile of values.styles.split(','))
-  styleImages.set(styleFile, await readImageFile(path.join(shared, 'data', 'style', styleFile)));
+  styleImages.set(styleFile, await readStyleFile(path.join(shared, 'data', 'style', styleFile), styleSizePx));
+/** σ to two decimals, with `<`/`>` where the target lies beyond the searched range. @param {BlurEquivalent} b */
+function sigmaLabel(b) {
+  return `${b.atBound ? (b.sigmaPx === 0 ? '<' : '>') : ''}${b.sigmaPx.toFixed(2)}`;
+}
+
 // Native (0) last: it is the largest.
 for (const size of values.report ? [] : [...sizes].sort((a, b) => (a === 0 ? 1 : b === 0 ? -1 : a - b))) {
   for (const clip of values.clips.split(',')) {
@@ -165,8 +205,16 @@ for (const size of values.report ? [] : [...sizes].sort((a, b) => (a === 0 ? 1 :
       if (cells.some((c) => c.clip === clip.split('/')[0] && c.style === styleFile && c.size === sizeLabel)) continue;
       await runningStylizer().setStyles([{ image: style }]);
       const t0 = performance.now();
-      const off = await measure(frames, style, 0);
-      const on = await measure(frames, style, DEFAULT_OPTIONS.temporalStrength);
+      /** @type {tf.Tensor4D[]} */
+      const perFrame = [];
+      let off, on, blur;
+      try {
+        off = await measure(frames, style, 0, perFrame);
+        on = await measure(frames, style, DEFAULT_OPTIONS.temporalStrength);
+        blur = await blurEquivalent(perFrame, style, off.styleLoss, on.styleLoss);
+      } finally {
+        tf.dispose(perFrame);
+      }
       const warpRatio = on.warpingError / off.warpingError;
       const styleRatio = on.styleLoss / off.styleLoss;
       /** @type {Cell} */
@@ -179,6 +227,7 @@ for (const size of values.report ? [] : [...sizes].sort((a, b) => (a === 0 ? 1 :
         on,
         warpRatio,
         styleRatio,
+        blurEquivalent: blur,
         pass: warpRatio <= MAX_WARP_RATIO && styleRatio <= MAX_STYLE_RATIO,
       };
       if (!cell.pass) {
@@ -191,9 +240,12 @@ for (const size of values.report ? [] : [...sizes].sort((a, b) => (a === 0 ? 1 :
       }
       cells.push(cell);
       log(
-        `${cell.clip} ${cell.size} ${styleFile}: warp ${cell.warpRatio.toFixed(3)}x, style ${cell.styleRatio.toFixed(3)}x ${cell.pass ? 'pass' : 'FAIL'} (${((performance.now() - t0) / 1000).toFixed(0)} s)`,
+        `${cell.clip} ${cell.size} ${styleFile}: warp ${cell.warpRatio.toFixed(3)}x, style ${cell.styleRatio.toFixed(3)}x (blur σ ${sigmaLabel(blur)} px) ${cell.pass ? 'pass' : 'FAIL'} (${((performance.now() - t0) / 1000).toFixed(0)} s)`,
       );
-      writeFileSync(matrixFile, `${JSON.stringify({ frames: n, backend: runningStylizer().backend, cells }, null, 2)}\n`);
+      writeFileSync(
+        matrixFile,
+        `${JSON.stringify({ frames: n, styleSize: styleSizePx, backend: runningStylizer().backend, cells }, null, 2)}\n`,
+      );
     }
   }
 }
@@ -213,9 +265,16 @@ for (const c of sorted) {
   if (!row) rows.set(key, (row = {}));
   row[c.style] = c;
 }
+// Cells of a file written before the blur equivalent existed show a dash for it.
 const fmt = (/** @type {Cell | undefined} */ c) =>
-  c ? `${c.warpRatio.toFixed(2)} / ${c.styleRatio.toFixed(2)}${c.pass ? '' : ' ✗'}` : '—';
-console.log(`| clip | output | ${styles.map((s) => `${s}: warp / style`).join(' | ')} |`);
+  c
+    ? `${c.warpRatio.toFixed(2)} / ${c.styleRatio.toFixed(2)} / ${c.blurEquivalent ? sigmaLabel(c.blurEquivalent) : '—'}${c.pass ? '' : ' ✗'}`
+    : '—';
+// --report prints the file's cells: those of the old meter (no styleSize) are labelled as such.
+const shownStyleSize = values.report ? earlier.styleSize : styleSizePx;
+const styleSizeNote = shownStyleSize === undefined ? 'the old meter (style scaled to the frame)' : `--style-size ${shownStyleSize}`;
+console.log(`Style loss against the style at ${styleSizeNote}; blur σ in px.\n`);
+console.log(`| clip | output | ${styles.map((s) => `${s}: warp / style / blur σ`).join(' | ')} |`);
 console.log(`| --- | --- | ${styles.map(() => '---').join(' | ')} |`);
 for (const [key, r] of rows) console.log(`| ${key} | ${styles.map((s) => fmt(r[s])).join(' | ')} |`);
 const failed = shown.filter((c) => !c.pass);

@@ -83,13 +83,17 @@ describe('temporal smoothing', () => {
   // flow at 256 px, 0.20x with it at the output size (its error in output pixels grew with the
   // upsampling), and two detail bands (5 and 15 px) raised the Gram loss of line sketches. The same
   // pan, scaled, must pass at both sizes: motion 1/32 of the frame per frame, the line sketch (the
-  // style the bands hurt most), the style image as read (the loss network scales it to the output).
-  // Measured (docs/temporal.md): 0.073 / 1.075 at 128 px and 0.093 / 0.944 at 512 px; with the two
-  // bands 1.40x and 1.20x style (fails); with the flow at a quarter of the output, 0.33x and 0.20x
-  // warping, which the tighter MAX_PAN_WARP_RATIO catches (the issue's 0.5 would not).
+  // style the bands hurt most), the style as the stylizer used it (300x300, under styleMaxSizePx).
+  // Measured on the old meter (style rescaled to the frame): 0.073 / 1.075 at 128 px and 0.093 / 0.944
+  // at 512 px; with the two bands 1.40x and 1.20x style (fails); with the flow at a quarter of the
+  // output, 0.33x and 0.20x warping, which the tighter MAX_PAN_WARP_RATIO catches (the issue's 0.5
+  // would not). On the honest meter (issue 30): 0.073 / 1.170 at 128 px and 0.093 / 1.034 at 512 px,
+  // so the style bound sits between those and issue 30's target of 1.5x (about a 0.3 px blur); the
+  // two-band figures are the old meter's and are yet to be re-measured.
   const MAX_PAN_WARP_RATIO = 0.15;
+  const MAX_PAN_STYLE_RATIO = 1.25;
   it.each([128, 512])(
-    'a pan at %i px: warping error at most 0.15x (issue target 0.5x), Gram style loss at most 1.15x per-frame',
+    'a pan at %i px: warping error at most 0.15x (issue target 0.5x), Gram style loss at most 1.25x per-frame',
     async (sidePx) => {
       const stepPx = sidePx / 32;
       const frameCount = 6;
@@ -128,7 +132,7 @@ describe('temporal smoothing', () => {
       expect(off.frames).toBe(frameCount);
       expect(off.warpingError).toBeGreaterThan(0);
       expect(warpRatio).toBeLessThanOrEqual(MAX_PAN_WARP_RATIO);
-      expect(styleRatio).toBeLessThanOrEqual(1.15);
+      expect(styleRatio).toBeLessThanOrEqual(MAX_PAN_STYLE_RATIO);
     },
     300_000,
   );

@@ -1,7 +1,7 @@
 // `livestyle video`, `eval temporal` and `eval flow` end to end through the built CLI.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -144,6 +144,78 @@ describe('livestyle eval temporal / eval flow', () => {
     const short = await cli(['eval', 'temporal', '--input', CLIP, '--output', stylised, '--flow', flows, '--quiet']);
     expect(short.code).toBe(1);
     expect(short.stderr).toMatch(/--flow has 8 \.flo files; 10 frames need 9/);
+  }, 120_000);
+
+  it('measures the style at --style-size and reports it, with the blur equivalent of --per-frame', async () => {
+    const stylised = path.join(out, 'frames-out');
+    if (!existsSync(stylised)) await cli(['video', CLIP, '--style', STYLE, '--size', '32', '--out', stylised, '--quiet']);
+    const perFrame = path.join(out, 'per-frame');
+    const v = await cli(['video', CLIP, '--style', STYLE, '--size', '32', '--no-temporal', '--out', perFrame, '--quiet']);
+    expect(v.code, v.stderr).toBe(0);
+    const args = ['eval', 'temporal', '--input', CLIP, '--output', stylised, '--style', STYLE, '--style-size', '512'];
+    const r = await cli([...args, '--per-frame', perFrame]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`style loss against ${STYLE} at 512x320 (--style-size 512)`);
+    const report = JSON.parse(r.stdout.split('\n').slice(1).join('\n')) as {
+      styleLoss: number;
+      styleReference: unknown;
+      blurEquivalent: { sigmaPx: number; atBound: boolean; perFrameStyleLoss: number };
+    };
+    expect(report.styleReference).toEqual({ widthPx: 512, heightPx: 320, styleMaxSizePx: 512 });
+    expect(report.styleLoss).toBeGreaterThan(0);
+    expect(report.blurEquivalent.sigmaPx).toBeGreaterThanOrEqual(0);
+    expect(report.blurEquivalent.sigmaPx).toBeLessThanOrEqual(3);
+    // Against itself the per-frame output is its own blur equivalent: σ 0.
+    const self = await cli([...args, '--output', perFrame, '--per-frame', perFrame, '--quiet']);
+    expect(self.code, self.stderr).toBe(0);
+    expect(JSON.parse(self.stdout.split('\n').slice(1).join('\n'))).toMatchObject({ blurEquivalent: { sigmaPx: 0, atBound: true } });
+  }, 240_000);
+
+  it('bad input gets one line: a style too small at --style-size, frames that do not pair up in count or size', async () => {
+    const stylised = path.join(out, 'frames-out');
+    if (!existsSync(stylised)) await cli(['video', CLIP, '--style', STYLE, '--size', '32', '--out', stylised, '--quiet']);
+    // The wasm backend: a WebGPU adapter may print its own warnings on stderr.
+    const oneLine = (stderr: string): string => {
+      expect(stderr.trim().split('\n')).toHaveLength(1);
+      return stderr.trim();
+    };
+    // starry_night is 1024x640: at --style-size 32 it is 32x20, under the 32x32 the stylizer's level 5 needs.
+    const small = await cli([
+      'eval',
+      'temporal',
+      '--input',
+      CLIP,
+      '--output',
+      stylised,
+      '--style',
+      STYLE,
+      '--style-size',
+      '32',
+      '--backend',
+      'wasm',
+      '--quiet',
+    ]);
+    expect(small.code).toBe(1);
+    expect(oneLine(small.stderr)).toMatch(
+      /^livestyle: error: --style \S+starry_night\.jpg: style is 32x20 after scaling to --style-size 32: level 5 needs at least 32x32 pixels; no run stylised with it at this scale$/,
+    );
+    const fewer = path.join(out, 'fewer');
+    mkdirSync(fewer, { recursive: true });
+    for (const f of readdirSync(stylised).slice(0, 4)) copyFileSync(path.join(stylised, f), path.join(fewer, f));
+    const count = await cli(['eval', 'temporal', '--input', CLIP, '--output', fewer, '--backend', 'wasm', '--quiet']);
+    expect(count.code).toBe(1);
+    expect(oneLine(count.stderr)).toContain(`--input ${CLIP} has 10 frames but --output ${fewer} has 4; they must pair up`);
+    const square = path.join(out, 'square');
+    mkdirSync(square, { recursive: true });
+    for (const f of readdirSync(stylised))
+      await sharp({ create: { width: 64, height: 64, channels: 3, background: '#808080' } })
+        .png()
+        .toFile(path.join(square, f));
+    const size = await cli(['eval', 'temporal', '--input', CLIP, '--output', square, '--backend', 'wasm', '--quiet']);
+    expect(size.code).toBe(1);
+    expect(oneLine(size.stderr)).toContain(
+      `--output ${path.join(square, 'frame_0016.png')} is 64x64 but --input ${path.join(CLIP, 'frame_0016.png')} is 1024x436: not the same frame scaled`,
+    );
   }, 120_000);
 
   it('eval flow reports the end-point error of the shared alley_1 pair', async () => {

@@ -6,7 +6,8 @@ import type { NetworkPrecision, StylizerOptions, TransformMethod } from '@livest
 import type { ModelId } from '@livestyle/core/internal/weights/architectures.js';
 import { resolveVideoSettings, stylizerOptionsFor, type VideoSettings } from '@livestyle/core/internal/pipeline/settings.js';
 import type { CliBackend } from './backend.js';
-import { ImageFileError, readImageFile } from '@livestyle/core/internal/io/node-image.js';
+import { ImageFileError } from '@livestyle/core/internal/io/node-image.js';
+import { readStyleFile } from './io/style-file.js';
 import { describeFlatColour } from '@livestyle/core/internal/io/flat.js';
 import type { PixelsLike } from '@livestyle/core/internal/pipeline/input.js';
 
@@ -167,7 +168,7 @@ export async function readStyleImages(
 ): Promise<Array<{ image: PixelsLike; weight: number }>> {
   const read = [];
   for (const s of styles) {
-    const image = await readImageFile(s.file, { maxSidePx: styleSizePx });
+    const image = await readStyleFile(s.file, styleSizePx);
     const flat = describeFlatColour(image);
     if (flat) throw new ImageFileError(`${s.file}: the style is ${flat}: it has no texture to transfer; choose an image with some`);
     read.push({ image, weight: s.weight });

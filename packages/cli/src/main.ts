@@ -365,7 +365,19 @@ function addEvalCommands(program: Command): void {
     .requiredOption('--input <dir>', 'the input frames')
     .requiredOption('--output <dir>', 'the stylised frames (same count and order)')
     .option('--flow <dir>', 'forward flows (.flo, one per consecutive pair) to use instead of estimating them')
-    .option('--style <file>', 'also report the mean Gram style loss (vgg19 relu1_1..relu3_1) of the output frames')
+    .option(
+      '--style <file>',
+      'also report the mean Gram style loss (vgg19 relu1_1..relu3_1) of the output frames, against the style at the scale the run used (--style-size)',
+    )
+    .addOption(
+      new Option('--style-size <px>', 'the --style-size the output was stylised with (0 or 32..8192; 0: native)')
+        .argParser(wrap(parseSidePx))
+        .default(SURFACE_DEFAULTS['cli-video'].styleSize),
+    )
+    .option(
+      '--per-frame <dir>',
+      'the same clip stylised frame by frame (--no-temporal): reports the blur equivalent, the Gaussian blur of it (σ px) that scores the style loss of --output',
+    )
     .option('--json <file>', 'also write the report as JSON')
     .addOption(backendOption())
     .option('-q, --quiet', 'no per-pair lines on stderr', false)

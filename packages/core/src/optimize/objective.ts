@@ -37,9 +37,83 @@ function partsFrom(v: ArrayLike<number>): LossParts {
   return { total: v[0] as number, content: v[1] as number, style: v[2] as number, tv: v[3] as number };
 }
 
+/**
+ * The blended Gram targets of a weighted set of style images at the scale given (no rescaling), and
+ * the style term sum_l w_l E_l against them. Computed once: a metric scoring many frames against one
+ * style (the temporal meter) encodes the style once. Owns its targets; free them with `dispose()`.
+ */
+export class StyleGrams {
+  private readonly targets = new Map<string, tf.Tensor2D>();
+  private disposed = false;
+
+  /**
+   * @param styles images `[1, h, w, 3]` with weights summing to 1; not disposed. Their Grams are blended linearly.
+   * @param layers style layer → weight (summing to 1).
+   */
+  constructor(
+    private readonly net: LossNetwork,
+    styles: ReadonlyArray<{ image: tf.Tensor4D; weight: number }>,
+    private readonly layers: ReadonlyMap<string, number>,
+  ) {
+    try {
+      for (const name of layers.keys()) {
+        const target = tf.tidy(() => {
+          let acc: tf.Tensor2D | null = null;
+          for (const s of styles) {
+            const f = net.features(s.image, [name]).get(name);
+            if (!f) throw new Error(`no style layer ${name}`);
+            const g = tf.mul<tf.Tensor2D>(gramMatrix(f), s.weight);
+            acc = acc ? tf.add<tf.Tensor2D>(acc, g) : g;
+          }
+          if (!acc) throw new Error('at least one style image is needed');
+          return acc;
+        });
+        this.targets.set(name, target);
+      }
+    } catch (e) {
+      this.dispose();
+      throw e;
+    }
+  }
+
+  /**
+   * The style term from an image's features at (at least) these layers, as a scalar tensor. Call it
+   * inside the caller's tidy (or gradient) scope: its intermediates are left to that scope.
+   */
+  term(features: ReadonlyMap<string, tf.Tensor4D>): tf.Scalar {
+    this.assertLive();
+    let s: tf.Scalar = tf.scalar(0);
+    for (const [name, w] of this.layers) {
+      const e = styleLayerLoss(gramMatrix(features.get(name) as tf.Tensor4D), this.targets.get(name) as tf.Tensor2D);
+      s = tf.add<tf.Scalar>(s, tf.mul(e, w));
+    }
+    return s;
+  }
+
+  /** The style loss sum_l w_l E_l of an image `[1, H, W, 3]` at its own size (not disposed). */
+  async value(x: tf.Tensor4D): Promise<number> {
+    this.assertLive();
+    const t = tf.tidy(() => this.term(this.net.features(x, [...this.layers.keys()])));
+    const v = (await t.data())[0] as number;
+    t.dispose();
+    return v;
+  }
+
+  private assertLive(): void {
+    if (this.disposed) throw new Error('style Grams are disposed');
+  }
+
+  /** Frees the targets. Idempotent. */
+  dispose(): void {
+    this.disposed = true;
+    for (const t of this.targets.values()) t.dispose();
+    this.targets.clear();
+  }
+}
+
 export class GatysObjective {
   private readonly contentTarget: tf.Tensor4D;
-  private readonly styleTargets: Map<string, tf.Tensor2D>;
+  private readonly style: StyleGrams;
   private readonly layerNames: string[];
   private disposed = false;
 
@@ -60,20 +134,11 @@ export class GatysObjective {
       if (!f) throw new Error(`no content layer ${layers.content}`);
       return f;
     });
-    this.styleTargets = new Map();
-    for (const name of layers.style.keys()) {
-      const target = tf.tidy(() => {
-        let acc: tf.Tensor2D | null = null;
-        for (const s of styles) {
-          const f = net.features(s.image, [name]).get(name);
-          if (!f) throw new Error(`no style layer ${name}`);
-          const g = tf.mul<tf.Tensor2D>(gramMatrix(f), s.weight);
-          acc = acc ? tf.add<tf.Tensor2D>(acc, g) : g;
-        }
-        if (!acc) throw new Error('at least one style image is needed');
-        return acc;
-      });
-      this.styleTargets.set(name, target);
+    try {
+      this.style = new StyleGrams(net, styles, layers.style);
+    } catch (e) {
+      this.contentTarget.dispose();
+      throw e;
     }
   }
 
@@ -81,11 +146,7 @@ export class GatysObjective {
   private terms(x: tf.Tensor4D): [tf.Scalar, tf.Scalar, tf.Scalar, tf.Scalar] {
     const feats = this.net.features(x, this.layerNames);
     const c = contentLoss(feats.get(this.layers.content) as tf.Tensor4D, this.contentTarget);
-    let s: tf.Scalar = tf.scalar(0);
-    for (const [name, w] of this.layers.style) {
-      const e = styleLayerLoss(gramMatrix(feats.get(name) as tf.Tensor4D), this.styleTargets.get(name) as tf.Tensor2D);
-      s = tf.add<tf.Scalar>(s, tf.mul(e, w));
-    }
+    const s = this.style.term(feats);
     const tv = totalVariationLoss(x);
     const total = tf.addN<tf.Scalar>([
       tf.mul<tf.Scalar>(c, this.weights.content),
@@ -137,7 +198,6 @@ export class GatysObjective {
     if (this.disposed) return;
     this.disposed = true;
     this.contentTarget.dispose();
-    for (const t of this.styleTargets.values()) t.dispose();
-    this.styleTargets.clear();
+    this.style.dispose();
   }
 }

@@ -16,7 +16,7 @@ import { Stylizer, getDefaultEnvironment, type StyleSpec, type StylizerEnvironme
 import { preserveContentColour } from '../transforms/colour.js';
 import { ensureGradients } from './gradients.js';
 import { LossNetwork } from './loss-network.js';
-import { GatysObjective, type LossParts } from './objective.js';
+import { GatysObjective, StyleGrams, type LossParts } from './objective.js';
 import { Adam, Lbfgs, NonFiniteLossError, type ImageOptimizer, type OptimizerStop } from './optimizers.js';
 import { OPTIMIZE_MAX_SIDE_PX, OPTIMIZE_MIN_SIDE_PX, objectiveLayers, resolveOptimizerOptions, type OptimizerOptions } from './options.js';
 
@@ -440,6 +440,29 @@ export class StyleOptimizer {
       }
     } finally {
       tf.dispose(owned);
+    }
+  }
+
+  /**
+   * The styles' Gram targets with the current options' network and style layers, at the scale given:
+   * unlike {@link losses}, no style is rescaled to the scored image. For meters that must compare
+   * frames with the style exactly as the stylizer used it (see metrics/temporal-meter.ts). Styles not
+   * disposed; the caller owns the result and disposes it before this optimiser.
+   */
+  styleReference(styles: readonly StyleSpec[]): StyleGrams {
+    this.assertLive();
+    const net = this.net;
+    if (!net) throw new OptionsError('loss network not loaded');
+    const weights = normaliseWeights(styles.map((s) => s.weight ?? 1));
+    const batches = styles.map((s, i) => toImageBatch(s.image, `style ${i + 1}`));
+    try {
+      return new StyleGrams(
+        net,
+        batches.map((image, i) => ({ image, weight: weights[i] as number })),
+        objectiveLayers(this.options).style,
+      );
+    } finally {
+      tf.dispose(batches);
     }
   }
 

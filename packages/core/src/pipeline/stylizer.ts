@@ -26,6 +26,7 @@ import { preserveContentColour } from '../transforms/colour.js';
 import { OptionsError, effectiveLevels, normaliseWeights, resolveOptions, type BackendName, type StylizerOptions } from './options.js';
 import { InputError, toImageBatch, type StylizerInput } from './input.js';
 import { AdaptiveResolution } from './adaptive-resolution.js';
+import { checkStyleFitsLevels, prepareStyleImage } from './style-image.js';
 import { stylizeLevelTiled } from './tiles.js';
 import { maxTensorBytes } from '../backend/precision.js';
 import { acquireConstants } from '../backend/constants.js';
@@ -261,7 +262,7 @@ export class Stylizer {
     const images: tf.Tensor4D[] = [];
     const set: StyleSet = { images, weights, stats: new Map(), uploaded: new Map(), disposed: false };
     try {
-      specs.forEach((s, i) => images.push(this.prepareStyleImage(s.image, `style ${i + 1}`)));
+      specs.forEach((s, i) => images.push(prepareStyleImage(s.image, this.options.styleMaxSizePx, `style ${i + 1}`)));
       const model = this.model;
       if (!model) throw new OptionsError('model not loaded');
       await this.ensureStyleStats(set, model, effectiveLevels(this.options), generation);
@@ -385,21 +386,6 @@ export class Stylizer {
     if (this.disposed) throw new OptionsError('Stylizer is disposed');
   }
 
-  private prepareStyleImage(image: StylizerInput, what: string): tf.Tensor4D {
-    const batch = toImageBatch(image, what);
-    const max = this.options.styleMaxSizePx;
-    const [, h, w] = batch.shape;
-    if (max > 0 && Math.max(h, w) > max) {
-      const scale = max / Math.max(h, w);
-      const resized = tf.tidy(() =>
-        tf.image.resizeBilinear(batch, [Math.max(1, Math.round(h * scale)), Math.max(1, Math.round(w * scale))], false, true),
-      );
-      batch.dispose();
-      return resized;
-    }
-    return batch;
-  }
-
   private async loadModel(options: StylizerOptions): Promise<void> {
     this.modelLoad?.controller.abort();
     const id = ++this.loadCounter;
@@ -430,17 +416,9 @@ export class Stylizer {
 
   /** Computes each style's statistics at every level that lacks them (for the given model). */
   private async ensureStyleStats(set: StyleSet, model: LoadedModel, levels: readonly number[], generation: number): Promise<void> {
-    // The deepest level pools 2^(level-1) times and pads by reflection: smaller images cannot pass.
-    const deepest = Math.max(...levels);
-    const minSide = 2 ** deepest;
-    set.images.forEach((image, i) => {
-      const [, h, w] = image.shape;
-      if (h < minSide || w < minSide) {
-        const max = this.options.styleMaxSizePx;
-        const scaled = max > 0 && Math.max(h, w) === max ? ` after scaling to styleMaxSizePx ${max}` : '';
-        throw new InputError(`style ${i + 1} is ${w}x${h}${scaled}: level ${deepest} needs at least ${minSide}x${minSide} pixels`);
-      }
-    });
+    set.images.forEach((image, i) =>
+      checkStyleFitsLevels(image.shape[1], image.shape[2], levels, this.options.styleMaxSizePx, `style ${i + 1}`),
+    );
     let byLevel = set.stats.get(model.id);
     if (!byLevel) {
       byLevel = new Map();
