@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { encodeFrameFolder } from '../../packages/cli/src/io/video.js';
 import { REPO_ROOT, SHARED } from '../helpers.js';
+import { makeToneClip } from '../support/service-client.js';
 
 const BIN = path.join(REPO_ROOT, 'packages', 'cli', 'bin', 'livestyle.js');
 const STYLE = path.join(SHARED, 'data', 'style', 'la_muse.jpg');
@@ -47,19 +48,7 @@ describe("encodeFrameFolder keeps the clip's audio", () => {
   for (const seconds of [1, 2])
     for (const ext of ['.mp4', '.webm'])
       it(`${seconds} s of AAC audio, ${ext} output`, async () => {
-        const clip = path.join(dir, `clip-${seconds}.mp4`);
-        ffmpeg(
-          ['-f', 'lavfi', '-i', 'testsrc=size=96x64:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440', '-t', String(seconds)].concat([
-            '-c:v',
-            'libx264',
-            '-pix_fmt',
-            'yuv420p',
-            '-c:a',
-            'aac',
-            '-shortest',
-            clip,
-          ]),
-        );
+        const clip = makeToneClip(path.join(dir, `clip-${seconds}.mp4`), seconds);
         const frames = path.join(dir, `frames-${seconds}${ext}`);
         mkdirSync(frames);
         ffmpeg(['-i', clip, '-start_number', '1', path.join(frames, 'frame_%06d.png')]);
@@ -76,19 +65,7 @@ describe("encodeFrameFolder keeps the clip's audio", () => {
 describe("`livestyle video` keeps the clip's audio", () => {
   for (const ext of ['.mp4', '.webm'])
     it(`1 s of AAC audio, ${ext} output`, () => {
-      const clip = path.join(dir, 'cli-clip.mp4');
-      ffmpeg(
-        ['-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440', '-t', '1'].concat([
-          '-c:v',
-          'libx264',
-          '-pix_fmt',
-          'yuv420p',
-          '-c:a',
-          'aac',
-          '-shortest',
-          clip,
-        ]),
-      );
+      const clip = makeToneClip(path.join(dir, 'cli-clip.mp4'), 1, '64x48');
       const out = path.join(dir, `cli-out${ext}`);
       execFileSync('node', [
         BIN,

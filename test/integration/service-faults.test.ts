@@ -13,7 +13,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { SHARED } from '../helpers.js';
 import { freePort, kill, spawnCli, startRedis, type CliProcess, type TestRedis } from '../support/services.js';
-import { countFrames, ffmpeg, getJob, postJob, storageContents, waitForJob } from '../support/service-client.js';
+import { countFrames, ffmpeg, getJob, makeToneClip, postJob, storageContents, waitForJob } from '../support/service-client.js';
 import { DEFAULT_CHUNKING } from '../../packages/service/src/config.js';
 import { parseJobOptions } from '../../packages/service/src/config.js';
 import { hashToken } from '../../packages/service/src/jobs.js';
@@ -235,6 +235,38 @@ describe('Redis without persistence', () => {
   }, 400_000);
 });
 
+describe('Redis that loses its data without dropping the connection, and a misplaced worker', () => {
+  it('after FLUSHALL a GET rebuilds the job from its folder at once, and it completes', async () => {
+    const svc = await startService();
+    const r = await postJob(svc.base, { clip: { file: clipOf('flush8.mp4', 8, 96) }, styles: [{ file: STYLE }], options: OPTIONS });
+    expect(r.status).toBe(201);
+    const { id, token } = r.body as { id: string; token: string };
+    expect(spawnSync('redis-cli', ['-p', String(svc.redis.port), 'flushall'], { encoding: 'utf8' }).stdout.trim()).toBe('OK');
+    const again = await getJob(svc.base, id, token);
+    expect(again.status).toBe(200);
+    expect(again.body['state']).toBe('queued');
+    // A wrong token is still a 404 (the folder's token hash is checked).
+    expect((await getJob(svc.base, id, 'x'.repeat(32))).status).toBe(404);
+    await svc.worker();
+    expect((await waitForJob(svc.base, id, token, (s) => s.state === 'done')).framesTotal).toBe(8);
+  }, 120_000);
+
+  it("a worker whose --storage is not serve's fails the job visibly, never a silent 404", async () => {
+    const svc = await startService();
+    const elsewhere = mkdtempSync(path.join(tmp, 'elsewhere-'));
+    const w = spawnCli(['worker', '--redis', svc.redis.url, '--storage', elsewhere, '--backend', 'wasm']);
+    procs.push(w);
+    await w.waitFor(/ready/);
+    const r = await postJob(svc.base, { clip: { file: clipOf('lost8.mp4', 8, 96) }, styles: [{ file: STYLE }], options: OPTIONS });
+    const { id, token } = r.body as { id: string; token: string };
+    const failed = await waitForJob(svc.base, id, token, (s) => s.state === 'failed');
+    expect(failed.error).toMatch(
+      /^plan: the job's folder is missing from this worker's storage \(\S+\): is --storage the folder serve uses\?$/,
+    );
+    expect(w.output()).toMatch(new RegExp(`job ${id}: plan failed`));
+  }, 120_000);
+});
+
 describe('uploads are removed at once', () => {
   it('a client that leaves mid-upload (Content-Length or chunked) leaves no partial file', async () => {
     const svc = await startService();
@@ -373,6 +405,28 @@ describe('refused at POST, naming the figures', () => {
     const del = await fetch(`${svc.base}/jobs/${id}?token=${token}`, { method: 'DELETE' });
     expect(del.status).toBe(200);
     await eventually(() => !scanning(), "the scan's ffmpeg is gone", 1500);
+  }, 120_000);
+});
+
+describe('audio through the service', () => {
+  it("an mp4 job keeps the clip's audio: 1.0 s in, 1.0 s out (within one AAC frame)", async () => {
+    const svc = await startService();
+    await svc.worker();
+    const clip = makeToneClip(path.join(tmp, 'tone.mp4'), 1);
+    const r = await postJob(svc.base, { clip: { file: clip }, styles: [{ file: STYLE }], options: OPTIONS });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    const { id, token } = r.body as { id: string; token: string };
+    await waitForJob(svc.base, id, token, (s) => s.state === 'done');
+    const out = path.join(tmp, 'tone-out.mp4');
+    writeFileSync(out, Buffer.from(await (await fetch(`${svc.base}/jobs/${id}/output?token=${token}`)).arrayBuffer()));
+    const audioS = (file: string): number =>
+      Number(
+        spawnSync('ffprobe', ['-v', 'error', '-select_streams', 'a:0', '-show_entries', 'stream=duration', '-of', 'csv=p=0', file], {
+          encoding: 'utf8',
+        }).stdout.trim(),
+      );
+    expect(Math.abs(audioS(out) - audioS(clip))).toBeLessThanOrEqual(1024 / 44100 + 1e-3);
+    expect(countFrames(out)).toBe(25);
   }, 120_000);
 });
 

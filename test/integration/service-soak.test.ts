@@ -27,7 +27,7 @@ let base: string;
 const procs: CliProcess[] = [];
 
 async function startWorker(): Promise<{ proc: CliProcess; id: string }> {
-  const proc = spawnCli(['worker', '--redis', redis.url, '--storage', storage, '--backend', 'wasm', '--stall-ms', '4000', '--quiet']);
+  const proc = spawnCli(['worker', '--redis', redis.url, '--storage', storage, '--backend', 'wasm', '--stall-ms', '10000', '--quiet']);
   procs.push(proc);
   const line = await proc.waitFor(/livestyle-service worker \S+: ready/);
   return { proc, id: /worker (\S+): ready/.exec(line)![1]! };

@@ -94,3 +94,20 @@ export function storageContents(storage: string): string[] {
     );
   return out;
 }
+
+/** A clip of `seconds` at 25 frames/s (`size` WxH) with a 440 Hz AAC tone as long as the video: H.264 in MP4. */
+export function makeToneClip(file: string, seconds: number, size = '96x64'): string {
+  ffmpeg(
+    ['-f', 'lavfi', '-i', `testsrc=size=${size}:rate=25`, '-f', 'lavfi', '-i', 'sine=frequency=440', '-t', String(seconds)].concat([
+      '-c:v',
+      'libx264',
+      '-pix_fmt',
+      'yuv420p',
+      '-c:a',
+      'aac',
+      '-shortest',
+      file,
+    ]),
+  );
+  return file;
+}

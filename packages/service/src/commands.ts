@@ -122,7 +122,8 @@ export async function workerCommand(flags: WorkerFlags): Promise<void> {
   const log = (line: string): void => {
     if (!flags.quiet) process.stderr.write(`livestyle-service worker: ${line}\n`);
   };
-  if (warning) log(warning);
+  // Shown even with --quiet: it is about the data's safety, not progress.
+  if (warning) process.stderr.write(`livestyle-service worker: ${warning}\n`);
   const worker = await startWorker({
     redisUrl: flags.redis,
     storage,

@@ -27,6 +27,14 @@ export const newJobId = (): string => randomBytes(16).toString('base64url');
 export const newToken = (): string => randomBytes(24).toString('base64url');
 export const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
 
+/** True when `token` hashes to `storedHash` (hex SHA-256), compared in constant time. */
+export function tokenMatches(storedHash: string, token: unknown): boolean {
+  if (typeof token !== 'string' || token.length === 0 || token.length > 200) return false;
+  const a = Buffer.from(storedHash, 'hex');
+  const b = Buffer.from(hashToken(token), 'hex');
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
 /** Moves a job to a new state unless it is already in a terminal one (atomic). */
 const SET_STATE = `
 local s = redis.call('HGET', KEYS[1], 'state')
@@ -36,9 +44,10 @@ redis.call('HSET', KEYS[1], 'state', ARGV[1])
 for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 return 1`;
 
-/** Sets a chunk's frame count only while the job's record exists (a late chunk never re-creates a key without a TTL). */
+/** Sets a chunk's frame count only while the job runs (a late chunk never re-creates a key without a TTL). */
 const SET_CHUNK = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local s = redis.call('HGET', KEYS[1], 'state')
+if s ~= 'queued' and s ~= 'running' then return 0 end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 return 1`;
 
@@ -100,24 +109,25 @@ export class JobStore {
     await this.redis.del(this.chunksKey(id));
   }
 
-  /** True when `token` is job `id`'s (constant-time). Unknown ids and wrong tokens look the same. */
-  async checkToken(id: string, token: unknown): Promise<boolean> {
-    if (typeof token !== 'string' || token.length === 0 || token.length > 200) return false;
+  /**
+   * True when `token` is job `id`'s (constant-time), false when it is not, null when Redis has no
+   * record of `id` (its folder may still hold one: server-context.ts). Callers answer unknown ids and
+   * wrong tokens alike.
+   */
+  async checkToken(id: string, token: unknown): Promise<boolean | null> {
     const stored = await this.redis.hget(this.key(id), 'tokenHash');
-    if (!stored) return false;
-    const a = Buffer.from(stored, 'hex');
-    const b = Buffer.from(hashToken(token), 'hex');
-    return a.length === b.length && timingSafeEqual(a, b);
+    if (!stored) return null;
+    return tokenMatches(stored, token);
   }
 
   async state(id: string): Promise<JobState | null> {
     return (await this.redis.hget(this.key(id), 'state')) as JobState | null;
   }
 
-  /** True when the job's work should stop: cancelled, failed, or its record gone. */
+  /** True when the job's work should stop: ended (cancelled, failed, done) or its record gone. */
   async isStopped(id: string): Promise<boolean> {
     const s = await this.state(id);
-    return s === null || s === 'cancelled' || s === 'failed';
+    return s === null || TERMINAL.includes(s);
   }
 
   /** True once a plan has split the job into chunks (its flow is in the queue or done). */
@@ -177,6 +187,37 @@ export class JobStore {
   async expire(id: string, seconds: number): Promise<void> {
     await this.redis.expire(this.key(id), seconds);
     await this.redis.expire(this.chunksKey(id), seconds);
+  }
+
+  /** Gives an ended job's record (and chunk counts) a TTL of `seconds` if it has none (a worker died between the two). */
+  async ensureExpiry(id: string, seconds: number): Promise<void> {
+    if ((await this.redis.ttl(this.key(id))) === -1) await this.expire(id, seconds);
+  }
+
+  /** Seconds until the record expires; -1 when it never does, -2 when there is none. */
+  async ttlSeconds(id: string): Promise<number> {
+    return this.redis.ttl(this.key(id));
+  }
+
+  /** Ids of every job record in Redis (SCAN: never blocks Redis). */
+  async listIds(): Promise<string[]> {
+    const ids: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.prefix}:job:*`, 'COUNT', 500);
+      cursor = next;
+      for (const k of keys) {
+        const id = k.slice(`${this.prefix}:job:`.length);
+        if (!id.includes(':')) ids.push(id);
+      }
+    } while (cursor !== '0');
+    return ids;
+  }
+
+  /** When the job's record was made (ms since the epoch), or null. */
+  async createdAtMs(id: string): Promise<number | null> {
+    const v = await this.redis.hget(this.key(id), 'createdAtMs');
+    return v === null ? null : Number(v);
   }
 
   async remove(id: string): Promise<void> {

@@ -4,6 +4,9 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { removeJobFlow } from './worker-context.js';
 import { HttpError, authorised, publicStatus, sendStatus, type ServerContext } from './server-context.js';
 
+/** DELETE answers within this (the 5 s promise with Redis away, with room for the token check). */
+const DELETE_DEADLINE_MS = 2500;
+
 /** Registers the job routes. */
 export function registerJobRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const { settings, store, queue, progress, streams } = ctx;
@@ -84,13 +87,29 @@ export function registerJobRoutes(app: FastifyInstance, ctx: ServerContext): voi
 
   app.delete('/jobs/:id', async (req) => {
     const id = await authorised(ctx, req);
-    const before = await store.state(id);
-    const cancelled = await store.transition(id, 'cancelled', { finishedAtMs: Date.now() });
-    // Waiting jobs are removed; a running chunk sees the state within a frame and stops.
-    await removeJobFlow(queue, id);
-    await storage.removeJob(id);
-    if (cancelled) await store.expire(id, settings.keepSeconds);
-    else await store.remove(id); // an ended job: nothing of it is kept
-    return { state: cancelled ? 'cancelled' : before, removed: true };
+    const cancel = async (): Promise<{ state: string | null; removed: true }> => {
+      const before = await store.state(id);
+      const cancelled = await store.transition(id, 'cancelled', { finishedAtMs: Date.now() });
+      // The files go first (disk is the source of truth; a running chunk sees the state within a
+      // frame and stops), then the waiting jobs.
+      await storage.removeJob(id);
+      await removeJobFlow(queue, id);
+      if (cancelled) await store.expire(id, settings.keepSeconds);
+      else await store.remove(id); // an ended job: nothing of it is kept
+      return { state: cancelled ? 'cancelled' : before, removed: true };
+    };
+    // One deadline for the whole clean-up (each step swallows a Redis timeout): a 503 within it, and
+    // the clean-up goes on behind the answer (a repeated DELETE finishes it).
+    const work = cancel();
+    work.catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error('Command timed out: DELETE')), DELETE_DEADLINE_MS);
+    });
+    try {
+      return await Promise.race([work, deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
   });
 }

@@ -24,6 +24,7 @@ import { queuePlan } from './reconcile.js';
 import { removeJobFlow } from './worker-context.js';
 import { styleFile } from './routes-styles.js';
 import { HttpError, QUEUE_UNAVAILABLE, type ServerContext } from './server-context.js';
+import { scrubInternals } from './public-text.js';
 
 /** Largest form field (`options`, `weights`, `styleId`), bytes. */
 export const FIELD_BYTES = 64 * 1024;
@@ -70,11 +71,11 @@ async function discard(stream: NodeJS.ReadableStream): Promise<void> {
  * Reads and drops the rest of a refused upload before answering: a client still sending its body
  * when the connection closes sees a reset instead of the 4xx and its message. Bounded in time.
  */
-async function drainRequest(req: FastifyRequest): Promise<void> {
+async function drainRequest(req: FastifyRequest, budgetMs = 30_000): Promise<void> {
   const raw = req.raw;
   if (raw.readableEnded || raw.destroyed) return;
   await new Promise<void>((resolve) => {
-    const timer = setTimeout(done, 30_000);
+    const timer = setTimeout(done, budgetMs);
     function done(): void {
       clearTimeout(timer);
       resolve();
@@ -167,7 +168,7 @@ export async function receivePart(
 }
 
 /** Checks a received upload and writes its job.json; throws HttpError for anything wrong. */
-export async function check(ctx: ServerContext, dir: string, got: ReceivedUpload): Promise<JobSpec> {
+export async function check(ctx: ServerContext, dir: string, got: ReceivedUpload, signal?: AbortSignal): Promise<JobSpec> {
   const { settings } = ctx;
   const { limits } = settings;
   if (!got.clip) throw new HttpError(400, 'no clip: send the video as the "clip" file field');
@@ -184,19 +185,22 @@ export async function check(ctx: ServerContext, dir: string, got: ReceivedUpload
   const clipFile = path.join(dir, got.clip);
   let info;
   try {
-    info = await probeVideoAsync(clipFile, PROBE_TIMEOUT_MS);
+    info = await probeVideoAsync(clipFile, PROBE_TIMEOUT_MS, signal);
   } catch (e) {
     if (e instanceof VideoIoError)
       throw new HttpError(
         415,
-        `clip is not a readable video (${e.message
-          .replace(`${clipFile}: `, '')
-          .replace(/^unreadable video \((.*)\)$/, '$1')
-          .replace(/\[[^\]]*@ 0x[0-9a-f]+\] /, '')})`,
+        `clip is not a readable video (${scrubInternals(
+          e.message
+            .split(clipFile)
+            .join('clip')
+            .replace(/^clip: /, '')
+            .replace(/^unreadable video \((.*)\)$/, '$1'),
+        )})`,
       );
     throw e;
   }
-  const frames = await countPacketsAsync(clipFile, PROBE_TIMEOUT_MS);
+  const frames = await countPacketsAsync(clipFile, PROBE_TIMEOUT_MS, signal);
   if (!frames) throw new HttpError(422, 'clip has no video frames');
   if (frames > limits.frames) throw new HttpError(422, `clip has ${frames} frames; the limit is ${limits.frames} frames per job`);
   if (Math.max(info.width, info.height) > limits.sidePx)
@@ -223,8 +227,8 @@ export async function check(ctx: ServerContext, dir: string, got: ReceivedUpload
       `the job is ${frames} frames of ${outW}x${outH} (${Math.round(megapixels)} megapixels); the limit is ${limits.outputMegapixels} megapixels per job`,
     );
   // The header alone does not prove the data is there (a cut faststart MP4 declares every frame).
-  const damaged = await probeDecodableAsync(clipFile, PROBE_TIMEOUT_MS);
-  if (damaged) throw new HttpError(422, `clip cannot be used: ${damaged}`);
+  const damaged = await probeDecodableAsync(clipFile, PROBE_TIMEOUT_MS, signal);
+  if (damaged) throw new HttpError(422, `clip cannot be used: ${scrubInternals(damaged.split(clipFile).join('clip'))}`);
   const styles: Array<{ file: string; weight: number }> = [];
   for (const [i, s] of got.styles.entries()) {
     let file: string;
@@ -283,11 +287,17 @@ export function registerUploadRoutes(app: FastifyInstance, ctx: ServerContext): 
   app.post('/jobs', async (req, reply) => {
     // Redis away: answered now, not after the whole upload was received.
     if (!ctx.redisReady()) {
-      await drainRequest(req);
+      // Within the 5 s promise: a short drain (so a client still sending reads the answer), then the
+      // connection is closed.
+      void reply.header('connection', 'close');
+      await drainRequest(req, 3000);
       throw new HttpError(503, QUEUE_UNAVAILABLE);
     }
-    // A client that leaves mid-upload stops the receiving at once, and its partial files go.
+    // A client that leaves mid-upload stops the receiving and probing at once, and its partial files
+    // go; so does a shutdown past its drain time (server.ts).
     const left = new AbortController();
+    const onClosing = (): void => left.abort();
+    ctx.closing.addEventListener('abort', onClosing, { once: true });
     const onClose = (): void => {
       if (!reply.raw.writableEnded) left.abort();
     };
@@ -302,7 +312,7 @@ export function registerUploadRoutes(app: FastifyInstance, ctx: ServerContext): 
     let committed = false;
     try {
       const got = await Promise.race([receive(ctx, req, dir, left.signal), whenAborted(left.signal)]);
-      const spec = await check(ctx, dir, got);
+      const spec = await check(ctx, dir, got, left.signal);
       const id = newJobId();
       const token = newToken();
       const record = { tokenHash: hashToken(token), format: spec.options.format, createdAtMs: Date.now() };
@@ -330,6 +340,7 @@ export function registerUploadRoutes(app: FastifyInstance, ctx: ServerContext): 
       throw await uploadError(req, e, limits.clipBytes, left.signal.aborted);
     } finally {
       reply.raw.off('close', onClose);
+      ctx.closing.removeEventListener('abort', onClosing);
       ctx.uploads.delete(handled);
       settled();
     }

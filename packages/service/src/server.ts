@@ -77,6 +77,7 @@ export async function startServer(settings: ServerSettings): Promise<RunningServ
     const jobId = (data as { jobId?: unknown } | null)?.jobId;
     if (typeof jobId === 'string') progress.emit(jobId);
   });
+  const closing = new AbortController();
   const ctx: ServerContext = {
     settings,
     store,
@@ -84,6 +85,7 @@ export async function startServer(settings: ServerSettings): Promise<RunningServ
     progress,
     streams: new Set(),
     uploads: new Set(),
+    closing: closing.signal,
     redisReady: () => connection.status === 'ready',
   };
   await storage.init();
@@ -97,13 +99,35 @@ export async function startServer(settings: ServerSettings): Promise<RunningServ
         log(`reconciling jobs with Redis (${why}): ${e.message}`);
         return null;
       });
-      if (r && r.requeued.length + r.restored.length > 0)
-        log(`${why}: ${r.requeued.length} job(s) queued again and ${r.restored.length} ended job(s) restored from disk`);
+      if (r && r.requeued.length + r.restored.length + r.orphansRemoved > 0)
+        log(
+          `${why}: ${r.requeued.length} job(s) queued again and ${r.restored.length} ended job(s) restored from disk` +
+            (r.orphansRemoved > 0 ? `, ${r.orphansRemoved} record(s) with no folder removed` : ''),
+        );
     }));
   await reconcileNow('start');
+  // A Redis that loses its data without dropping the connection (FLUSHALL, a failover behind a proxy)
+  // loses this marker too: checked every 30 s (a GET meanwhile rebuilds its own job: server-context.ts).
+  const MARKER = 'livestyle:serve-marker';
+  await connection.set(MARKER, '1');
+  const watchMarker = setInterval(() => {
+    void connection.exists(MARKER).then(
+      async (n) => {
+        if (n === 1) return;
+        await connection.set(MARKER, '1');
+        await reconcileNow('Redis lost its data');
+      },
+      () => undefined, // Redis away: the reconnect reconciles
+    );
+  }, 30_000);
+  watchMarker.unref();
   let wasReady = true;
   connection.on('ready', () => {
-    if (!wasReady) void reconcileNow('Redis is back');
+    if (!wasReady)
+      void connection.set(MARKER, '1').then(
+        () => reconcileNow('Redis is back'),
+        () => undefined,
+      );
     wasReady = true;
   });
   connection.on('close', () => (wasReady = false));
@@ -126,10 +150,9 @@ export async function startServer(settings: ServerSettings): Promise<RunningServ
     limits: { fileSize: limits.clipBytes, files: limits.styles + 1, fields: 20, fieldSize: FIELD_BYTES, parts: limits.styles + 22 },
   });
   app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
-    if (
-      !(err instanceof HttpError) &&
-      (connection.status !== 'ready' || REDIS_AWAY.test(err.message) || err.name === 'MaxRetriesPerRequestError')
-    )
+    const fromRedis = connection.status !== 'ready' || REDIS_AWAY.test(err.message) || err.name === 'MaxRetriesPerRequestError';
+    // Errors with their own status (HttpError, Fastify's 4xx) are the request's, never Redis's.
+    if (!(err instanceof HttpError) && err.statusCode === undefined && fromRedis)
       return void reply.status(503).header('retry-after', '5').send({ error: QUEUE_UNAVAILABLE });
     const status = err instanceof HttpError ? err.status : (err.statusCode ?? 500);
     if (status >= 500 && !(err instanceof HttpError)) log(`${req.method} ${req.url.split('?')[0]}: ${err.message}`);
@@ -155,13 +178,18 @@ export async function startServer(settings: ServerSettings): Promise<RunningServ
     app,
     async close() {
       clearInterval(sweeper);
+      clearInterval(watchMarker);
       for (const end of [...ctx.streams]) end();
       // Requests in progress get DRAIN_MS to finish; then their connections are cut (an upload cut
       // so removes its partial files).
-      const cut = setTimeout(() => app.server.closeAllConnections(), DRAIN_MS);
+      const cut = setTimeout(() => {
+        closing.abort();
+        app.server.closeAllConnections();
+      }, DRAIN_MS);
       await app.close().finally(() => clearTimeout(cut));
-      // A cut upload's handler is still removing its partial files.
-      await Promise.allSettled([...ctx.uploads]);
+      // A cut upload's handler is still removing its partial files (its probes are killed): bounded.
+      closing.abort();
+      await Promise.race([Promise.allSettled([...ctx.uploads]), new Promise((r) => setTimeout(r, 5000).unref())]);
       await reconciling;
       await queueEvents.close();
       await queue.close();

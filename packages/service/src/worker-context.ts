@@ -2,7 +2,7 @@
  * What the worker's job kinds share: the job data each kind carries, the retry policy, cancellation,
  * and the worker's context (settings, Redis store, queue, stylizer pool).
  */
-import { existsSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { Job, type FlowProducer, type Queue, UnrecoverableError } from 'bullmq';
 import type { ChunkPlan } from './plan.js';
 import type { Fade } from './stitch.js';
@@ -51,15 +51,23 @@ export interface StitchJobData {
 }
 
 /**
- * Throws CancelledError when job `jobId` was cancelled, or has no folder (its upload was given up:
- * disk is the source of truth, and a record left in Redis by it is removed).
+ * Throws CancelledError when job `jobId` was cancelled (or ended), and a visible, final failure when
+ * its folder is missing: a POST given up after its record was written, or a worker whose `--storage`
+ * is not serve's. Only ENOENT means missing: any other error (a dropped mount) is retried.
  */
 export async function checkNotStopped(store: JobStore, storage: LocalStorage, jobId: string): Promise<void> {
-  if (!existsSync(storage.jobDir(jobId))) {
-    await store.remove(jobId);
-    throw new CancelledError('cancelled: the job has no folder');
-  }
   if (await store.isStopped(jobId)) throw new CancelledError('cancelled');
+  const missing = await stat(storage.jobDir(jobId)).then(
+    () => false,
+    (e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return true;
+      throw e;
+    },
+  );
+  if (missing)
+    throw new UnrecoverableError(
+      `the job's folder is missing from this worker's storage (${storage.root}): is --storage the folder serve uses?`,
+    );
 }
 
 /** Retry policy of every job: 3 attempts, exponential back-off from 2 s. */
@@ -139,4 +147,6 @@ export interface WorkerContext {
   readonly pool: StylizerPool;
   /** Counts a frame written (the worker's stats). */
   readonly countFrame: () => void;
+  /** Clean-ups after failed jobs still running (close waits for them). */
+  readonly pending: Set<Promise<void>>;
 }

@@ -22,6 +22,7 @@ import { runPlanJob } from './jobs-plan.js';
 import { runChunkJob } from './jobs-chunk.js';
 import { runStitchJob } from './jobs-stitch.js';
 import { recordEnded } from './job-files.js';
+import { scrubInternals } from './public-text.js';
 import {
   CancelledError,
   StylizerPool,
@@ -87,7 +88,7 @@ export async function startWorker(settings: WorkerSettings): Promise<RunningWork
     await connection.expire(`livestyle:worker:${id}`, 24 * 3600);
   };
 
-  const ctx: WorkerContext = { settings, store, flows, queue, pool, countFrame: () => frames++ };
+  const ctx: WorkerContext = { settings, store, flows, queue, pool, countFrame: () => frames++, pending: new Set() };
   const worker = new Worker(
     QUEUE_NAME,
     async (job: Job) => {
@@ -126,6 +127,8 @@ export async function startWorker(settings: WorkerSettings): Promise<RunningWork
     backend,
     async close(force = false) {
       await worker.close(force);
+      // A failed job's clean-up (its record on disk and in Redis) finishes before the worker goes.
+      await Promise.allSettled([...ctx.pending]);
       await flows.close();
       await queue.close();
       pool.dispose();
@@ -150,17 +153,19 @@ function onJobFailed(ctx: WorkerContext, job: Job, err: Error): void {
     // cancelled) must not remove its output.
     const error = publicError(job.name, err.message);
     const finishedAtMs = Date.now();
-    void store
-      .transition(jobId, 'failed', { error, finishedAtMs })
-      .then(async (ended) => {
-        if (!ended) return;
-        await store.expire(jobId, settings.keepSeconds);
-        await removeJobFlow(queue, jobId);
-        // The folder keeps only its record (with the error), so the failure outlives a Redis that loses it.
-        await recordEnded(storage.jobDir(jobId), { state: 'failed', finishedAtMs, error });
-        await storage.removeJobFiles(jobId);
-      })
-      .catch((e: Error) => settings.log(`job ${jobId}: cleaning up after failure: ${e.message}`));
+    const cleanup = (async () => {
+      if (await store.isStopped(jobId)) return; // already ended (cancelled, done): nothing of it is ours
+      // On disk first, the source of truth: a worker dying before Redis follows leaves a failure that
+      // reconcile copies to Redis, never a job queued again once its Redis record expires.
+      await recordEnded(storage.jobDir(jobId), { state: 'failed', finishedAtMs, error });
+      if (!(await store.transition(jobId, 'failed', { error, finishedAtMs }))) return;
+      await store.expire(jobId, settings.keepSeconds);
+      await removeJobFlow(queue, jobId);
+      // The folder keeps only its record (with the error), so the failure outlives a Redis that loses it.
+      await storage.removeJobFiles(jobId);
+    })().catch((e: Error) => settings.log(`job ${jobId}: cleaning up after failure: ${e.message}`));
+    ctx.pending.add(cleanup);
+    void cleanup.finally(() => ctx.pending.delete(cleanup));
   }
 }
 
@@ -170,10 +175,5 @@ function onJobFailed(ctx: WorkerContext, job: Job, err: Error): void {
  * goes to the server log with the job id (onJobFailed).
  */
 export function publicError(kind: string, message: string): string {
-  const line = (message.split('\n')[0] ?? '')
-    .replace(/\[[^\]]*@ 0x[0-9a-f]+\] ?/g, '')
-    .replace(/(?:[A-Za-z]:)?(?:[\\/][^\s:'"()\\/]+)+[\\/]?/g, (p) => p.split(/[\\/]/).filter(Boolean).pop() ?? '')
-    .replace(/\s+/g, ' ')
-    .trim();
-  return `${kind}: ${line}`.slice(0, 300);
+  return `${kind}: ${scrubInternals(message)}`.slice(0, 300);
 }

@@ -158,13 +158,13 @@ function probeVideo(file: string): ProbeInfo {
 }
 
 /** {@link probeVideo} without blocking the event loop (a server), given up after `timeoutMs`. */
-export async function probeVideoAsync(file: string, timeoutMs: number): Promise<ProbeInfo> {
-  return parseProbe(file, await runTool(findFfmpeg('ffprobe'), [...PROBE_ARGS, file], timeoutMs));
+export async function probeVideoAsync(file: string, timeoutMs: number, signal?: AbortSignal): Promise<ProbeInfo> {
+  return parseProbe(file, await runTool(findFfmpeg('ffprobe'), [...PROBE_ARGS, file], timeoutMs, signal));
 }
 
 /** {@link countPackets} without blocking the event loop, given up after `timeoutMs`. */
-export async function countPacketsAsync(file: string, timeoutMs: number): Promise<number | null> {
-  return parsePacketCount(await runTool(findFfmpeg('ffprobe'), [...COUNT_PACKETS_ARGS, file], timeoutMs));
+export async function countPacketsAsync(file: string, timeoutMs: number, signal?: AbortSignal): Promise<number | null> {
+  return parsePacketCount(await runTool(findFfmpeg('ffprobe'), [...COUNT_PACKETS_ARGS, file], timeoutMs, signal));
 }
 
 /** Demuxer and decoder complaints that mean a clip's data is cut short or damaged. */
@@ -175,20 +175,20 @@ const DAMAGED = /partial file|ended prematurely|truncat|invalid nal|error while 
  * prove: a faststart MP4 cut short still declares every frame. Resolves with null when both decode
  * cleanly, else one line saying what failed (no paths, no decoder addresses).
  */
-export async function probeDecodableAsync(file: string, timeoutMs: number, tailS = 2): Promise<string | null> {
+export async function probeDecodableAsync(file: string, timeoutMs: number, signal?: AbortSignal, tailS = 2): Promise<string | null> {
   const ffmpeg = findFfmpeg();
-  const decode = (where: string[]): Promise<ToolResult> =>
-    runTool(ffmpeg, ['-v', 'error', ...where, '-i', file, '-map', '0:v:0', '-f', 'framecrc', '-'], timeoutMs);
+  const decode = (input: string[], output: string[]): Promise<ToolResult> =>
+    runTool(ffmpeg, ['-v', 'error', ...input, '-i', file, '-map', '0:v:0', ...output, '-f', 'framecrc', '-'], timeoutMs, signal);
   const frames = (r: ToolResult): number => r.stdout.split('\n').filter((l) => l !== '' && !l.startsWith('#')).length;
   const complaint = (r: ToolResult): string =>
     (r.stderr.split('\n').find((l) => DAMAGED.test(l)) ?? '')
       .replace(/\[[^\]]*@ 0x[0-9a-f]+\] ?/g, '')
       .replace(/offset 0x[0-9a-f]+: /i, '')
       .trim();
-  const head = await runTool(ffmpeg, ['-v', 'error', '-i', file, '-map', '0:v:0', '-frames:v', '1', '-f', 'framecrc', '-'], timeoutMs);
+  const head = await decode([], ['-frames:v', '1']);
   if (head.status !== 0 || frames(head) === 0 || complaint(head))
     return `its first frame cannot be decoded${complaint(head) ? ` (${complaint(head)})` : ''}`;
-  const tail = await decode(['-sseof', `-${tailS}`]);
+  const tail = await decode(['-sseof', `-${tailS}`], []);
   if (tail.status !== 0 || frames(tail) === 0 || complaint(tail))
     return `it is cut short or damaged: its last ${tailS} s cannot be decoded${complaint(tail) ? ` (${complaint(tail)})` : ''}`;
   return null;
@@ -200,12 +200,13 @@ interface ToolResult {
   readonly stderr: string;
 }
 
-function runTool(exe: string, args: string[], timeoutMs: number): Promise<ToolResult> {
+/** Runs `exe` to its end, killed (SIGKILL) after `timeoutMs` or when `signal` aborts. */
+function runTool(exe: string, args: string[], timeoutMs: number, signal?: AbortSignal): Promise<ToolResult> {
   return new Promise((resolve) => {
     execFile(
       exe,
       args,
-      { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, killSignal: 'SIGKILL' },
+      { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, killSignal: 'SIGKILL', ...(signal ? { signal } : {}) },
       (err, stdout, stderr) => {
         const e = err as (Error & { code?: unknown; killed?: boolean }) | null;
         const timedOut = e?.killed === true;
@@ -512,7 +513,7 @@ function hasAudio(file: string): boolean {
 }
 
 /**
- * Adds `audio`'s first audio stream to the encoded video `video` (copied, not re-encoded), written
+ * Adds `audio`'s first audio stream to the encoded video `video` (the video copied, the audio encoded to Opus or AAC), written
  * to `out`. All of it when every frame was sent (its length may differ from the video's by a
  * fraction of a frame, as in the input); only the part under the video when the run stopped early.
  */
