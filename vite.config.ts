@@ -39,6 +39,8 @@ export const viteConfig = defineConfig({
       preserveEntrySignatures: 'exports-only',
       input: {
         index: path.join(repoRoot, 'demo', 'index.html'),
+        // The chromeless output page (the stylised camera alone, for an OBS Browser Source).
+        camera: path.join(repoRoot, 'demo', 'camera.html'),
         'livestyle-elements': path.join(repoRoot, 'demo', 'livestyle-elements.ts'),
       },
       output: {
