@@ -98,6 +98,8 @@ export class LivestyleCamera extends StylizedView {
 
   /** Starts the camera (asks for permission the first time). */
   async start(): Promise<void> {
+    // Attributes set in the same tick (style-src, then start()) reach the styles at the next update.
+    await this.updateComplete;
     this.lastError = '';
     this.camera.video = this.videoElement;
     if (this.styles.length) void this.stylizer.setStyles(this.styles);
