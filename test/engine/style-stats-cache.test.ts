@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initNodeWasm } from '../../packages/core/src/backend/node-wasm.js';
 import { Stylizer } from '../../packages/core/src/pipeline/stylizer.js';
 import type { StylizerOptions } from '../../packages/core/src/pipeline/options.js';
+import type { StyleStatsCache } from '../../packages/core/src/pipeline/style-stats-cache.js';
 import { FileStyleStatsCache } from '../../packages/core/src/io/style-stats-files.js';
 import { fixtureBatch } from '../helpers.js';
 
@@ -33,7 +34,7 @@ afterAll(() => {
 
 /** One run as the CLI makes it: create, setStyles, stylize, dispose. Returns the pixels and where the statistics came from. */
 async function run(
-  cache: FileStyleStatsCache,
+  cache: StyleStatsCache,
   options: Partial<StylizerOptions> = {},
 ): Promise<{ pixels: Float32Array; encoded: number; cached: number }> {
   const s = await Stylizer.create({ backend: 'wasm', levels: [3, 2, 1], styleStatsCache: cache, ...options });
@@ -92,5 +93,24 @@ describe('style statistics cache', () => {
     expect([more.encoded, more.cached]).toEqual([1, 3]);
     expect((await run(cache, { model: 'vgg19', levels: [2, 1] })).encoded).toBe(2);
     expect(entries(cache)).toHaveLength(9);
+  });
+
+  it('a custom cache that hands back garbage or fails is read as a miss', async () => {
+    const cold = await run(new FileStyleStatsCache({ dir: path.join(dir, 'reference') }));
+    const garbage: StyleStatsCache = {
+      get: (key) => {
+        const c = 64;
+        const nan = new Float64Array(c * c).fill(NaN);
+        return Promise.resolve(
+          key.level === 1
+            ? { channels: 3, mean: new Float64Array(3), std: new Float64Array(3), colouring: new Float64Array(9) }
+            : { channels: c, mean: new Float64Array(c), std: new Float64Array(c), colouring: nan },
+        );
+      },
+      put: () => Promise.reject(new Error('disk on fire')),
+    };
+    const r = await run(garbage);
+    expect([r.encoded, r.cached]).toEqual([3, 0]);
+    expect(r.pixels).toEqual(cold.pixels);
   });
 });

@@ -134,13 +134,14 @@ interface StyleSet {
   readonly pixelsSha256: Array<Promise<string> | undefined>;
 }
 
-/** Whether statistics from a cache have the level's shape (a custom cache may hand back anything). */
-function fitsChannels(stats: StyleLevelStatistics, channels: number): boolean {
+/** Whether statistics from a cache have the level's shape and finite values (a custom cache may hand back anything). */
+function usableStats(stats: StyleLevelStatistics, channels: number): boolean {
   return (
     stats.channels === channels &&
     stats.mean.length === channels &&
     stats.std.length === channels &&
-    stats.colouring.length === channels ** 2
+    stats.colouring.length === channels ** 2 &&
+    [stats.mean, stats.std, stats.colouring].every((a) => a.every(Number.isFinite))
   );
 }
 
@@ -489,10 +490,11 @@ export class Stylizer {
   private async styleLevelStats(set: StyleSet, index: number, model: LoadedModel, level: number): Promise<StyleLevelStats> {
     const cache = this.options.styleStatsCache;
     const image = set.images[index] as tf.Tensor4D;
-    const key = cache ? await styleStatsKey(set, index, model, level, this.backend) : null;
+    // No key (no crypto.subtle: a page not served over https) means no cache, not a failed setStyles.
+    const key = cache ? await styleStatsKey(set, index, model, level, this.backend).catch(() => null) : null;
     if (cache && key) {
       const hit = await cache.get(key).catch(() => null);
-      if (hit && fitsChannels(hit, model.channelsAt(level))) {
+      if (hit && usableStats(hit, model.channelsAt(level))) {
         this.styleStatsCounts.cached++;
         return {
           wct: { channels: hit.channels, mean: hit.mean, colouring: hit.colouring },
