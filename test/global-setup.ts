@@ -11,5 +11,11 @@ export async function setup(): Promise<() => void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'livestyle-models-'));
   for (const id of ['cd16x', 'vgg19'] as const) await convertModel(id, path.join(RAW_MODELS, id), path.join(dir, id));
   process.env.LIVESTYLE_MODELS_DIR = dir;
-  return () => rmSync(dir, { recursive: true, force: true });
+  // The CLI runs of the tests keep style statistics in a fresh folder, never the user's ~/.cache/livestyle.
+  const cache = mkdtempSync(path.join(os.tmpdir(), 'livestyle-cache-'));
+  process.env.LIVESTYLE_CACHE_DIR = cache;
+  return () => {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(cache, { recursive: true, force: true });
+  };
 }

@@ -120,6 +120,33 @@ describe('livestyle stylize: bad input gives one clear line and no output file',
     expect((await sharp(overridden).metadata()).height).toBe(105); // level 1 alone crops nothing
   });
 
+  it('a second run with the same style reads its statistics from the cache; --no-style-cache encodes it again', async () => {
+    const env = { LIVESTYLE_CACHE_DIR: path.join(out, 'style-cache') };
+    const args = (name: string, ...more: string[]): string[] => [
+      'stylize',
+      content,
+      '--style',
+      style,
+      '--size',
+      '64',
+      '--style-size',
+      '64',
+      '--out',
+      path.join(out, name),
+      ...more,
+    ];
+    const cold = await cli(args('cache-cold.png'), env);
+    expect(cold.code, cold.stderr).toBe(0);
+    expect(cold.stderr).toContain('style statistics: computed\n');
+    const warm = await cli(args('cache-warm.png'), env);
+    expect(warm.code, warm.stderr).toBe(0);
+    expect(warm.stderr).toContain('style statistics: cached\n');
+    expect(readFileSync(path.join(out, 'cache-warm.png'))).toEqual(readFileSync(path.join(out, 'cache-cold.png')));
+    const off = await cli(args('cache-off.png', '--no-style-cache'), env);
+    expect(off.stderr).toContain('style statistics: computed\n');
+    expect(readdirSync(path.join(env.LIVESTYLE_CACHE_DIR, 'style-stats-v1'))).toHaveLength(5); // one per level, none added
+  });
+
   it('--tile stylises a larger image tile by tile, matching the untiled output', async () => {
     const tiledPng = path.join(out, 'tiled.png');
     const wholePng = path.join(out, 'whole.png');

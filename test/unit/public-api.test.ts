@@ -83,6 +83,7 @@ describe('public API', () => {
       [
         ...neutral,
         'ConvertError',
+        'FileStyleStatsCache',
         'ImageFileError',
         'MAX_IMAGE_SIDE_PX',
         'MAX_IMAGE_PIXELS',

@@ -85,6 +85,8 @@ export interface StylisationFlags {
   readonly temporal?: boolean;
   readonly strength?: number;
   readonly flowSize?: number;
+  /** `--no-style-cache` sets false: styles are encoded on every run (style-cache.ts). */
+  readonly styleCache?: boolean;
 }
 
 /** The flags as the settings vocabulary (core's settings.ts), over the command's surface defaults. */

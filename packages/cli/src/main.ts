@@ -50,6 +50,7 @@ import { videoCommand, type VideoFlags } from './video.js';
 import { evalTemporalCommand, evalFlowCommand, type EvalTemporalFlags, type EvalFlowFlags } from './eval-temporal.js';
 import { VIDEO_EXTENSIONS } from './io/video.js';
 import { announceBackend, backendOption } from './backend.js';
+import { styleStatsCacheFor, styleStatsLine } from './style-cache.js';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -93,7 +94,12 @@ async function stylizeCommand(contentPath: string, flags: StylizeFlags): Promise
       }),
     );
     progress.step('loading model');
-    const stylizer = await Stylizer.create({ ...options, decoderCheckpoints, tileSizePx: flags.tile });
+    const stylizer = await Stylizer.create({
+      ...options,
+      decoderCheckpoints,
+      tileSizePx: flags.tile,
+      styleStatsCache: styleStatsCacheFor(flags),
+    });
     announceBackend(stylizer.backend, flags.quiet);
     try {
       progress.step('encoding styles');
@@ -103,6 +109,7 @@ async function stylizeCommand(contentPath: string, flags: StylizeFlags): Promise
           flags.style.map((s) => s.file),
         );
       });
+      if (!flags.quiet) process.stderr.write(`livestyle: ${styleStatsLine(stylizer.styleStatsSources)}\n`);
       progress.step(`stylising ${content.width}x${content.height}`);
       const result = await stylizer.stylize(content);
       try {
@@ -241,6 +248,10 @@ function withStylisationOptions(command: Command, sizeDescription: string): Comm
         new Option('--precision <p>', 'encoder/decoder precision; float16 halves GPU memory traffic (webgpu backend only)')
           .choices(['float32', 'float16'])
           .default(CLI_DEFAULTS.precision),
+      )
+      .option(
+        '--no-style-cache',
+        'encode the styles on every run instead of reusing their statistics from the cache folder ($LIVESTYLE_CACHE_DIR, else $XDG_CACHE_HOME/livestyle, else ~/.cache/livestyle)',
       )
   );
 }

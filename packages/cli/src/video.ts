@@ -33,6 +33,7 @@ import {
 import { announceBackend } from './backend.js';
 import { listenForInterrupt } from './interrupt.js';
 import { checkStylised } from './output-check.js';
+import { styleStatsCacheFor } from './style-cache.js';
 
 /** The GPU went away mid-clip; the frames done before it are complete on disk. */
 class DeviceLostError extends Error {
@@ -107,7 +108,7 @@ export async function videoCommand(input: string, flags: VideoFlags, usage: (msg
   checkStyleWeights(flags.style, usage);
   const source: FrameSource = await openFrameSource(input, flags.size, flags.fps);
   const styles = await readStyleImages(flags.style, flags.styleSize);
-  const stylizer = await Stylizer.create(stylisationOptions(flags, 'cli-video'));
+  const stylizer = await Stylizer.create({ ...stylisationOptions(flags, 'cli-video'), styleStatsCache: styleStatsCacheFor(flags) });
   let sink: FrameSink | null = null;
   let interrupted = false;
   // Ctrl-C or SIGTERM: stop after the frame in progress. Closing the source also ends a wait on a

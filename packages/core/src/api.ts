@@ -17,6 +17,7 @@ export {
 export { PRESETS, type Preset } from './pipeline/presets.js';
 export { InputError, type StylizerInput, type PixelsLike, type BrowserImageSource } from './pipeline/input.js';
 export type { ByteSource } from './weights/model-loader.js';
+export type { StyleStatsCache, StyleStatsKey, StyleLevelStatistics } from './pipeline/style-stats-cache.js';
 export { MODEL_IDS, type ModelId } from './weights/architectures.js';
 export { ModelFormatError } from './weights/model-format.js';
 export { CheckpointError } from './weights/torch-checkpoint.js';

@@ -23,6 +23,7 @@ export {
   type ReadImageOptions,
 } from './io/node-image.js';
 export { fileModelSource, modelsDir } from './io/model-files.js';
+export { FileStyleStatsCache, type FileStyleStatsCacheOptions } from './io/style-stats-files.js';
 export {
   initNodeWebGpu,
   probeNodeWebGpu,

@@ -5,6 +5,7 @@
 import { MODEL_FAMILIES, isModelId, type ModelId } from '../weights/architectures.js';
 import type { ByteSource } from '../weights/model-loader.js';
 import type { StatisticsPrecision } from '../transforms/moments.js';
+import type { StyleStatsCache } from './style-stats-cache.js';
 import {
   PRESETS,
   PRESET_FIELDS,
@@ -123,6 +124,12 @@ export interface StylizerOptions {
    * own (on WebGPU/WebGL: the time to issue the frame's work). 0 = off. Default 0.
    */
   readonly targetFps: number;
+  /**
+   * Where each style's per-level statistics are kept between runs (style-stats-cache.ts): a style
+   * seen before with the same pixels, model weights, level and backend is not encoded again. Node:
+   * `FileStyleStatsCache` (a folder); the CLI uses one unless `--no-style-cache`. Default null (none).
+   */
+  readonly styleStatsCache: StyleStatsCache | null;
 }
 
 /** The defaults of every {@link StylizerOptions} field (the README's option table). */
@@ -148,6 +155,7 @@ export const DEFAULT_OPTIONS: StylizerOptions = {
   flowMaxSidePx: 0,
   videoResetGapMs: 1000,
   targetFps: 0,
+  styleStatsCache: null,
 };
 
 /** An option out of range or of the wrong type; the message names the option and the value given. */
@@ -245,6 +253,11 @@ export function resolveOptions(partial: Partial<StylizerOptions> = {}, base: Sty
   if (!Array.isArray(o.decoderCheckpoints)) throw new OptionsError('decoderCheckpoints must be an array of Uint8Array');
   if (!Number.isInteger(o.modelLoadTimeoutMs) || o.modelLoadTimeoutMs < 0)
     throw new OptionsError(`modelLoadTimeoutMs must be 0 (no limit) or an integer number of ms > 0 (got ${String(o.modelLoadTimeoutMs)})`);
+  if (
+    o.styleStatsCache !== null &&
+    (typeof o.styleStatsCache !== 'object' || typeof o.styleStatsCache.get !== 'function' || typeof o.styleStatsCache.put !== 'function')
+  )
+    throw new OptionsError('styleStatsCache must be null or an object with get(key) and put(key, stats) methods');
   chosenFields.set(o, chosen);
   return o;
 }

@@ -30,6 +30,8 @@ import { checkStyleFitsLevels, prepareStyleImage } from './style-image.js';
 import { stylizeLevelTiled } from './tiles.js';
 import { maxTensorBytes } from '../backend/precision.js';
 import { acquireConstants } from '../backend/constants.js';
+import { sha256Hex } from '../weights/model-format.js';
+import type { StyleLevelStatistics, StyleStatsKey } from './style-stats-cache.js';
 
 /** One style image and its blend weight, for `setStyles`. */
 export interface StyleSpec {
@@ -128,6 +130,41 @@ interface StyleSet {
   readonly uploaded: Map<string, { readonly weights: string; readonly tensors: WctStyleTensors }>;
   /** Replaced or disposed: a frame still running on it gets statistics it must free itself. */
   disposed: boolean;
+  /** SHA-256 of each style's pixels, hashed once when a `styleStatsCache` first needs it. */
+  readonly pixelsSha256: Array<Promise<string> | undefined>;
+}
+
+/** Whether statistics from a cache have the level's shape and finite values (a custom cache may hand back anything). */
+function usableStats(stats: StyleLevelStatistics, channels: number): boolean {
+  return (
+    stats.channels === channels &&
+    stats.mean.length === channels &&
+    stats.std.length === channels &&
+    stats.colouring.length === channels ** 2 &&
+    [stats.mean, stats.std, stats.colouring].every((a) => a.every(Number.isFinite))
+  );
+}
+
+/** The cache key of style `index` of `set` at one level (style-stats-cache.ts says what enters it). */
+async function styleStatsKey(set: StyleSet, index: number, model: LoadedModel, level: number, backend: string): Promise<StyleStatsKey> {
+  const image = set.images[index] as tf.Tensor4D;
+  let hash = set.pixelsSha256[index];
+  if (!hash) {
+    hash = image.data<'float32'>().then((pixels) => sha256Hex(new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength)));
+    set.pixelsSha256[index] = hash;
+  }
+  const entry = model.manifest.levels[String(level)];
+  const group = entry ? model.manifest.groups[entry.encoderGroup] : undefined;
+  if (!group) throw new Error(`internal: model ${model.id} has no encoder for level ${level}`);
+  return {
+    pixelsSha256: await hash,
+    styleHeightPx: image.shape[1],
+    styleWidthPx: image.shape[2],
+    model: model.id,
+    encoderSha256: group.sha256,
+    level,
+    backend,
+  };
 }
 
 function disposeStyleSet(set: StyleSet): void {
@@ -184,6 +221,8 @@ export class Stylizer {
   private readonly releaseConstants = acquireConstants();
   /** Timings of the most recent stylize call. */
   lastTimings: StageTimings | null = null;
+  /** Style statistics (one per style and level) encoded so far, and read from `styleStatsCache` instead. */
+  private readonly styleStatsCounts = { encoded: 0, cached: 0 };
 
   private constructor(
     options: StylizerOptions,
@@ -260,7 +299,7 @@ export class Stylizer {
     const weights = normaliseWeights(specs.map((s) => s.weight ?? 1));
     const generation = ++this.styleGeneration;
     const images: tf.Tensor4D[] = [];
-    const set: StyleSet = { images, weights, stats: new Map(), uploaded: new Map(), disposed: false };
+    const set: StyleSet = { images, weights, stats: new Map(), uploaded: new Map(), disposed: false, pixelsSha256: [] };
     try {
       specs.forEach((s, i) => images.push(prepareStyleImage(s.image, this.options.styleMaxSizePx, `style ${i + 1}`)));
       const model = this.model;
@@ -378,6 +417,14 @@ export class Stylizer {
     else void Promise.allSettled([...this.inFlight]).then(free);
   }
 
+  /**
+   * How many style statistics (one per style and level) this stylizer has encoded, and how many it
+   * read from `styleStatsCache` instead, since it was created.
+   */
+  get styleStatsSources(): { readonly encoded: number; readonly cached: number } {
+    return { ...this.styleStatsCounts };
+  }
+
   get isDisposed(): boolean {
     return this.disposed;
   }
@@ -414,7 +461,7 @@ export class Stylizer {
     }
   }
 
-  /** Computes each style's statistics at every level that lacks them (for the given model). */
+  /** Computes (or reads from `styleStatsCache`) each style's statistics at every level that lacks them (for the given model). */
   private async ensureStyleStats(set: StyleSet, model: LoadedModel, levels: readonly number[], generation: number): Promise<void> {
     set.images.forEach((image, i) =>
       checkStyleFitsLevels(image.shape[1], image.shape[2], levels, this.options.styleMaxSizePx, `style ${i + 1}`),
@@ -426,22 +473,50 @@ export class Stylizer {
     }
     for (const level of levels) {
       if (byLevel.has(level)) continue;
-      const nets = await model.level(level);
       const perStyle: StyleLevelStats[] = [];
-      for (const image of set.images) {
+      for (let i = 0; i < set.images.length; i++) {
         if (generation !== this.styleGeneration || this.disposed) throw new AbortError('setStyles superseded by a newer call');
-        const features = runNetwork(image, nets.encoderLayers, nets.encoderWeights);
-        let moments: FeatureMoments;
-        try {
-          moments = await featureMoments(features, 'float64');
-        } finally {
-          features.dispose();
-        }
-        perStyle.push({ wct: colouringFromMoments(moments), adain: adainStatsFromMoments(moments) });
+        perStyle.push(await this.styleLevelStats(set, i, model, level));
       }
       if (generation !== this.styleGeneration || this.disposed) throw new AbortError('setStyles superseded by a newer call');
       byLevel.set(level, perStyle);
     }
+  }
+
+  /**
+   * One style's statistics at one level: from the cache when it has them, else encoded (and then
+   * offered to the cache). A cache that fails costs the encoding, never the result.
+   */
+  private async styleLevelStats(set: StyleSet, index: number, model: LoadedModel, level: number): Promise<StyleLevelStats> {
+    const cache = this.options.styleStatsCache;
+    const image = set.images[index] as tf.Tensor4D;
+    // No key (no crypto.subtle: a page not served over https) means no cache, not a failed setStyles.
+    const key = cache ? await styleStatsKey(set, index, model, level, this.backend).catch(() => null) : null;
+    if (cache && key) {
+      const hit = await cache.get(key).catch(() => null);
+      if (hit && usableStats(hit, model.channelsAt(level))) {
+        this.styleStatsCounts.cached++;
+        return {
+          wct: { channels: hit.channels, mean: hit.mean, colouring: hit.colouring },
+          adain: { channels: hit.channels, mean: hit.mean, std: hit.std },
+        };
+      }
+    }
+    const nets = await model.level(level);
+    const features = runNetwork(image, nets.encoderLayers, nets.encoderWeights);
+    let moments: FeatureMoments;
+    try {
+      moments = await featureMoments(features, 'float64');
+    } finally {
+      features.dispose();
+    }
+    const stats = { wct: colouringFromMoments(moments), adain: adainStatsFromMoments(moments) };
+    this.styleStatsCounts.encoded++;
+    if (cache && key) {
+      const entry = { channels: stats.wct.channels, mean: stats.wct.mean, colouring: stats.wct.colouring, std: stats.adain.std };
+      await cache.put(key, entry).catch(() => undefined);
+    }
+    return stats;
   }
 
   private async runVideoFrame(frame: StylizerInput): Promise<tf.Tensor3D> {
