@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { setThreadsCount, getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { Worker as NodeWorker, type WorkerOptions } from 'node:worker_threads';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -37,9 +37,39 @@ export function initNodeWasm(): Promise<NodeWasmInfo> {
   return initialised;
 }
 
+/** True when process `pid` is alive (a signal 0 reaches it, or it exists but is not ours). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the script folders of processes that are gone: a process killed by a signal never runs
+ * its exit handler, and each folder holds ~600 KB.
+ */
+function sweepStaleScriptFolders(): void {
+  let names: string[] = [];
+  try {
+    names = readdirSync(os.tmpdir());
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = Number(/^livestyle-wasm-(\d+)-/.exec(name)?.[1] ?? NaN);
+    if (Number.isInteger(pid) && pid !== process.pid && !isAlive(pid))
+      rmSync(path.join(os.tmpdir(), name), { recursive: true, force: true });
+  }
+}
+
 async function doInit(): Promise<NodeWasmInfo> {
   const threads = wantedThreads();
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'livestyle-wasm-'));
+  sweepStaleScriptFolders();
+  // The pid in the name lets a later process remove the folder if this one is killed.
+  const dir = mkdtempSync(path.join(os.tmpdir(), `livestyle-wasm-${process.pid}-`));
   let n = 0;
   const OrigBlob = globalThis.Blob;
   class RecordingBlob extends OrigBlob {
