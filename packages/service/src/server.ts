@@ -12,7 +12,7 @@ import { EventEmitter } from 'node:events';
 import { QUEUE_NAME, type ChunkingSettings, type UploadLimits } from './config.js';
 import { JobStore } from './jobs.js';
 import type { LocalStorage } from './storage.js';
-import { HttpError, QUEUE_UNAVAILABLE, type ServerContext } from './server-context.js';
+import { HttpError, QUEUE_UNAVAILABLE, reconcileContext, type ServerContext } from './server-context.js';
 import { reconcile } from './reconcile.js';
 import { FIELD_BYTES, registerUploadRoutes } from './routes-upload.js';
 import { registerJobRoutes } from './routes-jobs.js';
@@ -54,9 +54,9 @@ const REDIS_COMMAND_TIMEOUT_MS = 2000;
 /** Errors of a Redis that is away or not answering (ioredis's wording), answered 503. */
 const REDIS_AWAY = /enableOfflineQueue|Connection is closed|Command timed out|MaxRetriesPerRequest|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT/;
 
-export async function startServer(settings: ServerSettings): Promise<RunningServer> {
-  const { storage, limits } = settings;
-  const connection = new Redis(settings.redisUrl, {
+/** A connection for the routes: commands fail fast while Redis is away (see REDIS_COMMAND_TIMEOUT_MS). */
+async function connectRedis(url: string): Promise<Redis> {
+  const connection = new Redis(url, {
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,
     commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
@@ -65,37 +65,27 @@ export async function startServer(settings: ServerSettings): Promise<RunningServ
   connection.on('error', () => undefined); // reported per request (503); ioredis reconnects on its own
   await new Promise<void>((resolve, reject) => {
     connection.once('ready', resolve);
-    connection.once('end', () => reject(new Error(`no Redis answers at ${settings.redisUrl}`)));
+    connection.once('end', () => reject(new Error(`no Redis answers at ${url}`)));
   });
-  const store = new JobStore(connection);
-  const queue = new Queue(QUEUE_NAME, { connection });
-  const queueEvents = new QueueEvents(QUEUE_NAME, { connection: { url: settings.redisUrl } as never });
-  // Chunk progress events wake the server-sent-event streams of that job.
-  const progress = new EventEmitter();
-  progress.setMaxListeners(0);
-  queueEvents.on('progress', ({ data }) => {
-    const jobId = (data as { jobId?: unknown } | null)?.jobId;
-    if (typeof jobId === 'string') progress.emit(jobId);
-  });
-  const closing = new AbortController();
-  const ctx: ServerContext = {
-    settings,
-    store,
-    queue,
-    progress,
-    streams: new Set(),
-    uploads: new Set(),
-    closing: closing.signal,
-    redisReady: () => connection.status === 'ready',
-  };
-  await storage.init();
-  const log = (line: string): void => void process.stderr.write(`livestyle-service serve: ${line}\n`);
-  // Disk is the source of truth (reconcile.ts): compared with Redis now, whenever Redis comes back,
-  // and hourly before the sweep of expired jobs and abandoned uploads.
+  return connection;
+}
+
+/**
+ * Disk is the source of truth (reconcile.ts): compared with Redis now, whenever Redis comes back,
+ * when it lost its data without dropping the connection, and hourly before the sweep of expired
+ * jobs and abandoned uploads. Resolves once the first comparison is done.
+ */
+async function startHousekeeping(
+  ctx: ServerContext,
+  connection: Redis,
+  log: (line: string) => void,
+): Promise<{ stop(): void; idle(): Promise<void> }> {
+  const { settings, store } = ctx;
+  const { storage } = settings;
   let reconciling: Promise<void> = Promise.resolve();
   const reconcileNow = (why: string): Promise<void> =>
     (reconciling = reconciling.then(async () => {
-      const r = await reconcile({ storage, store, queue, keepSeconds: settings.keepSeconds }).catch((e: Error) => {
+      const r = await reconcile(reconcileContext(ctx)).catch((e: Error) => {
         log(`reconciling jobs with Redis (${why}): ${e.message}`);
         return null;
       });
@@ -141,6 +131,43 @@ export async function startServer(settings: ServerSettings): Promise<RunningServ
   const sweeper = setInterval(sweep, 3600_000);
   sweeper.unref();
 
+  return {
+    stop() {
+      clearInterval(sweeper);
+      clearInterval(watchMarker);
+    },
+    idle: () => reconciling,
+  };
+}
+
+export async function startServer(settings: ServerSettings): Promise<RunningServer> {
+  const { storage, limits } = settings;
+  const connection = await connectRedis(settings.redisUrl);
+  const store = new JobStore(connection);
+  const queue = new Queue(QUEUE_NAME, { connection });
+  const queueEvents = new QueueEvents(QUEUE_NAME, { connection: { url: settings.redisUrl } as never });
+  // Chunk progress events wake the server-sent-event streams of that job.
+  const progress = new EventEmitter();
+  progress.setMaxListeners(0);
+  queueEvents.on('progress', ({ data }) => {
+    const jobId = (data as { jobId?: unknown } | null)?.jobId;
+    if (typeof jobId === 'string') progress.emit(jobId);
+  });
+  const closing = new AbortController();
+  const ctx: ServerContext = {
+    settings,
+    store,
+    queue,
+    progress,
+    streams: new Set(),
+    uploads: new Set(),
+    closing: closing.signal,
+    redisReady: () => connection.status === 'ready',
+  };
+  await storage.init();
+  const log = (line: string): void => void process.stderr.write(`livestyle-service serve: ${line}\n`);
+  const housekeeping = await startHousekeeping(ctx, connection, log);
+
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, requestTimeout: REQUEST_TIMEOUT_MS, forceCloseConnections: 'idle' });
   await app.register(multipart, {
     // The client's names are checked as sent (busboy would strip `../`), and an oversized clip is
@@ -177,8 +204,7 @@ export async function startServer(settings: ServerSettings): Promise<RunningServ
     url: `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${port}`,
     app,
     async close() {
-      clearInterval(sweeper);
-      clearInterval(watchMarker);
+      housekeeping.stop();
       for (const end of [...ctx.streams]) end();
       // Requests in progress get DRAIN_MS to finish; then their connections are cut (an upload cut
       // so removes its partial files).
@@ -190,7 +216,7 @@ export async function startServer(settings: ServerSettings): Promise<RunningServ
       // A cut upload's handler is still removing its partial files (its probes are killed): bounded.
       closing.abort();
       await Promise.race([Promise.allSettled([...ctx.uploads]), new Promise((r) => setTimeout(r, 5000).unref())]);
-      await reconciling;
+      await housekeeping.idle();
       await queueEvents.close();
       await queue.close();
       await connection.quit().catch(() => connection.disconnect());
