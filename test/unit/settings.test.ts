@@ -96,7 +96,7 @@ describe("settings: one vocabulary, each surface's defaults", () => {
     // The elements' constructors make a work canvas: a stand-in document is enough to read their defaults.
     const g = globalThis as { document?: unknown };
     const hadDocument = 'document' in g;
-    g.document ??= { createElement: () => ({ getContext: () => null }) };
+    g.document ??= { createElement: () => ({ getContext: () => null, setAttribute: () => undefined }) };
     const elements = [
       [new LivestyleCamera(), 'camera'],
       [new LivestyleVideo(), 'video-element'],

@@ -138,6 +138,9 @@ export async function startWorker(settings: WorkerSettings): Promise<RunningWork
   };
 }
 
+/** How long a stitch that failed with its chunk leaves the chunk's failure to be recorded first. */
+const CHILD_FAILURE_GRACE_MS = 3000;
+
 /** A failed job: logged; the failure that ends a job (no attempt left) marks it failed and removes its files. */
 function onJobFailed(ctx: WorkerContext, job: Job, err: Error): void {
   const { settings, store, queue } = ctx;
@@ -153,7 +156,11 @@ function onJobFailed(ctx: WorkerContext, job: Job, err: Error): void {
     // cancelled) must not remove its output.
     const error = publicError(job.name, err.message);
     const finishedAtMs = Date.now();
+    // A stitch failed because a chunk did (BullMQ's failParentOnFailure): the chunk's own failure,
+    // which says why, is recorded first; the stitch's stands only if that never happens.
+    const childFailed = job.name === 'stitch' && err.message.startsWith('child ');
     const cleanup = (async () => {
+      if (childFailed) await new Promise((resolve) => setTimeout(resolve, CHILD_FAILURE_GRACE_MS));
       if (await store.isStopped(jobId)) return; // already ended (cancelled, done): nothing of it is ours
       // On disk first, the source of truth: a worker dying before Redis follows leaves a failure that
       // reconcile copies to Redis, never a job queued again once its Redis record expires.
