@@ -306,7 +306,10 @@ export function registerUploadRoutes(app: FastifyInstance, ctx: ServerContext): 
     const handled = new Promise<void>((resolve) => (settled = resolve));
     ctx.uploads.add(handled);
     const dir = await storage.createUploadDir().catch((e: NodeJS.ErrnoException) => {
+      reply.raw.off('close', onClose);
+      ctx.closing.removeEventListener('abort', onClosing);
       ctx.uploads.delete(handled);
+      settled();
       throw e.code === 'ENOSPC' ? new HttpError(507, DISK_FULL) : e;
     });
     let committed = false;
@@ -328,8 +331,8 @@ export function registerUploadRoutes(app: FastifyInstance, ctx: ServerContext): 
         if (left.signal.aborted) throw new HttpError(499, 'the client left before the job was created');
       } catch (e) {
         // Never a job that exists but was not queued, or that nobody can reach. Its folder goes now
-        // (without it nothing runs: workers treat a job with no folder as cancelled); its record
-        // and queue entry are removed behind the answer, retried while Redis is away.
+        // (without it nothing runs: a worker fails a job with no folder); its record and queue entry
+        // are removed behind the answer, retried while Redis is away.
         await storage.removeJob(id);
         forgetJob(ctx, id);
         throw e;
