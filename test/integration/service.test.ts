@@ -96,7 +96,14 @@ async function status(id: string, token: string): Promise<Status> {
 async function waitFor(id: string, token: string, until: (s: Status) => boolean, timeoutMs = 120_000): Promise<Status> {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    const s = await status(id, token);
+    // While Redis restarts the service answers 503 (queue unavailable, retry later): a client retries.
+    const res = await fetch(`${base}/jobs/${id}?token=${encodeURIComponent(token)}`);
+    if (res.status === 503 && Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 200));
+      continue;
+    }
+    expect(res.status).toBe(200);
+    const s = (await res.json()) as Status;
     if (until(s)) return s;
     if (['failed', 'cancelled'].includes(s.state) && !until(s)) throw new Error(`job ${id} ended ${s.state}: ${s.error ?? ''}`);
     if (Date.now() > end) throw new Error(`job ${id} still ${JSON.stringify(s)} after ${timeoutMs} ms`);
@@ -105,7 +112,12 @@ async function waitFor(id: string, token: string, until: (s: Status) => boolean,
 }
 
 async function submit(clip: string, options = OPTIONS): Promise<{ id: string; token: string }> {
-  const r = await post({ clip: { file: clip }, styles: [{ file: STYLE }], options });
+  let r = await post({ clip: { file: clip }, styles: [{ file: STYLE }], options });
+  // Just after a Redis restart the service may answer 503 for a moment: a client retries.
+  for (let i = 0; r.status === 503 && i < 50; i++) {
+    await new Promise((res) => setTimeout(res, 200));
+    r = await post({ clip: { file: clip }, styles: [{ file: STYLE }], options });
+  }
   expect(r.status, JSON.stringify(r.body)).toBe(201);
   return r.body as { id: string; token: string };
 }
