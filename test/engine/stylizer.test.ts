@@ -128,6 +128,10 @@ describe('Stylizer API', () => {
     await s.setStyles([{ image: styleA }]);
     (await s.stylize(content)).dispose();
     expect(s.lastTimings?.perLevel).toHaveLength(3);
+    // wasm runs each kernel when it is called: the timings are completed work, the stages within the total.
+    const t = s.lastTimings!;
+    expect(t.completed).toBe(true);
+    expect(t.encodeMs + t.transformMs + t.decodeMs).toBeLessThanOrEqual(t.totalMs);
     s.dispose();
     const e = mse(full, reduced);
     expect(e).toBeGreaterThan(1e-5); // really ran at another resolution

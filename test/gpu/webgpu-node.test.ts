@@ -427,6 +427,40 @@ describe.skipIf(!adapter)('WebGPU in Node (Dawn)', () => {
     }
   });
 
+  it('syncStageTimings: each stage time spans its GPU time (timestamp queries), so the figures are completed work', async () => {
+    const s = await Stylizer.create({ backend: 'webgpu', preset: 'realtime' });
+    try {
+      await s.setStyles([{ image: style }]);
+      (await s.stylize(frames[0]!)).dispose(); // compiles the pipelines
+      const backend = tf.backend() as unknown as { device: GPUDevice; endComputePassEncoder(): void };
+      const timer = GpuPassTimer.install(backend.device, 2048, globalThis, { endPass: () => backend.endComputePassEncoder() })!;
+      let gpuMs: Awaited<ReturnType<GpuPassTimer['readStageMs']>>;
+      s.syncStageTimings = true;
+      try {
+        const out = await s.stylize(frames[1]!);
+        await out.data();
+        out.dispose();
+        gpuMs = await timer.readStageMs();
+      } finally {
+        timer.uninstall();
+      }
+      // A stage's work is issued after its start is stamped and has run before its end is: its
+      // passes' GPU time fits in it. Times stamped when the work is issued are far shorter.
+      const t = s.lastTimings!;
+      expect(t.encodeMs).toBeGreaterThanOrEqual(gpuMs.encode!);
+      expect(t.transformMs).toBeGreaterThanOrEqual(gpuMs.transform!);
+      expect(t.decodeMs).toBeGreaterThanOrEqual(gpuMs.decode!);
+      expect(t.encodeMs + t.transformMs + t.decodeMs).toBeLessThanOrEqual(t.totalMs);
+      expect(t.completed).toBe(true);
+      // Off (the default), the figures are issue times, and say so.
+      s.syncStageTimings = false;
+      (await s.stylize(frames[1]!)).dispose();
+      expect(s.lastTimings!.completed).toBe(false);
+    } finally {
+      s.dispose();
+    }
+  });
+
   it("a frame too large for one of the device's buffers is refused with the size and the --tile hint, not garbage", async () => {
     const s = await Stylizer.create({ backend: 'webgpu', preset: 'realtime' });
     try {

@@ -17,6 +17,7 @@ import { LoadedModel, fetchByteSource, timedByteSource, type ByteSource, type Le
 import { largestTensorBytes, runNetwork } from '../nets/network.js';
 import { halfNetworkAvailable, runNetworkHalf } from '../nets/network-half.js';
 import { markStage } from '../backend/stage-marks.js';
+import { backendRunsSynchronously, workDone } from '../backend/work-done.js';
 import { featureMoments, type FeatureMoments } from '../transforms/moments.js';
 import { blendWctStats, colouringFromMoments, uploadWctStats, type WctStyleStats, type WctStyleTensors } from '../transforms/wct.js';
 import { adainStatsFromMoments, blendAdainStats, type AdaInStyleStats } from '../transforms/adain.js';
@@ -43,13 +44,30 @@ export interface StyleSpec {
 /**
  * Per-stage wall-clock of the last call, in milliseconds (for stats overlays and benchmarks). A tiled
  * run (`tileSizePx`) reports each level's whole time as its `encodeMs`.
+ *
+ * With `completed` true every figure is completed work: a stage's time runs from the end of the work
+ * before it to the end of its own work on the backend. False (WebGL or WebGPU without
+ * {@link Stylizer.syncStageTimings}): the figures are only the time to issue the work, which the GPU
+ * runs later, and say little about how long a frame takes.
  */
 export interface StageTimings {
+  /** Encoders, summed over levels. */
   encodeMs: number;
+  /** Feature transforms (WCT/AdaIN, content statistics included), summed over levels. */
   transformMs: number;
+  /** Decoders, summed over levels. */
   decodeMs: number;
+  /**
+   * The call from its first level to the finished output (colour kept, scaled back, clipped): at least
+   * the sum of the stages. Not in it: the input's upload and scaling, and in video mode the temporal stage.
+   */
   totalMs: number;
   perLevel: Array<{ level: number; encodeMs: number; transformMs: number; decodeMs: number }>;
+  /**
+   * Whether the figures are completed work: always on wasm and cpu (a kernel has run when its call
+   * returns), on WebGL and WebGPU when the call ran with {@link Stylizer.syncStageTimings}.
+   */
+  completed: boolean;
 }
 
 /** How the entry point (browser or Node) initialises a backend and reads models. */
@@ -219,8 +237,16 @@ export class Stylizer {
   private loadCounter = 0;
   /** This stylizer's hold on the GPU constant cache (backend/constants.ts), released on dispose. */
   private readonly releaseConstants = acquireConstants();
-  /** Timings of the most recent stylize call. */
+  /** Timings of the most recent stylize call (see {@link StageTimings} for what each figure measures). */
   lastTimings: StageTimings | null = null;
+  /**
+   * On WebGL and WebGPU, time each stage to completion: calls that start while this is true wait
+   * (no readback: a fence, `onSubmittedWorkDone`) for each stage's work to finish before timing the
+   * next, so `lastTimings` is completed work. That wait costs the overlap of issuing one stage while
+   * the GPU runs the previous one, so it is off by default; sample frames with it (the elements time
+   * one frame a second). No effect on wasm and cpu, whose timings are always completed work.
+   */
+  syncStageTimings = false;
   /** Style statistics (one per style and level) encoded so far, and read from `styleStatsCache` instead. */
   private readonly styleStatsCounts = { encoded: 0, cached: 0 };
 
@@ -609,8 +635,14 @@ export class Stylizer {
     });
     // The encoder/decoder runner of the `precision` option (float16 only where its kernels are).
     const net = options.precision === 'float16' && halfNetworkAvailable() ? runNetworkHalf : runNetwork;
-    const timings: StageTimings = { encodeMs: 0, transformMs: 0, decodeMs: 0, totalMs: 0, perLevel: [] };
-    const t0 = now();
+    const syncing = this.syncStageTimings && !backendRunsSynchronously();
+    // A clock read once the backend has run what came before it (wasm, cpu: it has already). A wait
+    // that fails (a lost device) still reads the clock, so a stamp never rejects: the next kernel
+    // reports the loss.
+    const stamp: Stamp = syncing ? () => workDone().then(now, now) : () => Promise.resolve(now());
+    const completed = syncing || backendRunsSynchronously();
+    const timings: StageTimings = { encodeMs: 0, transformMs: 0, decodeMs: 0, totalMs: 0, perLevel: [], completed };
+    let t0 = 0;
     let image: tf.Tensor4D = content;
     // Large stills: tile by tile (image mode only), on the image cropped to the pooling grid.
     const align = 2 ** (deepest - 1);
@@ -618,6 +650,7 @@ export class Stylizer {
     try {
       if (tiled)
         image = tf.slice(content, [0, 0, 0, 0], [1, Math.floor(prepared.h / align) * align, Math.floor(prepared.w / align) * align, 3]);
+      t0 = await stamp();
       for (const level of levels) {
         const nets = await model.level(level);
         const perStyle = styles.stats.get(model.id)?.get(level);
@@ -629,8 +662,8 @@ export class Stylizer {
           backendStats: () => uploadedWctStats(styles, `${model.id}:${level}`, perStyle),
         };
         const next = tiled
-          ? await runTiledLevel(image, level, nets, net, levelStyles, options, align, timings)
-          : await runLevel(image, level, nets, net, levelStyles, options, timings, prepared.sourceSize);
+          ? await runTiledLevel(image, level, nets, net, levelStyles, options, align, timings, stamp)
+          : await runLevel(image, level, nets, net, levelStyles, options, timings, prepared.sourceSize, stamp);
         if (image !== content) image.dispose();
         image = next;
       }
@@ -641,7 +674,7 @@ export class Stylizer {
         timings.transformMs += l.transformMs;
         timings.decodeMs += l.decodeMs;
       }
-      timings.totalMs = now() - t0;
+      timings.totalMs = (await stamp()) - t0;
       this.lastTimings = timings;
       return result;
     } finally {
@@ -688,12 +721,13 @@ async function runLevel(
   options: StylizerOptions,
   timings: StageTimings,
   source: { h: number; w: number },
+  stamp: Stamp,
 ): Promise<tf.Tensor4D> {
   checkGpuBufferLimit(image, level, nets, source);
-  const tEnc = now();
+  const tEnc = await stamp(); // not encode time: a level's first use uploads its weights
   markStage('encode');
   const features = net(image, nets.encoderLayers, nets.encoderWeights);
-  const tTr = now();
+  const tTr = await stamp(); // never rejects: nothing here can leak
   markStage('transform');
   let transformed: tf.Tensor4D;
   try {
@@ -701,7 +735,7 @@ async function runLevel(
   } finally {
     features.dispose();
   }
-  const tDec = now();
+  const tDec = await stamp();
   markStage('decode');
   let decoded: tf.Tensor4D;
   try {
@@ -709,7 +743,7 @@ async function runLevel(
   } finally {
     transformed.dispose();
   }
-  timings.perLevel.push({ level, encodeMs: tTr - tEnc, transformMs: tDec - tTr, decodeMs: now() - tDec });
+  timings.perLevel.push({ level, encodeMs: tTr - tEnc, transformMs: tDec - tTr, decodeMs: (await stamp()) - tDec });
   return decoded;
 }
 
@@ -723,8 +757,9 @@ async function runTiledLevel(
   o: StylizerOptions,
   align: number,
   timings: StageTimings,
+  stamp: Stamp,
 ): Promise<tf.Tensor4D> {
-  const tLevel = now();
+  const tLevel = await stamp();
   const next = await stylizeLevelTiled(
     image,
     {
@@ -739,7 +774,7 @@ async function runTiledLevel(
     o.tileSizePx,
     align,
   );
-  timings.perLevel.push({ level, encodeMs: now() - tLevel, transformMs: 0, decodeMs: 0 });
+  timings.perLevel.push({ level, encodeMs: (await stamp()) - tLevel, transformMs: 0, decodeMs: 0 });
   return next;
 }
 
@@ -798,6 +833,9 @@ export function processingSize(h: number, w: number, maxSidePx: number, minSideP
 }
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
+/** The clock read at a stage boundary: after the backend has finished the work issued so far, when timing to completion. Never rejects. */
+type Stamp = () => Promise<number>;
 
 function smootherSettings(o: StylizerOptions): SmootherSettings {
   return { strength: o.temporalStrength, flowMaxSidePx: o.flowMaxSidePx };

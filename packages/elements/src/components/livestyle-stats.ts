@@ -4,6 +4,24 @@ import { customElement, property } from 'lit/decorators.js';
 import type { StageTimings } from '@livestyle/core';
 
 /**
+ * The overlay's lines: fps, the frame's completed total, and the stages, marked when they come from
+ * the last frame timed stage by stage rather than this one (see `FrameDetail.timings`).
+ */
+export function statsLines(
+  fps: number,
+  backend: string,
+  size: string,
+  timings: StageTimings | null,
+  stagesTimedThisFrame: boolean,
+): string[] {
+  const ms = (v: number): string => v.toFixed(1);
+  const lines = [`${fps.toFixed(1)} fps  ${backend || '…'}  ${size}`];
+  if (!timings) return [...lines, 'no frame yet'];
+  const stages = `encode ${ms(timings.encodeMs)}  transform ${ms(timings.transformMs)}  decode ${ms(timings.decodeMs)} ms`;
+  return [...lines, `total ${ms(timings.totalMs)} ms per frame`, stagesTimedThisFrame ? stages : `last timed: ${stages}`];
+}
+
+/**
  * @csspart panel - the overlay box
  * @cssprop --livestyle-stats-background - overlay background (default translucent black)
  */
@@ -30,8 +48,10 @@ export class LivestyleStats extends LitElement {
 
   /** Frames per second. */
   @property({ type: Number }) fps = 0;
-  /** Stage timings of the last frame. */
+  /** Completed-work timings of the last frame (`FrameDetail.timings`). */
   @property({ attribute: false }) timings: StageTimings | null = null;
+  /** Whether the stage figures were timed on the last frame (else on the last timed frame). */
+  @property({ attribute: false }) stagesTimedThisFrame = true;
   /** The tf.js backend in use. */
   @property() backend = '';
   /** Processing size of the last frame, e.g. "256x192". */
@@ -40,12 +60,7 @@ export class LivestyleStats extends LitElement {
   @property() temporal = '';
 
   override render(): unknown {
-    const t = this.timings;
-    const ms = (v: number | undefined): string => (v === undefined ? '–' : v.toFixed(1));
-    const lines = [
-      `${this.fps.toFixed(1)} fps  ${this.backend || '…'}  ${this.size}`,
-      t ? `encode ${ms(t.encodeMs)}  transform ${ms(t.transformMs)}  decode ${ms(t.decodeMs)}  total ${ms(t.totalMs)} ms` : 'no frame yet',
-    ];
+    const lines = statsLines(this.fps, this.backend, this.size, this.timings, this.stagesTimedThisFrame);
     if (this.temporal) lines.push(this.temporal);
     return html`<div part="panel" role="status" aria-live="off">${lines.join('\n')}</div>`;
   }

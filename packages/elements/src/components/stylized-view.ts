@@ -216,6 +216,7 @@ export abstract class StylizedView extends LitElement {
       part="stats"
       .fps=${f.fps}
       .timings=${f.timings}
+      .stagesTimedThisFrame=${f.stagesTimedThisFrame}
       backend=${f.backend}
       size=${`${f.width}x${f.height}`}
     ></livestyle-stats>`;
@@ -234,6 +235,7 @@ export abstract class StylizedView extends LitElement {
       width: drawn.width,
       height: drawn.height,
       timings: drawn.timings,
+      stagesTimedThisFrame: drawn.stagesTimedThisFrame,
       fps: drawn.fps,
       backend: this.stylizer.backend,
       presentPath: drawn.presentPath,

@@ -8,6 +8,7 @@ import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { AbortError, Stylizer, type StageTimings, type StylizerOptions } from '@livestyle/core';
 import type { StyleSource } from './types.js';
 import { CanvasPresenter, type PresentPath } from '@livestyle/core/internal/io/canvas-presenter.js';
+import { workDone } from '@livestyle/core/internal/backend/work-done.js';
 
 /** Where a {@link StylizerController} is: its model and styles loading, ready, or failed. */
 export type StylizerStatus = 'idle' | 'loading-model' | 'loading-styles' | 'ready' | 'error';
@@ -50,11 +51,20 @@ export class FpsMeter {
   }
 }
 
+/**
+ * How often (ms) a frame on WebGL or WebGPU times its stages to completion (`Stylizer.syncStageTimings`):
+ * such a frame waits for each stage before issuing the next, so only one frame a second pays for it.
+ */
+export const STAGE_TIMING_INTERVAL_MS = 1000;
+
 export interface DrawnFrame {
   readonly width: number;
   readonly height: number;
+  /** Completed-work timings: `totalMs` is this frame's, the stages are as `stagesTimedThisFrame` says (see `FrameDetail`). */
   readonly timings: StageTimings | null;
   readonly fps: number;
+  /** Whether the stage figures were timed on this frame; false: they are the last timed frame's. */
+  readonly stagesTimedThisFrame: boolean;
   /** `'gpu'`: drawn straight from GPU memory; `'readback'`: through the CPU (wasm, or a fallback). */
   readonly presentPath: PresentPath;
 }
@@ -72,6 +82,9 @@ export class StylizerController implements ReactiveController {
   private styleAbort: AbortController | null = null;
   private readonly fps = new FpsMeter();
   private presenter: CanvasPresenter | null = null;
+  /** The last stage breakdown timed to completion, and when its frame began. */
+  private stages: StageTimings | null = null;
+  private stagesTimedAtMs = -Infinity;
   /** Bumped by dispose(): a model load that started before belongs to a stale generation. */
   private generation = 0;
 
@@ -103,6 +116,8 @@ export class StylizerController implements ReactiveController {
     this.stylizer = null;
     this.presenter?.dispose();
     this.presenter = null;
+    this.stages = null;
+    this.stagesTimedAtMs = -Infinity;
     this.creating = null;
     this.activeStyles = [];
     this.status = 'idle';
@@ -180,19 +195,34 @@ export class StylizerController implements ReactiveController {
 
   /**
    * Stylises `source` (already at processing size) and draws it on `target`. Video mode smooths
-   * over time (see `temporalStrength`); image mode stylises the frame alone.
+   * over time (see `temporalStrength`); image mode stylises the frame alone. Resolves once the
+   * frame's work is done, not only issued: the frame's `totalMs` and the fps are measured there, so
+   * with frames drawn one after another no frame's total exceeds its interval.
    */
   async drawFrame(source: HTMLCanvasElement, target: HTMLCanvasElement, timestampMs: number | null): Promise<DrawnFrame | null> {
     const stylizer = this.stylizer;
     if (!stylizer || !this.ready || stylizer.isDisposed) return null;
+    const t0 = performance.now();
+    stylizer.syncStageTimings = t0 - this.stagesTimedAtMs >= STAGE_TIMING_INTERVAL_MS;
     let out: tf.Tensor3D | null = null;
     try {
       out = timestampMs === null ? await stylizer.stylize(source) : await stylizer.stylizeVideoFrame(source, timestampMs);
       const [height, width] = out.shape;
       this.presenter ??= new CanvasPresenter();
       const presentPath = await this.presenter.draw(out, target);
-      return { width, height, timings: stylizer.lastTimings, fps: this.fps.tick(performance.now()), presentPath };
+      // A readback has waited for the frame's work already; a GPU draw has only issued it.
+      if (presentPath === 'gpu') await workDone();
+      const t1 = performance.now();
+      const last = stylizer.lastTimings;
+      const stagesTimedThisFrame = last?.completed === true;
+      if (last && stagesTimedThisFrame) {
+        this.stages = last;
+        this.stagesTimedAtMs = t0;
+      }
+      const timings = this.stages && { ...this.stages, totalMs: t1 - t0 };
+      return { width, height, timings, fps: this.fps.tick(t1), stagesTimedThisFrame, presentPath };
     } finally {
+      stylizer.syncStageTimings = false;
       out?.dispose();
     }
   }

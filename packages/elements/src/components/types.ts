@@ -52,8 +52,17 @@ export interface FrameDetail {
   readonly timestampMs: number;
   readonly width: number;
   readonly height: number;
+  /**
+   * Completed-work times, ms. `totalMs`: this frame, from the start of its stylisation to its picture
+   * drawn with the GPU work done (input upload, temporal stage and draw included). The stages: this
+   * frame's on wasm and cpu; on WebGL and WebGPU a frame's stages are timed once a second (timing
+   * them waits for each stage), and the frames between carry the last timed frame's (see
+   * `stagesTimedThisFrame`). Null before any frame's stages were timed.
+   */
   readonly timings: StageTimings | null;
-  /** Frames per second, averaged over the last second or so. */
+  /** Whether `timings`' stage figures were timed on this frame; false: they are the last timed frame's. */
+  readonly stagesTimedThisFrame: boolean;
+  /** Frames per second, averaged over the last second or so (frames are timed one after another, so `fps × totalMs` ≤ 1000 for steady frames). */
   readonly fps: number;
   readonly backend: string;
   /** `'gpu'`: drawn straight from GPU memory (WebGL); `'readback'`: through the CPU (`tf.browser.toPixels`). */
