@@ -4,7 +4,7 @@ import { Stylizer, CanvasPresenter, setWasmPaths } from '../../packages/core/src
 // The subpath entries as a browser bundle gets them: the optimiser with tfjs's gradients, the flow.
 import { StyleOptimizer } from '../../packages/core/src/offline.js';
 import { estimateFlow, warpBilinear, type FlowOptions } from '../../packages/core/src/temporal.js';
-import { warpBilinearOps, hasWarpKernel } from '../../packages/core/src/temporal/warp.js';
+import { warpBilinearOps, hasWarpKernel, warpCubic } from '../../packages/core/src/temporal/warp.js';
 import { hasTvl1Kernels } from '../../packages/core/src/temporal/tvl1-step.js';
 import { storesHalfFloats } from '../../packages/core/src/backend/precision.js';
 import type { BackendResult } from './types.js';
@@ -62,6 +62,9 @@ async function runOn(backend: 'wasm' | 'webgl' | 'webgpu'): Promise<BackendResul
       result.warpHasKernel = hasWarpKernel();
       result.warpPixels = Array.from(await viaKernel.data());
       result.warpOpsPixels = Array.from(await viaOps.data());
+      const viaCubic = warpCubic(img, flow);
+      result.warpCubicPixels = Array.from(await viaCubic.data());
+      viaCubic.dispose();
       // Optical flow of a known shift on this backend: b is a moved by (+3, -2) px.
       const a = tf.expandDims<tf.Tensor4D>(content, 0);
       const shift = tf.broadcastTo<tf.Rank.R4>(tf.tensor4d([-3, 2], [1, 1, 1, 2]), [1, 64, 64, 2]);

@@ -12,6 +12,8 @@ export interface BackendResult {
   warpHasKernel?: boolean;
   warpPixels?: number[];
   warpOpsPixels?: number[];
+  /** The Catmull-Rom warp kernel's output on the same image and flow. */
+  warpCubicPixels?: number[];
   /** Mean estimated flow (x, y) over the interior for a (+3, -2) px shift of the 64x64 pattern. */
   flowMean?: number[];
   warpError?: string;

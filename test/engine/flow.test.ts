@@ -15,7 +15,7 @@ import {
   FlowOptionsError,
   resolveFlowOptions,
 } from '../../packages/core/src/temporal/flow.js';
-import { warpBilinear, warpBilinearOps, hasWarpKernel } from '../../packages/core/src/temporal/warp.js';
+import { warpBilinear, warpBilinearOps, hasWarpKernel, warpCubic } from '../../packages/core/src/temporal/warp.js';
 import { parseFlo, encodeFlo, endPointError, FloFormatError, type FlowField } from '../../packages/core/src/temporal/flo.js';
 import { SHARED } from '../helpers.js';
 
@@ -87,6 +87,44 @@ describe('dense warping', () => {
     const b = warpBilinearOps(img, flow);
     expect(tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]).toBeLessThan(1e-5);
     tf.dispose([img, flow, a, b]);
+  });
+
+  it('the Catmull-Rom warp: exact on integer shifts and linear ramps, and keeps a fine texture that bilinear blurs', () => {
+    const img = image();
+    const shift = tf.broadcastTo<tf.Rank.R4>(tf.tensor4d([2, 1], [1, 1, 1, 2]), [1, 20, 30, 2]);
+    const out = warpCubic(img, shift);
+    const expected = tf.slice(img, [0, 1, 2, 0], [1, 19, 28, 3]);
+    expect(tf.max(tf.abs(tf.sub(tf.slice(out, [0, 0, 0, 0], [1, 19, 28, 3]), expected))).dataSync()[0]).toBeLessThan(1e-6);
+    // A linear ramp is reproduced exactly away from the border (Catmull-Rom reproduces degree 1).
+    const ramp = tf.tidy(() => tf.tile<tf.Tensor4D>(tf.reshape(tf.range(0, 30, 1, 'float32'), [1, 1, 30, 1]), [1, 20, 1, 3]));
+    const half = tf.fill<tf.Rank.R4>([1, 20, 30, 2], 0.37);
+    const rampOut = warpCubic(ramp, half);
+    const inner = tf.slice(rampOut, [0, 2, 2, 0], [1, 16, 26, 1]);
+    const truth = tf.tidy(() => tf.add(tf.slice(ramp, [0, 2, 2, 0], [1, 16, 26, 1]), 0.37));
+    expect(tf.max(tf.abs(tf.sub(inner, truth))).dataSync()[0]).toBeLessThan(1e-4);
+    // A fine sine (period 4 px) moved half a pixel back and forth 8 times: bilinear flattens it, cubic keeps most of it.
+    const sine = tf.tidy(() =>
+      tf.tile<tf.Tensor4D>(tf.reshape(tf.sin(tf.mul(tf.range(0, 30, 1, 'float32'), Math.PI / 2)), [1, 1, 30, 1]), [1, 20, 1, 3]),
+    );
+    const amplitude = (warp: (a: tf.Tensor4D, f: tf.Tensor4D) => tf.Tensor4D): number => {
+      const fwd = tf.fill<tf.Rank.R4>([1, 20, 30, 2], 0.5);
+      const back = tf.fill<tf.Rank.R4>([1, 20, 30, 2], -0.5);
+      let x: tf.Tensor4D = tf.clone(sine);
+      for (let i = 0; i < 8; i++) {
+        const next = warp(x, i % 2 === 0 ? fwd : back);
+        x.dispose();
+        x = next;
+      }
+      const a = tf.tidy(() => tf.sqrt(tf.mean(tf.square(tf.slice(x, [0, 0, 8, 0], [1, 20, 14, 3])))).dataSync()[0] as number);
+      tf.dispose([x, fwd, back]);
+      return a;
+    };
+    const bilinear = amplitude(warpBilinear);
+    const cubic = amplitude(warpCubic);
+    // RMS of the sine is 0.707: each bilinear half-pixel step halves its amplitude (cos(π/4)² ≈ 0.5 per pair).
+    expect(bilinear).toBeLessThan(0.1);
+    expect(cubic).toBeGreaterThan(3 * bilinear);
+    tf.dispose([img, shift, out, expected, ramp, half, rampOut, inner, truth, sine]);
   });
 
   it('an integer shift moves pixels exactly; zero flow is the identity', () => {

@@ -156,6 +156,22 @@ describe('loss gradients match finite differences (16x24 input)', () => {
     tf.dispose([xs, weights]);
   });
 
+  it('Grams in one freeing pass (gramsAt, for large style references) equal the Grams of features()', () => {
+    const names = net.layerNames;
+    const before = tf.memory().numTensors;
+    const grams = net.gramsAt(style, names);
+    expect(tf.memory().numTensors).toBe(before + names.length);
+    for (const name of names) {
+      const expected = tf.tidy(() => gramMatrix(net.features(style, [name]).get(name) as tf.Tensor4D));
+      const got = grams.get(name) as tf.Tensor2D;
+      const scale = tf.max(tf.abs(expected)).dataSync()[0] as number;
+      const diff = tf.max(tf.abs(tf.sub(got, expected))).dataSync()[0] as number;
+      expect(diff / scale).toBeLessThan(1e-5);
+      expected.dispose();
+    }
+    tf.dispose([...grams.values()]);
+  });
+
   it('the Gram gradient equals tfjs matMul gradient', () => {
     const rel = tf.tidy(() => {
       const f = tf.randomUniform<tf.Rank.R4>([1, 5, 7, 6], 0, 1, 'float32', 4);

@@ -77,4 +77,25 @@ describe('TemporalMeter style loss', () => {
     await expect(small).rejects.toThrow(InputError);
     await expect(small).rejects.toThrow('style is 32x20 after scaling to styleMaxSizePx 32: level 5 needs at least 32x32 pixels');
   });
+
+  it('measures against a 1200x1000 style at the default style size (it overran the WASM heap before)', async () => {
+    // la_muse at its native 1200x1000: keeping every activation to relu3_1 needed over 2 GB.
+    const meter = await TemporalMeter.create({
+      style: await readImageFile(path.join(SHARED, 'data', 'style', 'la_muse.jpg')),
+      backend: 'wasm',
+    });
+    try {
+      const before = tf.memory().numTensors;
+      const loss = await meter.styleLossOf(stylised);
+      expect(Number.isFinite(loss) && loss > 0).toBe(true);
+      expect(meter.result().styleReference ?? null).toEqual({
+        widthPx: 1200,
+        heightPx: 1000,
+        styleMaxSizePx: DEFAULT_OPTIONS.styleMaxSizePx,
+      });
+      expect(tf.memory().numTensors).toBe(before);
+    } finally {
+      meter.dispose();
+    }
+  });
 });

@@ -22,6 +22,8 @@ import { readImageFile } from '../../packages/core/src/io/node-image.js';
 import { inverseSqrtNewtonSchulz } from '../../packages/core/src/transforms/matrix-sqrt.js';
 import { maxTensorBytes } from '../../packages/core/src/backend/precision.js';
 import { estimateFlow } from '../../packages/core/src/temporal/flow.js';
+import { warpCubic } from '../../packages/core/src/temporal/warp.js';
+import { warpCubicInto } from '../../packages/core/src/temporal/warp-kernels-cpu.js';
 import { toImageBatch, type PixelsLike } from '../../packages/core/src/pipeline/input.js';
 import { GpuCounters, type GpuCounts } from '../../packages/core/src/backend/gpu-counters.js';
 import { MAX_CACHED_CONSTANTS, cachedConstantCount, constant } from '../../packages/core/src/backend/constants.js';
@@ -176,6 +178,23 @@ describe.skipIf(!adapter)('WebGPU in Node (Dawn)', () => {
       for (let p = 0; p < width * height; p++)
         for (let c = 0; c < 3; c++) expect(got[p * 3 + c]).toBeCloseTo(data[p * channels + c]! / 255, 7);
     }
+  });
+
+  it('the Catmull-Rom warp kernel on webgpu equals the reference loop (clamped samples included)', async () => {
+    await Stylizer.create({ backend: 'webgpu', preset: 'realtime' }).then((s) => s.dispose());
+    const [h, w, c] = [24, 32, 3];
+    const pixels = Float32Array.from({ length: h * w * c }, (_, i) => ((i * 7919) % 1000) / 1000);
+    const offsets = Float32Array.from({ length: h * w * 2 }, (_, i) => (((i * 104729) % 1300) - 650) / 100);
+    const expected = new Float32Array(h * w * c);
+    warpCubicInto(pixels, offsets, h, w, c, expected);
+    const img = tf.tensor4d(pixels, [1, h, w, c]);
+    const flow = tf.tensor4d(offsets, [1, h, w, 2]);
+    const out = warpCubic(img, flow);
+    const got = await out.data();
+    tf.dispose([img, flow, out]);
+    let maxDiff = 0;
+    for (let i = 0; i < got.length; i++) maxDiff = Math.max(maxDiff, Math.abs(got[i]! - expected[i]!));
+    expect(maxDiff).toBeLessThan(1e-4);
   });
 
   it('the one-dispatch TV-L1 level equals the composed ops on webgpu', async () => {

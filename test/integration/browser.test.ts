@@ -86,6 +86,9 @@ describe('browser backends agree', () => {
     expect(r.warpPixels).toHaveLength(24 * 32 * 3);
     expect(maxAbsDiff(r.warpPixels!, r.warpOpsPixels!)).toBeLessThan(1e-4);
     expect(maxAbsDiff(r.warpPixels!, get('wasm').warpPixels!)).toBeLessThan(1e-4);
+    // The Catmull-Rom kernel (the smoother's) against the wasm one, the reference loop.
+    expect(r.warpCubicPixels).toHaveLength(24 * 32 * 3);
+    expect(maxAbsDiff(r.warpCubicPixels!, get('wasm').warpCubicPixels!)).toBeLessThan(1e-4);
   });
 
   it.each(['wasm', 'webgl', 'webgpu'])('optical flow on %s recovers a (+3, -2) px shift (within 0.2 px) and agrees with wasm', (name) => {

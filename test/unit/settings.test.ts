@@ -82,7 +82,7 @@ describe("settings: one vocabulary, each surface's defaults", () => {
         preset: d.preset,
       });
     }
-    expect({ strength: flags('video').strength, flowSize: flags('video').flowSize, temporal: flags('video').temporal }).toEqual({
+    expect({ strength: flags('video').strength, flowSize: flags('video').flowSize ?? null, temporal: flags('video').temporal }).toEqual({
       strength: SURFACE_DEFAULTS['cli-video'].strength,
       flowSize: SURFACE_DEFAULTS['cli-video'].flowSize,
       temporal: SURFACE_DEFAULTS['cli-video'].temporal,

@@ -350,9 +350,10 @@ function addVideoCommand(program: Command): void {
         .default(SURFACE_DEFAULTS['cli-video'].strength),
     )
     .addOption(
-      new Option('--flow-size <px>', 'cap on the long side the optical flow runs at (32..4096); 0 = no cap (the output size)')
-        .argParser(wrap((v) => (v.trim() === '0' ? 0 : parseIntInRange(v, 32, 4096))))
-        .default(SURFACE_DEFAULTS['cli-video'].flowSize),
+      new Option(
+        '--flow-size <px>',
+        "cap on the long side the optical flow runs at (32..4096); 0 = no cap (the output size); default: the preset's",
+      ).argParser(wrap((v) => (v.trim() === '0' ? 0 : parseIntInRange(v, 32, 4096)))),
     )
     .addOption(
       new Option('--fps <n>', 'frame rate of a frame folder (video files keep theirs)')

@@ -84,7 +84,8 @@ export interface VideoFlags extends StylisationFlags {
   style: StyleArg[];
   temporal: boolean;
   strength: number;
-  flowSize: number;
+  /** Unset: the preset's cap. */
+  flowSize?: number;
   size: number;
   fps: number;
   out?: string;

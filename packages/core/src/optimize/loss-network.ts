@@ -192,12 +192,7 @@ export class LossNetwork {
       if (out.size === wanted.size) break;
       if (l.op === 'pool') y = maxPool2(y);
       else if (l.op === 'conv') {
-        const input = l.kernel === 3 ? reflectPad1(y) : y;
-        const z = tf.add<tf.Tensor4D>(
-          convValidInputGrad(input, this.weights[`${l.name}.filter`] as tf.Tensor4D, this.rotated.get(l.name) as tf.Tensor4D),
-          this.weights[`${l.name}.bias`] as tf.Tensor1D,
-        );
-        y = l.relu ? tf.relu(z) : z;
+        y = this.convLayer(l, y);
         const name = wanted.get(l.name);
         if (name) out.set(name, y);
       }
@@ -205,9 +200,64 @@ export class LossNetwork {
     return out;
   }
 
+  /**
+   * The Gram matrices (as losses.ts `gramMatrix`: F^T F / positions) of `x` at the named layers, in one pass that frees each
+   * activation as soon as the next is made. Not differentiable. For large style images: {@link features}
+   * inside one `tf.tidy` keeps every activation to the deepest layer (a 1200x1000 style needed over
+   * 2 GB to relu3_1 and overran the WASM heap).
+   * @param x `[1, H, W, 3]` RGB in [0, 1]; not disposed.
+   * @returns layer name → `[C, C]` Gram. Caller owns; dispose.
+   */
+  gramsAt(x: tf.Tensor4D, names: readonly string[]): Map<string, tf.Tensor2D> {
+    const taps = TAPS[this.id].layers;
+    const wanted = new Map<string, string>();
+    for (const n of names) {
+      const conv = taps[n];
+      if (!conv) throw new Error(`loss network ${this.id} has no layer ${n} (has ${this.layerNames.join(', ')})`);
+      wanted.set(conv, n);
+    }
+    const out = new Map<string, tf.Tensor2D>();
+    let y: tf.Tensor4D = x;
+    try {
+      for (const l of this.layers) {
+        if (out.size === wanted.size) break;
+        if (l.op !== 'pool' && l.op !== 'conv') continue;
+        const next = tf.tidy(() => (l.op === 'conv' ? this.convLayer(l, y) : maxPool2(y)));
+        if (y !== x) y.dispose();
+        y = next;
+        const name = l.op === 'conv' ? wanted.get(l.name) : undefined;
+        if (name) out.set(name, gram(y));
+      }
+    } catch (e) {
+      tf.dispose([...out.values()]);
+      throw e;
+    } finally {
+      if (y !== x) y.dispose();
+    }
+    return out;
+  }
+
+  private convLayer(l: Extract<LayerSpec, { op: 'conv' }>, y: tf.Tensor4D): tf.Tensor4D {
+    const input = l.kernel === 3 ? reflectPad1(y) : y;
+    const z = tf.add<tf.Tensor4D>(
+      convValidInputGrad(input, this.weights[`${l.name}.filter`] as tf.Tensor4D, this.rotated.get(l.name) as tf.Tensor4D),
+      this.weights[`${l.name}.bias`] as tf.Tensor1D,
+    );
+    return l.relu ? tf.relu(z) : z;
+  }
+
   /** Frees the rotated filters (the weights belong to the model). Idempotent. */
   dispose(): void {
     tf.dispose([...this.rotated.values()]);
     this.rotated.clear();
   }
+}
+
+/** F^T F / positions of `[1, H, W, C]` features, without gradient or a transposed copy. Caller owns. */
+function gram(f: tf.Tensor4D): tf.Tensor2D {
+  const [, h, w, c] = f.shape;
+  return tf.tidy(() => {
+    const flat = tf.reshape<tf.Rank.R2>(f, [h * w, c]);
+    return tf.div<tf.Tensor2D>(tf.matMul(flat, flat, true, false), h * w);
+  });
 }

@@ -56,19 +56,26 @@ export class StyleGrams {
     private readonly layers: ReadonlyMap<string, number>,
   ) {
     try {
-      for (const name of layers.keys()) {
-        const target = tf.tidy(() => {
-          let acc: tf.Tensor2D | null = null;
-          for (const s of styles) {
-            const f = net.features(s.image, [name]).get(name);
-            if (!f) throw new Error(`no style layer ${name}`);
-            const g = tf.mul<tf.Tensor2D>(gramMatrix(f), s.weight);
-            acc = acc ? tf.add<tf.Tensor2D>(acc, g) : g;
-          }
-          if (!acc) throw new Error('at least one style image is needed');
-          return acc;
-        });
-        this.targets.set(name, target);
+      if (styles.length === 0) throw new Error('at least one style image is needed');
+      const names = [...layers.keys()];
+      for (const s of styles) {
+        // One pass per style, freeing activations as it goes: a large style at the stylizer's scale
+        // (the temporal meter's reference) overran the WASM heap when every layer was kept.
+        const grams = net.gramsAt(s.image, names);
+        for (const name of names) {
+          const g = grams.get(name);
+          if (!g) throw new Error(`no style layer ${name}`);
+          const prev = this.targets.get(name);
+          this.targets.set(
+            name,
+            tf.tidy(() => {
+              const weighted = tf.mul<tf.Tensor2D>(g, s.weight);
+              return prev ? tf.add<tf.Tensor2D>(prev, weighted) : weighted;
+            }),
+          );
+          prev?.dispose();
+        }
+        tf.dispose([...grams.values()]);
       }
     } catch (e) {
       this.dispose();

@@ -26,9 +26,11 @@ export interface PresetFields {
   readonly wctWhitening: WctWhitening;
   readonly statisticsPrecision?: StatisticsPrecision;
   readonly processingMaxSidePx: number;
+  /** Video mode: the optical flow's long-side cap (0 = the output size); see FLOW_CAP_PX. */
+  readonly flowMaxSidePx: number;
 }
 /** The names of {@link PresetFields}. */
-export const PRESET_FIELDS = ['method', 'levels', 'wctWhitening', 'statisticsPrecision', 'processingMaxSidePx'] as const;
+export const PRESET_FIELDS = ['method', 'levels', 'wctWhitening', 'statisticsPrecision', 'processingMaxSidePx', 'flowMaxSidePx'] as const;
 export type PresetField = (typeof PRESET_FIELDS)[number];
 
 /** A named quality/speed trade-off: sets method, levels, whitening and internal resolution together. */
@@ -47,13 +49,29 @@ export function presetOptions(preset: Preset, model: ModelId): PresetFields {
   const cascade = available.filter((l) => l <= deepest).sort((a, b) => b - a);
   switch (preset) {
     case 'best':
-      return { method: 'wct', levels: null, wctWhitening: 'eigen', statisticsPrecision: 'float64', processingMaxSidePx: 0 };
+      return {
+        method: 'wct',
+        levels: null,
+        wctWhitening: 'eigen',
+        statisticsPrecision: 'float64',
+        processingMaxSidePx: 0,
+        flowMaxSidePx: FLOW_CAP_PX.best,
+      };
     case 'balanced':
-      return { method: 'wct', levels: cascade, wctWhitening: 'newton-schulz', processingMaxSidePx: 0 };
+      return { method: 'wct', levels: cascade, wctWhitening: 'newton-schulz', processingMaxSidePx: 0, flowMaxSidePx: FLOW_CAP_PX.balanced };
     case 'realtime':
-      return { method: 'wct', levels: [deepest], wctWhitening: 'newton-schulz', processingMaxSidePx: 0 };
+      return { method: 'wct', levels: [deepest], wctWhitening: 'newton-schulz', processingMaxSidePx: 0, flowMaxSidePx: FLOW_CAP_PX.realtime };
   }
 }
+
+/**
+ * Each preset's cap on the optical flow's long side in video mode (0 = the output size). Measured
+ * (docs/temporal.md, "What the flow costs"; sintel_raft_demo at 1200x512, realtime, 10 frames, 2-thread
+ * WASM): the flow at the output size keeps 0.23x of the per-frame warping error but costs ~4x the
+ * realtime stylisation; capped at 512 px it keeps 0.37x (384 px: 0.45x, 256 px: 0.64x, over the 0.5x
+ * target) and the temporal stage is about 40% of the frame. `best` keeps the output size: quality first.
+ */
+const FLOW_CAP_PX: Readonly<Record<Preset, number>> = Object.freeze({ realtime: 512, balanced: 512, best: 0 });
 
 /**
  * The processing size (longer side, px) live surfaces (the camera and video elements) scale frames to

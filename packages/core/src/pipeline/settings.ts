@@ -34,8 +34,8 @@ export interface VideoSettings {
   readonly processingSize: number;
   /** Style images scaled down to this longer side, px (0 = native). */
   readonly styleSize: number;
-  /** Cap on the long side the optical flow runs at, px (0 = none). */
-  readonly flowSize: number;
+  /** Cap on the long side the optical flow runs at, px (0 = none: the output size); null: the preset's. */
+  readonly flowSize: number | null;
   /** Encoder/decoder precision (float16 acts on WebGPU only). */
   readonly precision: NetworkPrecision;
 }
@@ -71,7 +71,7 @@ const LIBRARY: VideoSettings = {
   strength: DEFAULT_OPTIONS.temporalStrength,
   processingSize: 0,
   styleSize: DEFAULT_OPTIONS.styleMaxSizePx,
-  flowSize: DEFAULT_OPTIONS.flowMaxSidePx,
+  flowSize: null,
   precision: DEFAULT_OPTIONS.precision,
 };
 
@@ -101,6 +101,7 @@ const sidePx = (max: number): Check => ({
   ok: (v) => typeof v === 'number' && Number.isInteger(v) && (v === 0 || (v >= 32 && v <= max)),
   what: `0 or an integer in [32, ${max}]`,
 });
+const nullable = (c: Check): Check => ({ ok: (v) => v === null || c.ok(v), what: `null or ${c.what}` });
 const unit: Check = { ok: (v) => typeof v === 'number' && v >= 0 && v <= 1, what: 'a number in [0, 1]' };
 const bool: Check = { ok: (v) => typeof v === 'boolean', what: 'true or false' };
 const oneOf = (values: readonly string[], nullable = false): Check => ({
@@ -123,7 +124,7 @@ export const VIDEO_SETTING_CHECKS: Readonly<Record<keyof VideoSettings, Check>> 
   strength: unit,
   processingSize: sidePx(8192),
   styleSize: sidePx(8192),
-  flowSize: sidePx(4096),
+  flowSize: nullable(sidePx(4096)),
   precision: oneOf(['float32', 'float16']),
 });
 
@@ -176,7 +177,7 @@ export function stylizerOptionsFor(settings: VideoSettings): Partial<StylizerOpt
     preserveColor: settings.preserveColor,
     temporalStrength: settings.temporal ? settings.strength : 0,
     styleMaxSizePx: settings.styleSize,
-    flowMaxSidePx: settings.flowSize,
+    ...(settings.flowSize !== null ? { flowMaxSidePx: settings.flowSize } : {}),
     precision: settings.precision,
   };
 }

@@ -6,8 +6,9 @@
  * current one. Then `out_t = a * prev + (1 - a) * stylised_t`, where `prev` is the previous output
  * (as is for static pixels, warped by the flow for moving ones) and `a = strength * confidence`
  * (times MOVING_PIXEL_SHARE for moving pixels). Occluded, disoccluded and mis-tracked pixels
- * (confidence 0) take the fresh stylisation. Finally the detail bands get back the energy of the
- * fresh stylisation, so averaging does not wash the style out.
+ * (confidence 0) take the fresh stylisation. The previous output is warped with Catmull-Rom
+ * (bicubic) interpolation. Finally each detail band (3, 7 and 15 px) gets back the local energy of
+ * the fresh stylisation, so averaging does not wash the style out.
  * ref: Ruder, Dosovitskiy & Brox, "Artistic Style Transfer for Videos", GCPR 2016, §3–4 (warped
  * previous stylisation, forward–backward occlusion mask); Lai et al., "Learning Blind Video Temporal
  * Consistency", ECCV 2018, §3 (blending with the warped previous output under an occlusion mask).
@@ -26,7 +27,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { constant } from '../backend/constants.js';
 import { consistencyMask, flowFromPyramids, greyPyramid, pyramidLevels, resizeFlow, toGrey255, type FlowOptions } from './flow.js';
-import { warpBilinear } from './warp.js';
+import { warpBilinear, warpImage } from './warp.js';
 import { boxMean } from './box-filter.js';
 
 export interface SmootherSettings {
@@ -36,6 +37,20 @@ export interface SmootherSettings {
   readonly flowMaxSidePx: number;
   /** Flow solver settings. */
   readonly flow?: Partial<FlowOptions>;
+  /** Internal: the blend's tuning (measurement scripts only; defaults are the measured choice). */
+  readonly tuning?: Partial<SmootherTuning>;
+}
+
+/** The blend's knobs, measured in docs/temporal.md. */
+export interface SmootherTuning {
+  /** Box-mean sides (px) splitting the output into detail bands, finest first. */
+  readonly bandWindowsPx: readonly number[];
+  /** Largest gain a detail band may get back. */
+  readonly maxDetailGain: number;
+  /** Weight share of the warped previous output for moving pixels. */
+  readonly movingPixelShare: number;
+  /** Resampling of the previous output. */
+  readonly warp: 'bilinear' | 'cubic';
 }
 
 /**
@@ -60,14 +75,24 @@ export const MOVING_PIXEL_SHARE = 0.85;
 /**
  * Box-mean sides (px) splitting the output into detail bands, finest first; the rest is the base.
  * In output pixels at every size: the decoder paints strokes of a fixed size in pixels, whatever the
- * output size. One band below 15 px, measured on the shared clips at 256 px, 6 frames, 3 styles
- * (issue 18; README, "Video"): no band at all let the smoothed line sketches lose their lines
- * (Gram style loss up to 2.38x per-frame); bands at 5 and 15 px amplified the finest, noisiest band
- * (up to 1.55x on a sketch, 1.24x on starry_night); one 15 px band stays within 0.70-1.03x.
+ * output size. Measured on the honest meter (issue 30; docs/temporal.md, "Keeping the texture"):
+ * one 15 px band let the finest texture go (sam2_bedroom 512 px x la_muse, 12 frames: Gram style
+ * loss 2.17x per-frame); octave-like bands 3, 7 and 15 px give each scale its own gain (1.38x; 1.31x
+ * with the Catmull-Rom warp). A 31 px band or 3/5/9/17 px changed nothing. The old meter, which
+ * rewarded blur, had chosen the single band (issue 18).
  */
-const BAND_WINDOWS_PX = [15];
+const BAND_WINDOWS_PX = [3, 7, 15];
 /** Largest gain a detail band may get back (flat regions must not amplify noise without bound). */
 const MAX_DETAIL_GAIN = 3;
+
+const DEFAULT_TUNING: SmootherTuning = {
+  bandWindowsPx: BAND_WINDOWS_PX,
+  maxDetailGain: MAX_DETAIL_GAIN,
+  movingPixelShare: MOVING_PIXEL_SHARE,
+  // Bilinear resampling of the previous output every frame softens its finest texture; Catmull-Rom
+  // keeps it (1.38x -> 1.31x above). ref: Keys 1981 (cubic convolution).
+  warp: 'cubic',
+};
 
 /** How the last video frame was smoothed (`stylizer.videoFrameInfo()`). */
 export interface PreparedFrame {
@@ -102,6 +127,10 @@ export class VideoSmoother {
 
   setSettings(settings: SmootherSettings): void {
     this.settings = settings;
+  }
+
+  private tuning(): SmootherTuning {
+    return { ...DEFAULT_TUNING, ...this.settings.tuning };
   }
 
   /**
@@ -147,7 +176,7 @@ export class VideoSmoother {
       const confidence = tf.mul<tf.Tensor4D>(tf.image.resizeBilinear(geometric, [h, w], false, true), photometric);
       const speed = tf.sqrt(tf.sum(tf.square(backFull), 3, true));
       const isStatic = tf.cast(tf.less(speed, constant(STATIC_FLOW_PX)), 'float32') as tf.Tensor4D;
-      return { warpedOutput: warpBilinear(prevOut, backFull), confidence, isStatic };
+      return { warpedOutput: warpImage(prevOut, backFull, this.tuning().warp), confidence, isStatic };
     });
     tf.dispose([back, fwd]);
     this.pending = pending;
@@ -178,6 +207,8 @@ export class VideoSmoother {
     const prevOut = this.prevOutput;
     const strength = this.settings.strength;
     const tracked = this.tracked;
+    const tuning = this.tuning();
+    const share = tuning.movingPixelShare;
     const out =
       pending && prevOut && tracked && strength > 0
         ? tf.tidy(() => {
@@ -188,7 +219,7 @@ export class VideoSmoother {
             const sameShot = tf.cast(tf.greaterEqual(tracked, constant(1 - SCENE_CUT_UNTRACKED_FRACTION)), 'float32');
             const a = tf.mul(
               tf.mul(pending.confidence, sameShot),
-              tf.add(tf.mul(pending.isStatic, constant(strength * (1 - MOVING_PIXEL_SHARE))), constant(strength * MOVING_PIXEL_SHARE)),
+              tf.add(tf.mul(pending.isStatic, constant(strength * (1 - share))), constant(strength * share)),
             );
             const previous = tf.add(tf.mul(prevOut, pending.isStatic), tf.mul(pending.warpedOutput, tf.sub(constant(1), pending.isStatic)));
             const mixed = tf.add<tf.Tensor4D>(tf.mul(previous, a), tf.mul(stylised, tf.sub(constant(1), a)));
@@ -197,7 +228,7 @@ export class VideoSmoother {
             // local energy of the fresh stylisation. Where the two agree the gain is 1.
             // ref: Heitz & Neyret, "High-Performance By-Example Noise using a Histogram-Preserving
             // Blending Operator", HPG 2018, §2 (variance-preserving blending).
-            const restored = restoreDetail(mixed, stylised);
+            const restored = restoreDetail(mixed, stylised, tuning);
             return tf.clipByValue<tf.Tensor4D>(restored, 0, 1);
           })
         : tf.clone(stylised);
@@ -239,19 +270,19 @@ export class VideoSmoother {
  * Gives each detail band of `mixed` the local energy that band has in `reference` (gain clipped
  * to [1, MAX_DETAIL_GAIN]); the base (coarsest mean) is kept. Caller owns the result.
  */
-function restoreDetail(mixed: tf.Tensor4D, reference: tf.Tensor4D): tf.Tensor4D {
+function restoreDetail(mixed: tf.Tensor4D, reference: tf.Tensor4D, tuning: SmootherTuning): tf.Tensor4D {
   return tf.tidy(() => {
     let out: tf.Tensor4D = tf.zerosLike(mixed);
     let restM: tf.Tensor4D = mixed;
     let restR: tf.Tensor4D = reference;
-    for (const k of BAND_WINDOWS_PX) {
+    for (const k of tuning.bandWindowsPx) {
       const baseM = boxMean(restM, k);
       const baseR = boxMean(restR, k);
       const bandM = tf.sub<tf.Tensor4D>(restM, baseM);
       const bandR = tf.sub<tf.Tensor4D>(restR, baseR);
       const energy = (d: tf.Tensor4D): tf.Tensor4D => boxMean(tf.mean<tf.Tensor4D>(tf.square(d), 3, true), k);
       const ratio = tf.sqrt(tf.div(tf.add(energy(bandR), constant(1e-6)), tf.add(energy(bandM), constant(1e-6))));
-      const gain = tf.clipByValue(ratio, 1, MAX_DETAIL_GAIN);
+      const gain = tf.clipByValue(ratio, 1, tuning.maxDetailGain);
       out = tf.add(out, tf.mul(bandM, gain));
       restM = baseM;
       restR = baseR;

@@ -7,6 +7,8 @@ import * as tf from '@tensorflow/tfjs-core';
 
 /** Name of the custom kernel (inputs `image` [1,H,W,C] and `flow` [1,H,W,2], both float32). */
 export const DENSE_WARP_KERNEL = 'LivestyleDenseWarp';
+/** The same with Catmull-Rom (bicubic) interpolation: what the temporal blend warps its previous output with. */
+export const DENSE_WARP_CUBIC_KERNEL = 'LivestyleDenseWarpCubic';
 
 /**
  * `out(y, x, :) = image(y + fy, x + fx, :)`, bilinear, sample coordinates clamped to the image.
@@ -46,6 +48,59 @@ export function warpBilinearInto(image: Float32Array, flow: Float32Array, h: num
   }
 }
 
+/** Catmull-Rom weights of the taps at -1, 0, 1, 2 for a fraction t in [0, 1). */
+function catmullRom(t: number, wts: Float64Array): void {
+  const t2 = t * t;
+  const t3 = t2 * t;
+  wts[0] = (-t3 + 2 * t2 - t) / 2;
+  wts[1] = (3 * t3 - 5 * t2 + 2) / 2;
+  wts[2] = (-3 * t3 + 4 * t2 + t) / 2;
+  wts[3] = (t3 - t2) / 2;
+}
+
+/**
+ * As {@link warpBilinearInto}, with Catmull-Rom (bicubic) interpolation over 4x4 taps (each tap's
+ * coordinates clamped to the image). Bilinear sampling at a fractional position is a low-pass filter
+ * (at half a pixel, [0.5, 0.5]), and the smoother resamples its output every frame, so texture
+ * softens frame after frame; Catmull-Rom passes far more of the finest band (docs/temporal.md).
+ * ref: Keys, "Cubic convolution interpolation for digital image processing", IEEE TASSP 1981 (a = -0.5).
+ */
+export function warpCubicInto(image: Float32Array, flow: Float32Array, h: number, w: number, c: number, out: Float32Array): void {
+  const wx = new Float64Array(4);
+  const wy = new Float64Array(4);
+  const xs = new Int32Array(4);
+  const ys = new Int32Array(4);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const p = y * w + x;
+      let sx = x + (flow[2 * p] as number);
+      let sy = y + (flow[2 * p + 1] as number);
+      sx = sx > 0 ? (sx < w - 1 ? sx : w - 1) : 0;
+      sy = sy > 0 ? (sy < h - 1 ? sy : h - 1) : 0;
+      const x0 = Math.floor(sx);
+      const y0 = Math.floor(sy);
+      catmullRom(sx - x0, wx);
+      catmullRom(sy - y0, wy);
+      for (let i = 0; i < 4; i++) {
+        const xi = x0 + i - 1;
+        const yi = y0 + i - 1;
+        xs[i] = xi < 0 ? 0 : xi > w - 1 ? w - 1 : xi;
+        ys[i] = yi < 0 ? 0 : yi > h - 1 ? h - 1 : yi;
+      }
+      for (let k = 0; k < c; k++) {
+        let v = 0;
+        for (let j = 0; j < 4; j++) {
+          const row = (ys[j] as number) * w;
+          let r = 0;
+          for (let i = 0; i < 4; i++) r += (image[(row + (xs[i] as number)) * c + k] as number) * (wx[i] as number);
+          v += r * (wy[j] as number);
+        }
+        out[p * c + k] = v;
+      }
+    }
+  }
+}
+
 interface CpuMemoryBackend {
   readSync(dataId: tf.DataId): tf.backend_util.BackendValues;
 }
@@ -65,23 +120,27 @@ function registerMainMemoryKernel<B extends CpuMemoryBackend>(
   backendName: string,
   output: (backend: B, shape: number[]) => [tf.TensorInfo, Float32Array],
 ): void {
-  tf.registerKernel({
-    kernelName: DENSE_WARP_KERNEL,
-    backendName,
-    kernelFunc: ({ inputs, backend }) => {
-      const b = backend as unknown as B;
-      const image = inputs['image'];
-      const flow = inputs['flow'];
-      if (!image || !flow) throw new Error(`${DENSE_WARP_KERNEL}: needs inputs image and flow`);
-      const [info, values] = output(b, image.shape);
-      const [, h = 0, w = 0, c = 0] = image.shape;
-      // Copies, taken after the output is allocated: allocating can grow (and move) the wasm heap.
-      const pixels = Float32Array.from(b.readSync(image.dataId) as Float32Array);
-      const offsets = Float32Array.from(b.readSync(flow.dataId) as Float32Array);
-      warpBilinearInto(pixels, offsets, h, w, c, values);
-      return info;
-    },
-  });
+  for (const [kernelName, warpInto] of [
+    [DENSE_WARP_KERNEL, warpBilinearInto],
+    [DENSE_WARP_CUBIC_KERNEL, warpCubicInto],
+  ] as const)
+    tf.registerKernel({
+      kernelName,
+      backendName,
+      kernelFunc: ({ inputs, backend }) => {
+        const b = backend as unknown as B;
+        const image = inputs['image'];
+        const flow = inputs['flow'];
+        if (!image || !flow) throw new Error(`${kernelName}: needs inputs image and flow`);
+        const [info, values] = output(b, image.shape);
+        const [, h = 0, w = 0, c = 0] = image.shape;
+        // Copies, taken after the output is allocated: allocating can grow (and move) the wasm heap.
+        const pixels = Float32Array.from(b.readSync(image.dataId) as Float32Array);
+        const offsets = Float32Array.from(b.readSync(flow.dataId) as Float32Array);
+        warpInto(pixels, offsets, h, w, c, values);
+        return info;
+      },
+    });
 }
 
 registerMainMemoryKernel<WasmBackendLike>('wasm', (b, shape) => {

@@ -9,9 +9,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import { DENSE_WARP_KERNEL } from './warp-kernels-cpu.js';
+import { DENSE_WARP_CUBIC_KERNEL, DENSE_WARP_KERNEL } from './warp-kernels-cpu.js';
 
-export { DENSE_WARP_KERNEL };
+export { DENSE_WARP_CUBIC_KERNEL, DENSE_WARP_KERNEL };
 
 /** Whether the active backend has the one-pass warp kernel. */
 export function hasWarpKernel(backendName = tf.getBackend()): boolean {
@@ -59,4 +59,26 @@ export function warpBilinearOps(image: tf.Tensor4D, flow: tf.Tensor4D): tf.Tenso
     const bottom = tf.add(tf.mul(at(y1, x0), tf.sub(1, ax)), tf.mul(at(y1, x1), ax));
     return tf.add<tf.Tensor4D>(tf.mul(top, tf.sub(1, ay)), tf.mul(bottom, ay));
   });
+}
+
+/**
+ * As {@link warpBilinear}, with Catmull-Rom (bicubic) interpolation: sharper when an image is
+ * resampled again and again (the smoother's previous output). Values may overshoot [0, 1] slightly
+ * at edges (the smoother clips its output). Every backend livestyle runs on has the kernel.
+ * @returns `[1, H, W, C]`. Caller owns; dispose. Inputs are not disposed.
+ */
+export function warpCubic(image: tf.Tensor4D, flow: tf.Tensor4D): tf.Tensor4D {
+  const [n, h, w] = image.shape;
+  if (n !== 1 || flow.shape[0] !== 1 || flow.shape[1] !== h || flow.shape[2] !== w || flow.shape[3] !== 2) {
+    throw new Error(`warpCubic: image ${JSON.stringify(image.shape)} and flow ${JSON.stringify(flow.shape)} do not match`);
+  }
+  if (tf.getKernel(DENSE_WARP_CUBIC_KERNEL, tf.getBackend()) === undefined)
+    throw new Error(`warpCubic: no ${DENSE_WARP_CUBIC_KERNEL} kernel on the ${tf.getBackend()} backend`);
+  const inputs: tf.NamedTensorMap = { image, flow };
+  return tf.engine().runKernel<tf.Tensor4D>(DENSE_WARP_CUBIC_KERNEL, inputs);
+}
+
+/** Samples `image` at `x + flow(x)` with the given interpolation. Caller owns the result. */
+export function warpImage(image: tf.Tensor4D, flow: tf.Tensor4D, interpolation: 'bilinear' | 'cubic'): tf.Tensor4D {
+  return interpolation === 'bilinear' ? warpBilinear(image, flow) : warpCubic(image, flow);
 }
