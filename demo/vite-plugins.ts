@@ -1,11 +1,12 @@
 /**
  * Vite plugins of the demo site: serve (dev) or copy (build) the converted models and the
- * built-in style images, which are never committed.
+ * built-in style images, which are never committed; the build also writes the styles' statistics.
  */
 import { createReadStream, existsSync, mkdirSync, readdirSync, statSync, cpSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import type { Plugin } from 'vite';
+import { shippedStyleStatsIndex } from '@livestyle/core/internal/io/style-stats-shipped.js';
 
 const STYLE_EXTENSIONS = /\.(jpe?g|png|webp)$/i;
 /** Longer side of the style images the demo serves (the stylizer caps styles at 512 px anyway). */
@@ -50,6 +51,27 @@ export function styleJpeg(file: string, sidePx: number): Promise<Buffer> {
     .toBuffer();
 }
 
+/**
+ * The built-in styles' precomputed statistics, next to the catalog (demo/precomputed-stats.ts, loaded
+ * only here). The dev server serves an empty index: its elements compute the styles (once: IndexedDB).
+ */
+async function writeStyleStats(
+  log: { info(message: string): void; warn(message: string): void },
+  catalog: ReadonlyArray<{ src: string }>,
+  stylesOut: string,
+  modelsDir: string,
+): Promise<void> {
+  const { PRECOMPUTED_MODEL, writePrecomputedStyleStats } = await import('./precomputed-stats.js');
+  if (!existsSync(path.join(modelsDir, PRECOMPUTED_MODEL, 'manifest.json'))) {
+    log.warn(`no ${PRECOMPUTED_MODEL} model in ${modelsDir}: no precomputed style statistics`);
+    return;
+  }
+  const files = catalog.map((e) => path.join(stylesOut, e.src)).filter((f) => existsSync(f));
+  const t0 = performance.now();
+  const n = await writePrecomputedStyleStats(files, modelsDir, path.join(stylesOut, 'stats'));
+  log.info(`precomputed style statistics: ${n} entries for ${files.length} styles in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+}
+
 export function demoAssets(options: DemoAssetOptions): Plugin {
   let outDir = '';
   return {
@@ -69,6 +91,12 @@ export function demoAssets(options: DemoAssetOptions): Plugin {
         if (url === '/index.json') {
           res.setHeader('Content-Type', 'application/json');
           res.end(JSON.stringify(styleCatalog(options.stylesDir)));
+          return;
+        }
+        if (url === '/stats/index.json') {
+          // No precomputed statistics here (the build writes them): an empty index, not a 404 on the console.
+          res.setHeader('Content-Type', 'application/json');
+          res.end(JSON.stringify(shippedStyleStatsIndex('wasm', [])));
           return;
         }
         const m = /^\/(thumbs\/)?([\w.-]+)\.jpg$/.exec(url);
@@ -101,6 +129,7 @@ export function demoAssets(options: DemoAssetOptions): Plugin {
         writeFileSync(path.join(stylesOut, entry.thumbnail), await styleJpeg(file, DEMO_THUMBNAIL_SIDE_PX));
       }
       writeFileSync(path.join(stylesOut, 'index.json'), JSON.stringify(catalog));
+      await writeStyleStats(this, catalog, stylesOut, options.modelsDir);
     },
   };
 }

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initNodeWasm } from '../../packages/core/src/backend/node-wasm.js';
 import { Stylizer } from '../../packages/core/src/pipeline/stylizer.js';
 import type { StylizerOptions } from '../../packages/core/src/pipeline/options.js';
-import type { StyleStatsCache } from '../../packages/core/src/pipeline/style-stats-cache.js';
+import type { StyleStatsCache, StyleStatsKey } from '../../packages/core/src/pipeline/style-stats-cache.js';
 import { FileStyleStatsCache } from '../../packages/core/src/io/style-stats-files.js';
 import { fixtureBatch } from '../helpers.js';
 
@@ -93,6 +93,37 @@ describe('style statistics cache', () => {
     expect([more.encoded, more.cached]).toEqual([1, 3]);
     expect((await run(cache, { model: 'vgg19', levels: [2, 1] })).encoded).toBe(2);
     expect(entries(cache)).toHaveLength(9);
+  });
+
+  it("a style given with its file's SHA-256 is keyed by the file, not by its pixels", async () => {
+    const keys: StyleStatsKey[] = [];
+    const inner = new FileStyleStatsCache({ dir: path.join(dir, 'file-key') });
+    const recording: StyleStatsCache = {
+      get: (key) => {
+        keys.push(key);
+        return inner.get(key);
+      },
+      put: (key, stats) => inner.put(key, stats),
+    };
+    const fileSha256 = 'e'.repeat(64);
+    const s = await Stylizer.create({ backend: 'wasm', levels: [2, 1], styleStatsCache: recording });
+    try {
+      await s.setStyles([{ image: style, fileSha256 }]);
+      // Other pixels (another decoder's, say) from the same file: the file's statistics are found.
+      const nudged = tf.tidy(() => tf.clipByValue(tf.add<tf.Tensor3D>(style, 1e-3), 0, 1));
+      await s.setStyles([{ image: nudged, fileSha256 }]);
+      nudged.dispose();
+      expect(s.styleStatsSources).toEqual({ encoded: 2, cached: 2 });
+      await expect(s.setStyles([{ image: style, fileSha256: 'not hex' }])).rejects.toThrow(/fileSha256 must be 64 lowercase hex digits/);
+    } finally {
+      s.dispose();
+    }
+    expect(keys.map((k) => [k.imageHashOf, k.imageSha256, k.level])).toEqual([
+      ['file', fileSha256, 2],
+      ['file', fileSha256, 1],
+      ['file', fileSha256, 2],
+      ['file', fileSha256, 1],
+    ]);
   });
 
   it('a custom cache that hands back garbage or fails is read as a miss', async () => {

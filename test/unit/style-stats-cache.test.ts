@@ -16,7 +16,8 @@ import {
 import { FileStyleStatsCache, defaultCacheDir } from '../../packages/core/src/io/style-stats-files.js';
 
 const KEY: StyleStatsKey = {
-  pixelsSha256: 'a'.repeat(64),
+  imageSha256: 'a'.repeat(64),
+  imageHashOf: 'pixels',
   styleHeightPx: 96,
   styleWidthPx: 128,
   model: 'cd16x',
@@ -42,7 +43,8 @@ describe('style statistics cache entries', () => {
   it('gives a different entry to every field the statistics depend on', async () => {
     const variants: StyleStatsKey[] = [
       KEY,
-      { ...KEY, pixelsSha256: 'c'.repeat(64) }, // another image, or the same one at another --style-size
+      { ...KEY, imageSha256: 'c'.repeat(64) }, // another image, or the same one at another --style-size
+      { ...KEY, imageHashOf: 'file' }, // the same digits of a file are not those of pixels
       { ...KEY, styleHeightPx: 48, styleWidthPx: 64 },
       { ...KEY, model: 'vgg19' },
       { ...KEY, encoderSha256: 'd'.repeat(64) }, // the model converted again (e.g. float16 weights)

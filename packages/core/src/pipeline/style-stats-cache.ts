@@ -6,7 +6,8 @@
  * A level's style statistics (the WCT colouring matrix and mean, the AdaIN std) are a function of
  * exactly: the style pixels as encoded (after `styleMaxSizePx`), the level's encoder weights, the
  * backend that ran the encoder (float32 arithmetic differs slightly between backends) and the
- * statistics code itself. The key holds each of those; a change to how statistics are computed
+ * statistics code itself. The key holds each of those (the pixels by their SHA-256, or by the SHA-256
+ * of the file the caller decoded them from: `StyleSpec.fileSha256`); a change to how statistics are computed
  * (moments.ts, eigen.ts, wct.ts, adain.ts) must bump STYLE_STATS_FORMAT_VERSION so old entries miss.
  * Method, alpha, whitening, `statisticsPrecision` (per-frame content statistics only) and the decoders
  * do not enter the style's statistics, so they are not in the key.
@@ -23,8 +24,14 @@ const MAX_HEADER_BYTES = 64 * 1024;
 
 /** Everything a level's style statistics depend on. */
 export interface StyleStatsKey {
-  /** SHA-256 (hex) of the style's float32 pixels as encoded (`[1, H, W, 3]`, after `styleMaxSizePx`). */
-  readonly pixelsSha256: string;
+  /**
+   * SHA-256 (hex) of the style: of its float32 pixels as encoded (`[1, H, W, 3]`, after
+   * `styleMaxSizePx`) when `imageHashOf` is 'pixels'; of the image file the caller decoded them from
+   * when 'file' (`StyleSpec.fileSha256`: another decoder's pixels may differ in the last bit, the
+   * file does not, so statistics computed elsewhere from the same file can be found).
+   */
+  readonly imageSha256: string;
+  readonly imageHashOf: 'pixels' | 'file';
   readonly styleHeightPx: number;
   readonly styleWidthPx: number;
   readonly model: string;
@@ -70,7 +77,7 @@ function canonicalKey(key: StyleStatsKey): string {
     `level${key.level}`,
     key.backend,
     `${key.styleWidthPx}x${key.styleHeightPx}`,
-    key.pixelsSha256,
+    `${key.imageHashOf}:${key.imageSha256}`,
   ].join('|');
 }
 

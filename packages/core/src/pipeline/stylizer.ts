@@ -13,7 +13,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelId } from '../weights/architectures.js';
-import { LoadedModel, fetchByteSource, timedByteSource, type ByteSource, type LevelNets } from '../weights/model-loader.js';
+import { LoadedModel, timedByteSource, type ByteSource, type LevelNets } from '../weights/model-loader.js';
+import { cachedFetchByteSource } from '../weights/model-cache.js';
 import { largestTensorBytes, runNetwork } from '../nets/network.js';
 import { halfNetworkAvailable, runNetworkHalf } from '../nets/network-half.js';
 import { markStage } from '../backend/stage-marks.js';
@@ -39,6 +40,13 @@ export interface StyleSpec {
   readonly image: StylizerInput;
   /** Relative weight (>= 0); weights are normalised to sum to 1. Default 1. */
   readonly weight?: number;
+  /**
+   * SHA-256 (hex, 64 digits) of the image file `image` was decoded from, if the caller has it. The
+   * `styleStatsCache` then keys the style by the file instead of hashing its decoded pixels, so
+   * statistics computed from the same file elsewhere (another decoder, another machine: the demo's
+   * precomputed statistics of its built-in styles) are found. Give it only for the file's own pixels.
+   */
+  readonly fileSha256?: string;
 }
 
 /**
@@ -112,7 +120,8 @@ let defaultEnvironment: StylizerEnvironment = {
     });
     return autoBackendPick;
   },
-  defaultModelSource: (model, options) => fetchByteSource(`${options.modelBaseUrl.replace(/\/?$/, '/')}${model}/`),
+  // Kept in the Cache API where there is one (second visits, offline); plain fetch elsewhere.
+  defaultModelSource: (model, options) => cachedFetchByteSource(`${options.modelBaseUrl.replace(/\/?$/, '/')}${model}/`),
 };
 
 /** The environment set by the entry point (shared by the optimiser). */
@@ -150,6 +159,8 @@ interface StyleSet {
   disposed: boolean;
   /** SHA-256 of each style's pixels, hashed once when a `styleStatsCache` first needs it. */
   readonly pixelsSha256: Array<Promise<string> | undefined>;
+  /** The SHA-256 of the file each style was decoded from, where the caller gave it (StyleSpec.fileSha256). */
+  readonly fileSha256: ReadonlyArray<string | undefined>;
 }
 
 /** Whether statistics from a cache have the level's shape and finite values (a custom cache may hand back anything). */
@@ -166,7 +177,8 @@ function usableStats(stats: StyleLevelStatistics, channels: number): boolean {
 /** The cache key of style `index` of `set` at one level (style-stats-cache.ts says what enters it). */
 async function styleStatsKey(set: StyleSet, index: number, model: LoadedModel, level: number, backend: string): Promise<StyleStatsKey> {
   const image = set.images[index] as tf.Tensor4D;
-  let hash = set.pixelsSha256[index];
+  const file = set.fileSha256[index];
+  let hash = file === undefined ? set.pixelsSha256[index] : Promise.resolve(file);
   if (!hash) {
     hash = image.data<'float32'>().then((pixels) => sha256Hex(new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength)));
     set.pixelsSha256[index] = hash;
@@ -175,7 +187,8 @@ async function styleStatsKey(set: StyleSet, index: number, model: LoadedModel, l
   const group = entry ? model.manifest.groups[entry.encoderGroup] : undefined;
   if (!group) throw new Error(`internal: model ${model.id} has no encoder for level ${level}`);
   return {
-    pixelsSha256: await hash,
+    imageSha256: await hash,
+    imageHashOf: file === undefined ? 'pixels' : 'file',
     styleHeightPx: image.shape[1],
     styleWidthPx: image.shape[2],
     model: model.id,
@@ -321,11 +334,21 @@ export class Stylizer {
     specs.forEach((s, i) => {
       if (typeof s !== 'object' || s === null || !('image' in s))
         throw new OptionsError(`style ${i + 1}: expected { image, weight? } (got ${s === null ? 'null' : typeof s})`);
+      if (s.fileSha256 !== undefined && !(typeof s.fileSha256 === 'string' && /^[0-9a-f]{64}$/.test(s.fileSha256)))
+        throw new OptionsError(`style ${i + 1}: fileSha256 must be 64 lowercase hex digits (got ${JSON.stringify(s.fileSha256)})`);
     });
     const weights = normaliseWeights(specs.map((s) => s.weight ?? 1));
     const generation = ++this.styleGeneration;
     const images: tf.Tensor4D[] = [];
-    const set: StyleSet = { images, weights, stats: new Map(), uploaded: new Map(), disposed: false, pixelsSha256: [] };
+    const set: StyleSet = {
+      images,
+      weights,
+      stats: new Map(),
+      uploaded: new Map(),
+      disposed: false,
+      pixelsSha256: [],
+      fileSha256: specs.map((s) => s.fileSha256),
+    };
     try {
       specs.forEach((s, i) => images.push(prepareStyleImage(s.image, this.options.styleMaxSizePx, `style ${i + 1}`)));
       const model = this.model;

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { MODEL_FAMILIES, bindLayers, matchDecoderLevel, outputChannels, type LayerSpec, type ModelId } from './architectures.js';
-import { ModelFormatError, groupByteLength, sha256Hex, validateManifest, type ModelManifest } from './model-format.js';
+import { ModelFormatError, groupByteLength, sha256Hex, validateManifest, type ModelManifest, type WeightGroup } from './model-format.js';
 import { readTorchCheckpoint } from './torch-checkpoint.js';
 
 /** Reads a file of the model folder by its relative path. */
@@ -38,25 +38,53 @@ export function timedByteSource(source: ByteSource, timeoutMs: number): ByteSour
 /** The npm package that holds the converted models. */
 export const MODELS_PACKAGE = '@livestyle/models';
 
+/** Told how many bytes of a file have arrived (`totalBytes` from Content-Length, else null). */
+export type BytesReceived = (loadedBytes: number, totalBytes: number | null) => void;
+
+/**
+ * One file of the model folder `base` over HTTP(S). A missing file (404, or a dev server's HTML
+ * fallback) is a ModelFormatError that says how to serve the models. `onBytes` follows the download.
+ */
+export async function fetchModelFile(base: string, rel: string, signal?: AbortSignal, onBytes?: BytesReceived): Promise<Uint8Array> {
+  const url = `${base}${rel}`;
+  const res = await fetch(url, signal ? { signal } : {});
+  // A dev server's SPA fallback answers a missing file with the page itself (200, text/html).
+  const html = (res.headers.get('content-type') ?? '').startsWith('text/html');
+  if (res.status === 404 || (res.ok && html)) {
+    // The URL as the browser resolved it, so the message says where the page looked.
+    const where = (u: string): string => (typeof location === 'undefined' ? u : new URL(u, location.href).href);
+    throw new ModelFormatError(
+      `${where(url)}: not found${html ? ' (the server answered with an HTML page)' : ' (HTTP 404)'}: this page does not serve the models. ` +
+        `Serve the model folders of the npm package ${MODELS_PACKAGE} under ${where(base)} (see its README), or point modelBaseUrl / model-base-url at them`,
+    );
+  }
+  if (!res.ok) throw new ModelFormatError(`${url}: HTTP ${res.status} ${res.statusText}`);
+  if (!onBytes || !res.body) return new Uint8Array(await res.arrayBuffer());
+  const length = Number(res.headers.get('content-length'));
+  const total = Number.isFinite(length) && length > 0 ? length : null;
+  const chunks: Uint8Array[] = [];
+  let loaded = 0;
+  const reader = res.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    loaded += value.byteLength;
+    onBytes(loaded, total);
+  }
+  const out = new Uint8Array(loaded);
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.byteLength;
+  }
+  return out;
+}
+
 /** A byte source over HTTP(S), relative to `baseUrl` (which should end in `/`). */
 export function fetchByteSource(baseUrl: string): ByteSource {
   const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
-  return async (rel, signal) => {
-    const url = `${base}${rel}`;
-    const res = await fetch(url, signal ? { signal } : {});
-    // A dev server's SPA fallback answers a missing file with the page itself (200, text/html).
-    const html = (res.headers.get('content-type') ?? '').startsWith('text/html');
-    if (res.status === 404 || (res.ok && html)) {
-      // The URL as the browser resolved it, so the message says where the page looked.
-      const where = (u: string): string => (typeof location === 'undefined' ? u : new URL(u, location.href).href);
-      throw new ModelFormatError(
-        `${where(url)}: not found${html ? ' (the server answered with an HTML page)' : ' (HTTP 404)'}: this page does not serve the models. ` +
-          `Serve the model folders of the npm package ${MODELS_PACKAGE} under ${where(base)} (see its README), or point modelBaseUrl / model-base-url at them`,
-      );
-    }
-    if (!res.ok) throw new ModelFormatError(`${url}: HTTP ${res.status} ${res.statusText}`);
-    return new Uint8Array(await res.arrayBuffer());
-  };
+  return (rel, signal) => fetchModelFile(base, rel, signal);
 }
 
 /** One level's networks, ready to run. Tensors are owned by the {@link LoadedModel}. */
@@ -221,6 +249,12 @@ export class LoadedModel {
         `${where} (manifest.json group ${name}): weight '${odd.name}' has dtype ${String(odd.dtype)}; models hold float32 (manifest edited or damaged)`,
       );
     }
+    // NaN or Inf weights (a damaged conversion whose manifest matches it) would turn every output
+    // black or flat without an error: refused here, once per file, before any use. Checked on the
+    // bytes, not on the backend: no kernel to compile for it before the first frame.
+    const bad = firstNonFiniteWeight(new DataView(buffer), g.weights);
+    if (bad !== null)
+      throw new ModelFormatError(`${where}: weight '${bad}' holds NaN or infinite values (damaged model; convert it again)`);
     let weights: tf.NamedTensorMap;
     try {
       weights = tf.io.decodeWeights(
@@ -230,13 +264,8 @@ export class LoadedModel {
     } catch (e) {
       throw new ModelFormatError(`${where} (manifest.json group ${name}): ${(e as Error).message}`);
     }
-    // NaN or Inf weights (a damaged conversion whose manifest matches it) would turn every output
-    // black or flat without an error: refused here, once per file, before any use.
-    const bad = await firstNonFinite(weights);
-    if (bad !== null || this.disposed) {
+    if (this.disposed) {
       tf.dispose(weights);
-      if (bad !== null)
-        throw new ModelFormatError(`${where}: weight '${bad}' holds NaN or infinite values (damaged model; convert it again)`);
       throw new ModelFormatError('model was disposed while loading');
     }
     this.settled.push(weights);
@@ -259,16 +288,21 @@ export class LoadedModel {
   }
 }
 
-/** The name of the first weight holding a NaN or an infinity, or null (one readback per call). */
-async function firstNonFinite(weights: tf.NamedTensorMap): Promise<string | null> {
-  const names = Object.keys(weights);
-  if (names.length === 0) return null;
-  const finite = tf.tidy(() => tf.stack(names.map((n) => tf.cast(tf.all(tf.isFinite(weights[n]!)), 'int32'))));
-  try {
-    const flags = await finite.data();
-    const i = flags.findIndex((f) => f === 0);
-    return i < 0 ? null : names[i]!;
-  } finally {
-    finite.dispose();
+/**
+ * The name of the first weight holding a NaN or an infinity in a group's bytes (laid out in manifest
+ * order: float32, or float16 where quantised), or null. An all-ones exponent is NaN or Inf in both.
+ */
+function firstNonFiniteWeight(view: DataView, weights: WeightGroup['weights']): string | null {
+  let offset = 0;
+  for (const w of weights) {
+    const n = w.shape.reduce((a, b) => a * b, 1);
+    if (w.quantization) {
+      for (let i = 0; i < n; i++) if ((view.getUint16(offset + 2 * i, true) & 0x7c00) === 0x7c00) return w.name;
+      offset += 2 * n;
+    } else {
+      for (let i = 0; i < n; i++) if ((view.getUint32(offset + 4 * i, true) & 0x7f800000) === 0x7f800000) return w.name;
+      offset += 4 * n;
+    }
   }
+  return null;
 }

@@ -5,7 +5,7 @@
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import type { ModelId, StylizerOptions, TransformMethod } from '@livestyle/core';
-import { StylizerController, type DrawnFrame } from './stylizer-controller.js';
+import { StylizerController, elementStyleStatsCache, type DrawnFrame } from './stylizer-controller.js';
 import './livestyle-stats.js';
 import { processingSize } from '@livestyle/core/internal/pipeline/stylizer.js';
 import { liveProcessingSizePx } from '@livestyle/core/internal/pipeline/presets.js';
@@ -80,6 +80,11 @@ export function drawScaled(
   return true;
 }
 
+/** Bytes as megabytes with one decimal ("3.4"). */
+export function megabytes(bytes: number): string {
+  return (bytes / 1e6).toFixed(1);
+}
+
 /** Saves a blob through a temporary download link. */
 export function downloadBlob(blob: Blob, fileName: string): void {
   const url = URL.createObjectURL(blob);
@@ -121,6 +126,17 @@ export abstract class StylizedView extends LitElement {
   @property({ attribute: false }) styles: readonly StyleSource[] = [];
   /** Show the stats overlay. */
   @property({ type: Boolean, reflect: true }) stats = false;
+  /**
+   * Keep each style's statistics in the page's IndexedDB, so a style seen before is not computed
+   * again (`style-cache="off"`: computed every time, and `style-stats-url` is not read either).
+   */
+  @property({ attribute: 'style-cache', converter: onOffConverter }) styleCache = true;
+  /**
+   * Folder of precomputed statistics of built-in styles (`index.json` and one file per style and
+   * level, as the demo build writes next to its style catalog): those styles are then not computed
+   * in the page at all. '' (default): none.
+   */
+  @property({ attribute: 'style-stats-url' }) styleStatsUrl = '';
 
   @state() protected lastFrame: FrameDetail | null = null;
   /** Settles when the latest option change has reached the stylizer. */
@@ -134,6 +150,14 @@ export abstract class StylizedView extends LitElement {
   /** The styles now in use (after the last load finished; latest call wins). */
   get activeStyles(): readonly StyleSource[] {
     return this.stylizer.activeStyles;
+  }
+
+  /**
+   * How many style statistics (one per style and level) this element's stylizer has computed, and
+   * how many it read from the caches (`style-cache`, `style-stats-url`) instead.
+   */
+  get styleStatsSources(): { readonly encoded: number; readonly cached: number } {
+    return this.stylizer.styleStatsSources;
   }
 
   /** The tf.js backend of this element's stylizer ('' before the model loads). */
@@ -177,11 +201,26 @@ export abstract class StylizedView extends LitElement {
   }
 
   protected stylizerOptions(): Partial<StylizerOptions> {
-    return { ...stylizerOptionsFor(this.settings), modelBaseUrl: this.modelBaseUrl };
+    return {
+      ...stylizerOptionsFor(this.settings),
+      modelBaseUrl: this.modelBaseUrl,
+      styleStatsCache: elementStyleStatsCache(this.styleCache, this.styleStatsUrl),
+    };
   }
 
   override willUpdate(changed: PropertyValues<this>): void {
-    const optionKeys = ['model', 'preset', 'method', 'alpha', 'preserveColor', 'modelBaseUrl', 'temporal', 'styleSize'] as const;
+    const optionKeys = [
+      'model',
+      'preset',
+      'method',
+      'alpha',
+      'preserveColor',
+      'modelBaseUrl',
+      'temporal',
+      'styleSize',
+      'styleCache',
+      'styleStatsUrl',
+    ] as const;
     if (optionKeys.some((k) => changed.has(k))) {
       // A bad attribute is reported and leaves the stylizer as it was; the styles below still apply.
       let options: Partial<StylizerOptions> | null = null;
@@ -222,10 +261,16 @@ export abstract class StylizedView extends LitElement {
     ></livestyle-stats>`;
   }
 
-  /** What to show while the stylizer is not ready ('' once it is). */
+  /**
+   * What the element is doing while it cannot show stylised frames yet ('' once it can): the model's
+   * bytes as they arrive (also during the first frame, which loads the decoders), then the style.
+   */
   protected loadingMessage(): string {
+    if (this.stylizer.status === 'error' && !this.stylizer.ready) return this.stylizer.errorMessage;
+    const bytes = this.stylizer.modelBytes;
+    if (bytes) return `Loading the model… ${megabytes(bytes.loadedBytes)} of ${megabytes(bytes.totalBytes)} MB`;
     if (this.stylizer.ready) return '';
-    return this.stylizer.status === 'error' ? this.stylizer.errorMessage : 'Loading the model and style…';
+    return this.stylizer.status === 'loading-styles' ? 'Computing the style…' : 'Loading the model…';
   }
 
   /** Records a drawn frame (stats overlay) and dispatches `frame`. */

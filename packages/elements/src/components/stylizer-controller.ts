@@ -5,16 +5,29 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import { AbortError, Stylizer, type StageTimings, type StylizerOptions } from '@livestyle/core';
+import { AbortError, Stylizer, type ModelId, type StageTimings, type StyleStatsCache, type StylizerOptions } from '@livestyle/core';
 import type { StyleSource } from './types.js';
 import { CanvasPresenter, type PresentPath } from '@livestyle/core/internal/io/canvas-presenter.js';
 import { workDone } from '@livestyle/core/internal/backend/work-done.js';
+import { cachedFetchByteSource, type ModelFileProgress } from '@livestyle/core/internal/weights/model-cache.js';
+import type { ByteSource } from '@livestyle/core/internal/weights/model-loader.js';
+import { sha256Hex } from '@livestyle/core/internal/weights/model-format.js';
+import { IndexedDbStyleStatsCache } from '@livestyle/core/internal/io/style-stats-idb.js';
+import { LayeredStyleStatsCache, ShippedStyleStats } from '@livestyle/core/internal/io/style-stats-shipped.js';
 
 /** Where a {@link StylizerController} is: its model and styles loading, ready, or failed. */
 export type StylizerStatus = 'idle' | 'loading-model' | 'loading-styles' | 'ready' | 'error';
 
 /** Decodes a style source into an ImageBitmap. Caller owns; close() it. */
 export async function decodeStyleSource(src: string | Blob, signal?: AbortSignal): Promise<ImageBitmap> {
+  return (await decodeStyle(src, signal)).bitmap;
+}
+
+/**
+ * A style source decoded, with the SHA-256 of its file (the statistics caches' key for it; absent
+ * where the page has no `crypto.subtle`, i.e. not served over https).
+ */
+async function decodeStyle(src: string | Blob, signal?: AbortSignal): Promise<{ bitmap: ImageBitmap; fileSha256?: string }> {
   let blob: Blob;
   if (typeof src === 'string') {
     const response = await fetch(src, signal ? { signal } : {});
@@ -23,12 +36,44 @@ export async function decodeStyleSource(src: string | Blob, signal?: AbortSignal
   } else {
     blob = src;
   }
+  let bitmap: ImageBitmap;
   try {
-    return await createImageBitmap(blob);
+    bitmap = await createImageBitmap(blob);
   } catch {
     const name = typeof src === 'string' ? src : src instanceof File ? src.name : 'the image';
     throw new Error(`${name} is not an image this browser can decode`);
   }
+  if (!globalThis.crypto?.subtle) return { bitmap };
+  return { bitmap, fileSha256: await sha256Hex(new Uint8Array(await blob.arrayBuffer())) };
+}
+
+/** The page's IndexedDB statistics cache, and one layered cache per folder of precomputed statistics (shared by every element). */
+let pageStyleStats: IndexedDbStyleStatsCache | null = null;
+const withShipped = new Map<string, StyleStatsCache>();
+const warnOnce = (message: string): void => console.warn(`livestyle: ${message}`);
+
+/**
+ * The style-statistics cache of an element: none when `enabled` is false; else the page's IndexedDB,
+ * behind the precomputed statistics at `shippedUrl` when one is given (a style mixer's built-in
+ * styles). One instance per page and folder, so every element shares it and options stay equal.
+ */
+export function elementStyleStatsCache(enabled: boolean, shippedUrl: string): StyleStatsCache | null {
+  if (!enabled) return null;
+  pageStyleStats ??= new IndexedDbStyleStatsCache({ onWarning: warnOnce });
+  if (!shippedUrl) return pageStyleStats;
+  const url = new URL(shippedUrl, document.baseURI).href;
+  let cache = withShipped.get(url);
+  if (!cache) {
+    cache = new LayeredStyleStatsCache([new ShippedStyleStats(url, { onWarning: warnOnce }), pageStyleStats]);
+    withShipped.set(url, cache);
+  }
+  return cache;
+}
+
+/** Bytes of model files loaded so far and expected, over the files requested since the last completed load. */
+export interface ModelBytes {
+  readonly loadedBytes: number;
+  readonly totalBytes: number;
 }
 
 /** True when two blends name the same images in the same order (so only weights may differ). */
@@ -87,6 +132,16 @@ export class StylizerController implements ReactiveController {
   private stagesTimedAtMs = -Infinity;
   /** Bumped by dispose(): a model load that started before belongs to a stale generation. */
   private generation = 0;
+  /** Model files requested and not all arrived yet (URL -> bytes), for the progress message. */
+  private readonly modelFiles = new Map<string, { loaded: number; total: number }>();
+  /**
+   * How this controller's stylizer reads models: from `modelBaseUrl`, kept in the Cache API, with
+   * progress. One function for the controller's life: a new one would count as a new model source.
+   */
+  private readonly modelSource = (model: ModelId): ByteSource => {
+    const base = (this.options.modelBaseUrl ?? './models/').replace(/\/?$/, '/');
+    return cachedFetchByteSource(`${base}${model}/`, { onProgress: (p) => this.modelProgress(p) });
+  };
 
   constructor(
     private readonly host: ReactiveControllerHost,
@@ -123,9 +178,38 @@ export class StylizerController implements ReactiveController {
     this.status = 'idle';
   }
 
+  /**
+   * Model bytes loaded and expected while model files are still arriving (the element's progress
+   * message); null when none is (nothing requested, or everything arrived).
+   */
+  get modelBytes(): ModelBytes | null {
+    let loadedBytes = 0;
+    let totalBytes = 0;
+    for (const f of this.modelFiles.values()) {
+      loadedBytes += f.loaded;
+      totalBytes += f.total;
+    }
+    return loadedBytes < totalBytes ? { loadedBytes, totalBytes } : null;
+  }
+
+  /** Style statistics encoded by this element's stylizer, and read from the caches instead (zeros before it exists). */
+  get styleStatsSources(): { readonly encoded: number; readonly cached: number } {
+    return this.stylizer?.styleStatsSources ?? { encoded: 0, cached: 0 };
+  }
+
+  private modelProgress(p: ModelFileProgress): void {
+    // The manifest's size is unknown until it arrives; it is small, so it is left out of the total.
+    if (p.totalBytes === null) return;
+    const all = [...this.modelFiles.values()];
+    // A new batch of files after the last one completed: count from zero again.
+    if (!this.modelFiles.has(p.url) && all.length > 0 && all.every((f) => f.loaded >= f.total)) this.modelFiles.clear();
+    this.modelFiles.set(p.url, { loaded: p.loadedBytes, total: p.totalBytes });
+    this.host.requestUpdate();
+  }
+
   /** Applies stylizer options (model, method, alpha, colour, temporal…); creates the stylizer on first use. */
   async configure(options: Partial<StylizerOptions>): Promise<void> {
-    this.options = { ...this.options, ...options };
+    this.options = { ...this.options, ...options, modelSource: this.modelSource };
     const s = this.stylizer;
     if (s) await s.setOptions(options);
   }
@@ -135,7 +219,7 @@ export class StylizerController implements ReactiveController {
     if (!this.creating) {
       const generation = this.generation;
       this.setStatus('loading-model');
-      const creating = Stylizer.create(this.options).then(async (s) => {
+      const creating = Stylizer.create({ ...this.options, modelSource: this.modelSource }).then(async (s) => {
         try {
           await s.setOptions(this.options); // options set while the model loaded
           if (generation !== this.generation) throw new AbortError('element disconnected while the model loaded');
@@ -171,14 +255,14 @@ export class StylizerController implements ReactiveController {
     this.styleAbort?.abort();
     const abort = new AbortController();
     this.styleAbort = abort;
-    const bitmaps: ImageBitmap[] = [];
+    const decoded: Array<{ bitmap: ImageBitmap; fileSha256?: string }> = [];
     try {
       const stylizer = await this.ensureStylizer();
       if (request !== this.styleRequest) return;
       this.setStatus('loading-styles');
-      for (const s of sources) bitmaps.push(await decodeStyleSource(s.src, abort.signal));
+      for (const s of sources) decoded.push(await decodeStyle(s.src, abort.signal));
       if (request !== this.styleRequest) return;
-      await stylizer.setStyles(bitmaps.map((image, i) => ({ image, weight: weights[i] ?? 1 })));
+      await stylizer.setStyles(decoded.map((d, i) => ({ image: d.bitmap, weight: weights[i] ?? 1, fileSha256: d.fileSha256 })));
       if (request !== this.styleRequest) return;
       this.activeStyles = sources;
       this.setStatus('ready');
@@ -189,7 +273,7 @@ export class StylizerController implements ReactiveController {
       this.setStatus(this.activeStyles.length ? 'ready' : 'error');
       this.onError(this.errorMessage, e);
     } finally {
-      for (const b of bitmaps) b.close();
+      for (const d of decoded) d.bitmap.close();
     }
   }
 

@@ -1,0 +1,210 @@
+// The browser's caches for a fast first frame (issue 32, item 4), with `fetch` and the Cache API
+// stood in for: precomputed style statistics (read for any backend, only for file-keyed styles, a
+// damaged entry never used), the layered cache, and model files kept under their manifest SHA-256 (a
+// damaged or stale cached file is fetched again; the manifest of the last visit serves offline).
+// IndexedDB itself is exercised in Chromium (test/integration/first-frame.test.ts); here only its
+// absence is.
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createHash } from 'node:crypto';
+import {
+  encodeStyleStatsEntry,
+  styleStatsEntryId,
+  type StyleLevelStatistics,
+  type StyleStatsCache,
+  type StyleStatsKey,
+} from '../../packages/core/src/pipeline/style-stats-cache.js';
+import { LayeredStyleStatsCache, ShippedStyleStats, shippedStyleStatsIndex } from '../../packages/core/src/io/style-stats-shipped.js';
+import { IndexedDbStyleStatsCache } from '../../packages/core/src/io/style-stats-idb.js';
+import { cachedFetchByteSource, type ModelFileProgress } from '../../packages/core/src/weights/model-cache.js';
+
+const KEY: StyleStatsKey = {
+  imageSha256: 'a'.repeat(64),
+  imageHashOf: 'file',
+  styleHeightPx: 384,
+  styleWidthPx: 512,
+  model: 'cd16x',
+  encoderSha256: 'b'.repeat(64),
+  level: 4,
+  backend: 'webgl',
+};
+
+const statsOf = (c: number, seed = 1): StyleLevelStatistics => ({
+  channels: c,
+  mean: Float64Array.from({ length: c }, (_, i) => Math.sin(i + seed)),
+  std: Float64Array.from({ length: c }, (_, i) => 1 + Math.cos(i + seed) ** 2),
+  colouring: Float64Array.from({ length: c * c }, (_, i) => Math.sin(i * 0.37 + seed)),
+});
+
+/** A fetch over an in-memory folder of files (URL -> bytes); every URL asked is logged. */
+function fakeFetch(files: Map<string, Uint8Array>, log: string[] = []): typeof fetch {
+  return (input: RequestInfo | URL) => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    log.push(url);
+    const body = files.get(url);
+    if (!body) return Promise.resolve(new Response('missing', { status: 404, headers: { 'content-type': 'text/plain' } }));
+    return Promise.resolve(new Response(body as unknown as BodyInit, { headers: { 'content-length': String(body.byteLength) } }));
+  };
+}
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+});
+
+describe('precomputed (shipped) style statistics', () => {
+  async function shippedFolder(stats: StyleLevelStatistics): Promise<Map<string, Uint8Array>> {
+    const wasmKey = { ...KEY, backend: 'wasm' };
+    const id = await styleStatsEntryId(wasmKey);
+    return new Map([
+      ['https://x/stats/index.json', new TextEncoder().encode(JSON.stringify(shippedStyleStatsIndex('wasm', [id])))],
+      [`https://x/stats/${id}.bin`, await encodeStyleStatsEntry(wasmKey, stats)],
+    ]);
+  }
+
+  it('answers a file-keyed style on any backend from entries computed on the index backend', async () => {
+    const stats = statsOf(8);
+    const log: string[] = [];
+    vi.stubGlobal('fetch', fakeFetch(await shippedFolder(stats), log));
+    const shipped = new ShippedStyleStats('https://x/stats');
+    expect(await shipped.get(KEY)).toEqual(stats);
+    expect(await shipped.get({ ...KEY, backend: 'webgpu' })).toEqual(stats);
+    // Another level, and pixel-keyed styles (the page's own decoding), are not in the folder: no request for them.
+    const before = log.length;
+    expect(await shipped.get({ ...KEY, level: 3 })).toBeNull();
+    expect(await shipped.get({ ...KEY, imageHashOf: 'pixels' })).toBeNull();
+    expect(log.length).toBe(before);
+    expect(log.filter((u) => u.endsWith('index.json'))).toHaveLength(1); // read once
+  });
+
+  it('never hands back a damaged entry, and says so once', async () => {
+    const files = await shippedFolder(statsOf(8));
+    for (const [url, bytes] of files) if (url.endsWith('.bin')) bytes[bytes.length - 1]! ^= 0xff;
+    vi.stubGlobal('fetch', fakeFetch(files));
+    const warnings: string[] = [];
+    const shipped = new ShippedStyleStats('https://x/stats/', { onWarning: (m) => warnings.push(m) });
+    expect(await shipped.get(KEY)).toBeNull();
+    expect(await shipped.get(KEY)).toBeNull();
+    expect(warnings).toEqual([expect.stringMatching(/not used \(checksum mismatch\); computing them$/)]);
+  });
+
+  it('a folder without an index (a dev server) is no statistics, not an error', async () => {
+    vi.stubGlobal('fetch', fakeFetch(new Map()));
+    const warnings: string[] = [];
+    const shipped = new ShippedStyleStats('https://x/none/', { onWarning: (m) => warnings.push(m) });
+    expect(await shipped.get(KEY)).toBeNull();
+    expect(warnings).toEqual([expect.stringMatching(/at https:\/\/x\/none\/ not used \(HTTP 404\)/)]);
+  });
+
+  it('layers: the first hit wins, a failing layer is skipped, puts reach every layer', async () => {
+    const puts: string[] = [];
+    const layer = (name: string, hit: StyleLevelStatistics | null | 'fail'): StyleStatsCache => ({
+      get: () => (hit === 'fail' ? Promise.reject(new Error('broken')) : Promise.resolve(hit)),
+      put: () => {
+        puts.push(name);
+        return Promise.resolve();
+      },
+    });
+    const second = statsOf(4, 2);
+    const layered = new LayeredStyleStatsCache([layer('a', 'fail'), layer('b', second), layer('c', statsOf(4, 3))]);
+    expect(await layered.get(KEY)).toBe(second);
+    expect(await new LayeredStyleStatsCache([layer('a', null)]).get(KEY)).toBeNull();
+    await layered.put(KEY, second);
+    expect(puts).toEqual(['a', 'b', 'c']);
+  });
+});
+
+describe('IndexedDbStyleStatsCache without IndexedDB (Node, some private modes)', () => {
+  it('is an empty cache: misses, and puts nothing, without an error', async () => {
+    const cache = new IndexedDbStyleStatsCache();
+    expect(await cache.get(KEY)).toBeNull();
+    await expect(cache.put(KEY, statsOf(4))).resolves.toBeUndefined();
+  });
+});
+
+/** A Cache API stand-in: one cache of URL -> bytes. */
+function fakeCaches(): { store: Map<string, Uint8Array>; caches: CacheStorage } {
+  const store = new Map<string, Uint8Array>();
+  const abs = (r: RequestInfo | URL): string => (typeof r === 'string' ? r : r instanceof URL ? r.href : r.url);
+  const cache = {
+    match: (r: RequestInfo | URL) => {
+      const body = store.get(abs(r));
+      return Promise.resolve(body ? new Response(body as unknown as BodyInit) : undefined);
+    },
+    put: async (r: RequestInfo | URL, response: Response) => {
+      store.set(abs(r), new Uint8Array(await response.arrayBuffer()));
+    },
+    delete: (r: RequestInfo | URL) => Promise.resolve(store.delete(abs(r))),
+    keys: () => Promise.resolve([...store.keys()].map((url) => new Request(url))),
+  };
+  return { store, caches: { open: () => Promise.resolve(cache) } as unknown as CacheStorage };
+}
+
+describe('model files in the Cache API', () => {
+  const weights = Uint8Array.from({ length: 4000 }, (_, i) => (i * 7) % 251);
+  const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+  const manifestFor = (w: Uint8Array): Uint8Array =>
+    new TextEncoder().encode(JSON.stringify({ groups: { enc1: { paths: ['enc1.bin'], sha256: sha(w), byteLength: w.byteLength } } }));
+  const base = 'https://x/models/cd16x/';
+
+  it('a second load reads the weights from the cache; the manifest is always asked for', async () => {
+    const { store, caches } = fakeCaches();
+    vi.stubGlobal('caches', caches);
+    const log: string[] = [];
+    const files = new Map([
+      [`${base}manifest.json`, manifestFor(weights)],
+      [`${base}enc1.bin`, weights],
+    ]);
+    vi.stubGlobal('fetch', fakeFetch(files, log));
+    const progress: ModelFileProgress[] = [];
+    for (let visit = 0; visit < 2; visit++) {
+      const source = cachedFetchByteSource(base, { onProgress: (p) => progress.push(p) });
+      await source('manifest.json');
+      expect(await source('enc1.bin')).toEqual(weights);
+    }
+    expect(log).toEqual([`${base}manifest.json`, `${base}enc1.bin`, `${base}manifest.json`]);
+    expect([...store.keys()].sort()).toEqual([`${base}enc1.bin?sha256=${sha(weights)}`, `${base}manifest.json`]);
+    const enc = progress.filter((p) => p.url.endsWith('enc1.bin'));
+    expect(enc.at(-2)).toEqual({ url: `${base}enc1.bin`, loadedBytes: 4000, totalBytes: 4000, fromCache: false });
+    expect(enc.at(-1)).toEqual({ url: `${base}enc1.bin`, loadedBytes: 4000, totalBytes: 4000, fromCache: true });
+  });
+
+  it('a damaged cached file is fetched again; a new conversion replaces the old entry; offline, the last manifest serves', async () => {
+    const { store, caches } = fakeCaches();
+    vi.stubGlobal('caches', caches);
+    const log: string[] = [];
+    const files = new Map([
+      [`${base}manifest.json`, manifestFor(weights)],
+      [`${base}enc1.bin`, weights],
+    ]);
+    vi.stubGlobal('fetch', fakeFetch(files, log));
+    const load = async (): Promise<Uint8Array> => {
+      const source = cachedFetchByteSource(base);
+      await source('manifest.json');
+      return source('enc1.bin');
+    };
+    await load();
+    store.get(`${base}enc1.bin?sha256=${sha(weights)}`)![10]! ^= 1;
+    expect(await load()).toEqual(weights);
+    expect(log.filter((u) => u.endsWith('enc1.bin'))).toHaveLength(2);
+    expect(store.get(`${base}enc1.bin?sha256=${sha(weights)}`)).toEqual(weights); // stored again, intact
+
+    const reconverted = weights.map((v) => 255 - v);
+    files.set(`${base}manifest.json`, manifestFor(reconverted));
+    files.set(`${base}enc1.bin`, reconverted);
+    expect(await load()).toEqual(reconverted);
+    expect([...store.keys()].filter((k) => k.includes('enc1.bin'))).toEqual([`${base}enc1.bin?sha256=${sha(reconverted)}`]);
+
+    vi.stubGlobal('fetch', () => Promise.reject(new TypeError('Failed to fetch')));
+    expect(await load()).toEqual(reconverted);
+  });
+
+  it('without the Cache API it is a plain fetch', async () => {
+    vi.stubGlobal('caches', undefined);
+    const log: string[] = [];
+    vi.stubGlobal('fetch', fakeFetch(new Map([[`${base}enc1.bin`, weights]]), log));
+    const source = cachedFetchByteSource(base);
+    expect(await source('enc1.bin')).toEqual(weights);
+    expect(await source('enc1.bin')).toEqual(weights);
+    expect(log).toHaveLength(2);
+    await expect(source('missing.bin')).rejects.toThrow(/not found \(HTTP 404\): this page does not serve the models/);
+  });
+});
