@@ -8,7 +8,7 @@
 // --style-size` reads it and prepared by the stylizer's own prepareStyleImage, never rescaled to the
 // output). Each cell also reports the blur equivalent of the smoothed output's style loss: the
 // Gaussian σ (px) whose blur of the per-frame output scores the same. A cell passes when smoothing
-// keeps at most 0.5x the per-frame warping error and at most 1.15x its style loss. A failing cell
+// keeps at most 0.5x the per-frame warping error and at most 1.5x its style loss (issue 30). A failing cell
 // gets a trade-off curve (smoothing strength vs the two ratios).
 // Sizes are the output's LONG side (0 = the clip's native size); a size at or above the native one
 // is skipped (the native column covers it).
@@ -34,14 +34,14 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const shared = process.env.LIVESTYLE_SHARED_DIR ?? path.resolve(root, '..', 'shared');
 const { values } = parseArgs({
   options: {
-    frames: { type: 'string', default: '6' },
+    frames: { type: 'string', default: '12' },
     sizes: { type: 'string', default: '256,512,0' },
     clips: {
       type: 'string',
       default: 'sintel_mountain_2,sintel_raft_demo,sintel_ambush_4_clean,sam2_bedroom/bedroom.mp4,adain_cutbunny/cutBunny.mp4',
     },
-    // A painting with strong strokes, a line sketch, a flat-colour abstract.
-    styles: { type: 'string', default: 'starry_night.jpg,sketch.png,mondrian.jpg' },
+    // A painting with strong strokes, a line sketch, a flat-colour abstract, and fine brush texture.
+    styles: { type: 'string', default: 'starry_night.jpg,sketch.png,mondrian.jpg,brushstrokes.jpg' },
     strengths: { type: 'string', default: '0.3,0.5,0.7,0.9' },
     // The stylizer's styleMaxSizePx, as `livestyle video --style-size` (default: the stylizer's).
     'style-size': { type: 'string', default: String(DEFAULT_OPTIONS.styleMaxSizePx) },
@@ -56,8 +56,9 @@ if (!(Number.isInteger(n) && n >= 2)) throw new Error('--frames must be an integ
 const sizes = values.sizes.split(',').map(Number);
 const styleSizePx = Number(values['style-size']);
 if (!(Number.isInteger(styleSizePx) && styleSizePx >= 0)) throw new Error('--style-size must be an integer >= 0');
+// Issue 30's targets on the honest meter: the style ratio 1.5 is about a 0.3 px blur (stretch 1.15).
 const MAX_WARP_RATIO = 0.5;
-const MAX_STYLE_RATIO = 1.15;
+const MAX_STYLE_RATIO = 1.5;
 const out = path.join(root, 'bench-out', 'temporal');
 mkdirSync(out, { recursive: true });
 

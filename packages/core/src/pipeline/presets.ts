@@ -60,7 +60,13 @@ export function presetOptions(preset: Preset, model: ModelId): PresetFields {
     case 'balanced':
       return { method: 'wct', levels: cascade, wctWhitening: 'newton-schulz', processingMaxSidePx: 0, flowMaxSidePx: FLOW_CAP_PX.balanced };
     case 'realtime':
-      return { method: 'wct', levels: [deepest], wctWhitening: 'newton-schulz', processingMaxSidePx: 0, flowMaxSidePx: FLOW_CAP_PX.realtime };
+      return {
+        method: 'wct',
+        levels: [deepest],
+        wctWhitening: 'newton-schulz',
+        processingMaxSidePx: 0,
+        flowMaxSidePx: FLOW_CAP_PX.realtime,
+      };
   }
 }
 
@@ -68,8 +74,8 @@ export function presetOptions(preset: Preset, model: ModelId): PresetFields {
  * Each preset's cap on the optical flow's long side in video mode (0 = the output size). Measured
  * (docs/temporal.md, "What the flow costs"; sintel_raft_demo at 1200x512, realtime, 10 frames, 2-thread
  * WASM): the flow at the output size keeps 0.23x of the per-frame warping error but costs ~4x the
- * realtime stylisation; capped at 512 px it keeps 0.37x (384 px: 0.45x, 256 px: 0.64x, over the 0.5x
- * target) and the temporal stage is about 40% of the frame. `best` keeps the output size: quality first.
+ * realtime stylisation; capped at 512 px it keeps 0.38x (384 px: 0.47x, 256 px: 0.64x, over the 0.5x
+ * target) and the temporal stage is 45% of the frame. `best` keeps the output size: quality first.
  */
 const FLOW_CAP_PX: Readonly<Record<Preset, number>> = Object.freeze({ realtime: 512, balanced: 512, best: 0 });
 

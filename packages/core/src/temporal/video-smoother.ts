@@ -112,6 +112,7 @@ interface Pending {
 }
 
 export class VideoSmoother {
+  /** The previous input frame at the flow's size (colour), for the photometric check. */
   private prevFrame: tf.Tensor4D | null = null;
   private prevPyramid: tf.Tensor4D[] = [];
   private prevOutput: tf.Tensor4D | null = null;
@@ -149,17 +150,23 @@ export class VideoSmoother {
     const fh = Math.max(1, Math.round(h * scale));
     const fw = Math.max(1, Math.round(w * scale));
     const levels = pyramidLevels(fh, fw, 16);
-    this.frame = tf.clone(frame);
-    this.pyramid = tf.tidy(() => {
-      const small = scale < 1 ? tf.image.resizeBilinear(frame, [fh, fw], false, true) : frame;
-      const grey = toGrey255(small);
-      return greyPyramid(grey, levels);
-    });
+    // The frame is kept at the flow's size: the photometric check runs there too (at 1200x512 with the
+    // flow capped at 512 px, the full-size check was a fifth of the temporal stage; docs/temporal.md).
+    const small = scale < 1 ? tf.image.resizeBilinear<tf.Tensor4D>(frame, [fh, fw], false, true) : tf.clone(frame);
+    this.frame = small;
+    this.pyramid = tf.tidy(() => greyPyramid(toGrey255(small), levels));
     const prev = this.prevFrame;
     const prevOut = this.prevOutput;
     // A new size, or a new flow size (the adaptive scale stepped): nothing to track against.
     const prevFinest = this.prevPyramid[0];
-    if (!prev || !prevOut || prev.shape[1] !== h || prev.shape[2] !== w || prevFinest?.shape[1] !== fh || prevFinest.shape[2] !== fw) {
+    if (
+      !prev ||
+      !prevOut ||
+      prevOut.shape[1] !== h ||
+      prevOut.shape[2] !== w ||
+      prevFinest?.shape[1] !== fh ||
+      prevFinest.shape[2] !== fw
+    ) {
       return;
     }
     // Flow from the current frame back to the previous one pulls the previous output forward;
@@ -169,11 +176,12 @@ export class VideoSmoother {
     const back = flowFromPyramids(this.pyramid, this.prevPyramid, flowOptions);
     const fwd = flowFromPyramids(this.prevPyramid, this.pyramid, flowOptions);
     const pending = tf.tidy(() => {
-      const geometric = consistencyMask(back, fwd);
+      const geometric = tf.image.resizeBilinear(consistencyMask(back, fwd), [fh, fw], false, true);
+      const warpedPrevFrame = warpBilinear(prev, resizeFlow(back, fh, fw));
+      const photometric = tf.exp(tf.div(tf.neg(tf.mean(tf.squaredDifference(warpedPrevFrame, small), 3, true)), constant(PHOTO_SCALE)));
+      const atFlowSize = tf.mul<tf.Tensor4D>(geometric, photometric);
+      const confidence = scale < 1 ? tf.image.resizeBilinear<tf.Tensor4D>(atFlowSize, [h, w], false, true) : atFlowSize;
       const backFull = resizeFlow(back, h, w);
-      const warpedPrevFrame = warpBilinear(prev, backFull);
-      const photometric = tf.exp(tf.div(tf.neg(tf.mean(tf.squaredDifference(warpedPrevFrame, frame), 3, true)), constant(PHOTO_SCALE)));
-      const confidence = tf.mul<tf.Tensor4D>(tf.image.resizeBilinear(geometric, [h, w], false, true), photometric);
       const speed = tf.sqrt(tf.sum(tf.square(backFull), 3, true));
       const isStatic = tf.cast(tf.less(speed, constant(STATIC_FLOW_PX)), 'float32') as tf.Tensor4D;
       return { warpedOutput: warpImage(prevOut, backFull, this.tuning().warp), confidence, isStatic };

@@ -48,52 +48,61 @@ export function warpBilinearInto(image: Float32Array, flow: Float32Array, h: num
   }
 }
 
-/** Catmull-Rom weights of the taps at -1, 0, 1, 2 for a fraction t in [0, 1). */
-function catmullRom(t: number, wts: Float64Array): void {
+/** Catmull-Rom weights of the taps at -1, 0, 1, 2 for a fraction t in [0, 1), into `wts` at `at`. */
+function catmullRom(t: number, wts: Float64Array, at: number): void {
   const t2 = t * t;
   const t3 = t2 * t;
-  wts[0] = (-t3 + 2 * t2 - t) / 2;
-  wts[1] = (3 * t3 - 5 * t2 + 2) / 2;
-  wts[2] = (-3 * t3 + 4 * t2 + t) / 2;
-  wts[3] = (t3 - t2) / 2;
+  wts[at] = (-t3 + 2 * t2 - t) / 2;
+  wts[at + 1] = (3 * t3 - 5 * t2 + 2) / 2;
+  wts[at + 2] = (-3 * t3 + 4 * t2 + t) / 2;
+  wts[at + 3] = (t3 - t2) / 2;
 }
+
+/** `i` clamped to [0, n - 1]. */
+const clampIndex = (i: number, n: number): number => (i < 0 ? 0 : i > n - 1 ? n - 1 : i);
 
 /**
  * As {@link warpBilinearInto}, with Catmull-Rom (bicubic) interpolation over 4x4 taps (each tap's
  * coordinates clamped to the image). Bilinear sampling at a fractional position is a low-pass filter
  * (at half a pixel, [0.5, 0.5]), and the smoother resamples its output every frame, so texture
  * softens frame after frame; Catmull-Rom passes far more of the finest band (docs/temporal.md).
+ * Taps and weights are computed once per pixel and shared by its channels (this loop is the
+ * largest single kernel of a realtime frame's temporal stage on WASM).
  * ref: Keys, "Cubic convolution interpolation for digital image processing", IEEE TASSP 1981 (a = -0.5).
  */
 export function warpCubicInto(image: Float32Array, flow: Float32Array, h: number, w: number, c: number, out: Float32Array): void {
-  const wx = new Float64Array(4);
-  const wy = new Float64Array(4);
-  const xs = new Int32Array(4);
-  const ys = new Int32Array(4);
+  const wts = new Float64Array(8); // x weights 0..3, y weights 4..7
+  const taps = new Int32Array(16); // offsets (in values) of the 16 taps, row-major
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       const p = y * w + x;
       let sx = x + (flow[2 * p] as number);
       let sy = y + (flow[2 * p + 1] as number);
+      // NaN flow samples the pixel itself rather than poisoning the output.
       sx = sx > 0 ? (sx < w - 1 ? sx : w - 1) : 0;
       sy = sy > 0 ? (sy < h - 1 ? sy : h - 1) : 0;
       const x0 = Math.floor(sx);
       const y0 = Math.floor(sy);
-      catmullRom(sx - x0, wx);
-      catmullRom(sy - y0, wy);
-      for (let i = 0; i < 4; i++) {
-        const xi = x0 + i - 1;
-        const yi = y0 + i - 1;
-        xs[i] = xi < 0 ? 0 : xi > w - 1 ? w - 1 : xi;
-        ys[i] = yi < 0 ? 0 : yi > h - 1 ? h - 1 : yi;
+      catmullRom(sx - x0, wts, 0);
+      catmullRom(sy - y0, wts, 4);
+      for (let j = 0; j < 4; j++) {
+        const row = clampIndex(y0 + j - 1, h) * w;
+        for (let i = 0; i < 4; i++) taps[4 * j + i] = (row + clampIndex(x0 + i - 1, w)) * c;
       }
+      const wx0 = wts[0] as number;
+      const wx1 = wts[1] as number;
+      const wx2 = wts[2] as number;
+      const wx3 = wts[3] as number;
       for (let k = 0; k < c; k++) {
         let v = 0;
         for (let j = 0; j < 4; j++) {
-          const row = (ys[j] as number) * w;
-          let r = 0;
-          for (let i = 0; i < 4; i++) r += (image[(row + (xs[i] as number)) * c + k] as number) * (wx[i] as number);
-          v += r * (wy[j] as number);
+          const t = 4 * j;
+          v +=
+            ((image[(taps[t] as number) + k] as number) * wx0 +
+              (image[(taps[t + 1] as number) + k] as number) * wx1 +
+              (image[(taps[t + 2] as number) + k] as number) * wx2 +
+              (image[(taps[t + 3] as number) + k] as number) * wx3) *
+            (wts[4 + j] as number);
         }
         out[p * c + k] = v;
       }
