@@ -164,6 +164,30 @@ describe('presets and user choices are kept apart (no inference from values)', (
   });
 });
 
+describe("the video flow's cap is a preset field (issue 30)", () => {
+  it('realtime and balanced cap it at 512 px, best keeps the output size; an explicit cap (0 too) wins on every surface', () => {
+    expect(resolveOptions({ preset: 'realtime' }).flowMaxSidePx).toBe(512);
+    expect(resolveOptions({ preset: 'balanced' }).flowMaxSidePx).toBe(512);
+    expect(resolveOptions({ preset: 'best' }).flowMaxSidePx).toBe(0);
+    expect(resolveOptions({}).flowMaxSidePx).toBe(0);
+    const noCap = resolveOptions({ preset: 'realtime', flowMaxSidePx: 0 });
+    expect(noCap.flowMaxSidePx).toBe(0);
+    // The choice survives a model switch and another preset; undefined gives the preset's back.
+    expect(resolveOptions({ model: 'vgg19' }, noCap).flowMaxSidePx).toBe(0);
+    expect(resolveOptions({ preset: 'balanced' }, noCap).flowMaxSidePx).toBe(0);
+    expect(resolveOptions({ flowMaxSidePx: undefined }, noCap).flowMaxSidePx).toBe(512);
+    // Settings: null (every surface's default) is the preset's cap; a number is passed as is.
+    expect(resolveOptions(stylizerOptionsFor(SURFACE_DEFAULTS.camera)).flowMaxSidePx).toBe(512);
+    expect(resolveOptions(stylizerOptionsFor(SURFACE_DEFAULTS['cli-video'])).flowMaxSidePx).toBe(0);
+    expect(resolveOptions(stylizerOptionsFor({ ...SURFACE_DEFAULTS.camera, flowSize: 0 })).flowMaxSidePx).toBe(0);
+    expect(resolveOptions(stylizerOptionsFor({ ...SURFACE_DEFAULTS['cli-video'], preset: 'realtime', flowSize: 256 })).flowMaxSidePx).toBe(
+      256,
+    );
+    expect(parseJobOptions('{"flowSize":null}').flowSize).toBeNull();
+    expect(() => parseJobOptions('{"flowSize":16}')).toThrow('flowSize must be null or 0 or an integer in [32, 4096]');
+  });
+});
+
 describe('settings the engine alone can check', () => {
   it('are refused with the settings, not at run time: levels the model lacks, a level listed twice', () => {
     expect(() => resolveVideoSettings('service', { model: 'vgg19', levels: [4] }, 'options.')).toThrow(

@@ -62,20 +62,23 @@ export class StyleGrams {
         // One pass per style, freeing activations as it goes: a large style at the stylizer's scale
         // (the temporal meter's reference) overran the WASM heap when every layer was kept.
         const grams = net.gramsAt(s.image, names);
-        for (const name of names) {
-          const g = grams.get(name);
-          if (!g) throw new Error(`no style layer ${name}`);
-          const prev = this.targets.get(name);
-          this.targets.set(
-            name,
-            tf.tidy(() => {
-              const weighted = tf.mul<tf.Tensor2D>(g, s.weight);
-              return prev ? tf.add<tf.Tensor2D>(prev, weighted) : weighted;
-            }),
-          );
-          prev?.dispose();
+        try {
+          for (const name of names) {
+            const g = grams.get(name);
+            if (!g) throw new Error(`no style layer ${name}`);
+            const prev = this.targets.get(name);
+            this.targets.set(
+              name,
+              tf.tidy(() => {
+                const weighted = tf.mul<tf.Tensor2D>(g, s.weight);
+                return prev ? tf.add<tf.Tensor2D>(prev, weighted) : weighted;
+              }),
+            );
+            prev?.dispose();
+          }
+        } finally {
+          tf.dispose([...grams.values()]);
         }
-        tf.dispose([...grams.values()]);
       }
     } catch (e) {
       this.dispose();

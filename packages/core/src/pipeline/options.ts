@@ -27,7 +27,7 @@ export type NetworkPrecision = 'float32' | 'float16';
 export interface StylizerOptions {
   /**
    * Quality/speed preset: `'realtime'`, `'balanced'` or `'best'` (see presets.ts). Setting it applies
-   * the preset's method, levels, whitening and internal resolution, beneath any of those given in
+   * the preset's method, levels, whitening, internal resolution and video flow cap, beneath any of those given in
    * the same call or chosen explicitly before; it stays in force across a `model` change (its levels
    * are re-derived for the new model). Any option set to `undefined` returns to its default (the
    * preset's value for its fields). See {@link resolveOptions}. Default `null`: the fields as given
@@ -109,10 +109,11 @@ export interface StylizerOptions {
   readonly temporalStrength: number;
   /**
    * Video mode: optical flow runs on frames scaled to this long side (px); 0 = the output size.
-   * Default 0: the flow's error in output pixels must not grow with the output (sintel_raft_demo
-   * at 1024 px: a 256 px flow left 0.43x of the per-frame warping error, the output size 0.20x;
-   * README, "Video"). Video mode runs it at the stylisation's internal resolution (the adaptive
-   * scale, `processingMaxSidePx`) when that is smaller. A cap trades accuracy for speed.
+   * Default 0, and the preset's where one is set: 512 for `realtime` and `balanced` (at 1200x512 the
+   * flow at the output size cost 4x the realtime stylisation; capped at 512 it keeps 0.38x of the
+   * per-frame warping error, inside the 0.5x target), 0 for `best` (docs/temporal.md, "What the flow
+   * costs"). Video mode runs it at the stylisation's internal resolution (the adaptive scale,
+   * `processingMaxSidePx`) when that is smaller. A cap trades accuracy for speed.
    */
   readonly flowMaxSidePx: number;
   /** Video mode: a timestamp gap longer than this (a pause or seek) starts afresh. Default 1000 ms. */
@@ -175,7 +176,7 @@ const chosenFields = new WeakMap<StylizerOptions, ReadonlySet<PresetField>>();
 /**
  * Merges `partial` over `base` and validates the result. How presets and explicit options combine:
  * - a preset sets its fields (method, levels, whitening, statistics precision, internal
- *   resolution), except those given in the same call and those the user set explicitly before
+ *   resolution, flow cap), except those given in the same call and those the user set explicitly before
  *   (recorded beside the options, never inferred from values): explicit choices win, whenever they
  *   were made, even when they equal the preset's value;
  * - the preset stays in force: changing `model` re-derives its fields for the new model (a level

@@ -175,18 +175,22 @@ export class VideoSmoother {
     const flowOptions: Partial<FlowOptions> = { ...this.settings.flow };
     const back = flowFromPyramids(this.pyramid, this.prevPyramid, flowOptions);
     const fwd = flowFromPyramids(this.prevPyramid, this.pyramid, flowOptions);
-    const pending = tf.tidy(() => {
-      const geometric = tf.image.resizeBilinear(consistencyMask(back, fwd), [fh, fw], false, true);
-      const warpedPrevFrame = warpBilinear(prev, resizeFlow(back, fh, fw));
-      const photometric = tf.exp(tf.div(tf.neg(tf.mean(tf.squaredDifference(warpedPrevFrame, small), 3, true)), constant(PHOTO_SCALE)));
-      const atFlowSize = tf.mul<tf.Tensor4D>(geometric, photometric);
-      const confidence = scale < 1 ? tf.image.resizeBilinear<tf.Tensor4D>(atFlowSize, [h, w], false, true) : atFlowSize;
-      const backFull = resizeFlow(back, h, w);
-      const speed = tf.sqrt(tf.sum(tf.square(backFull), 3, true));
-      const isStatic = tf.cast(tf.less(speed, constant(STATIC_FLOW_PX)), 'float32') as tf.Tensor4D;
-      return { warpedOutput: warpImage(prevOut, backFull, this.tuning().warp), confidence, isStatic };
-    });
-    tf.dispose([back, fwd]);
+    let pending: Pending;
+    try {
+      pending = tf.tidy(() => {
+        const geometric = tf.image.resizeBilinear(consistencyMask(back, fwd), [fh, fw], false, true);
+        const warpedPrevFrame = warpBilinear(prev, resizeFlow(back, fh, fw));
+        const photometric = tf.exp(tf.div(tf.neg(tf.mean(tf.squaredDifference(warpedPrevFrame, small), 3, true)), constant(PHOTO_SCALE)));
+        const atFlowSize = tf.mul<tf.Tensor4D>(geometric, photometric);
+        const confidence = scale < 1 ? tf.image.resizeBilinear<tf.Tensor4D>(atFlowSize, [h, w], false, true) : atFlowSize;
+        const backFull = resizeFlow(back, h, w);
+        const speed = tf.sqrt(tf.sum(tf.square(backFull), 3, true));
+        const isStatic = tf.cast(tf.less(speed, constant(STATIC_FLOW_PX)), 'float32') as tf.Tensor4D;
+        return { warpedOutput: warpImage(prevOut, backFull, this.tuning().warp), confidence, isStatic };
+      });
+    } finally {
+      tf.dispose([back, fwd]);
+    }
     this.pending = pending;
     this.tracked = tf.mean<tf.Scalar>(pending.confidence);
     this.lastUntracked = false;

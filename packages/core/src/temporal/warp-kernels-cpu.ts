@@ -78,7 +78,7 @@ export function warpCubicInto(image: Float32Array, flow: Float32Array, h: number
       const p = y * w + x;
       let sx = x + (flow[2 * p] as number);
       let sy = y + (flow[2 * p + 1] as number);
-      // NaN flow samples the pixel itself rather than poisoning the output.
+      // NaN flow samples the image's first row/column (the clamp's low side) rather than poisoning the output.
       sx = sx > 0 ? (sx < w - 1 ? sx : w - 1) : 0;
       sy = sy > 0 ? (sy < h - 1 ? sy : h - 1) : 0;
       const x0 = Math.floor(sx);

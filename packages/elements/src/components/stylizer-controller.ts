@@ -176,6 +176,7 @@ export class StylizerController implements ReactiveController {
     this.creating = null;
     this.activeStyles = [];
     this.status = 'idle';
+    this.modelFiles.clear();
   }
 
   /**
@@ -183,6 +184,7 @@ export class StylizerController implements ReactiveController {
    * message); null when none is (nothing requested, or everything arrived).
    */
   get modelBytes(): ModelBytes | null {
+    if (this.status === 'error' || this.status === 'idle') return null;
     let loadedBytes = 0;
     let totalBytes = 0;
     for (const f of this.modelFiles.values()) {
@@ -324,6 +326,10 @@ export class StylizerController implements ReactiveController {
 
   private setStatus(status: StylizerStatus): void {
     this.status = status;
+    // A load that settled (or failed, or was aborted by a model switch) leaves no file counting as
+    // still to come: an entry stuck short of its total would hold the progress message up for good.
+    // (Files fetched after 'ready', the decoders on the first frame, are counted afresh.)
+    if (status === 'ready' || status === 'error' || status === 'idle') this.modelFiles.clear();
     this.host.requestUpdate();
   }
 }
