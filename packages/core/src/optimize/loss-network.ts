@@ -179,13 +179,7 @@ export class LossNetwork {
    * @returns one tensor per requested layer (caller owns; dispose). Call inside `tf.tidy` or a gradient.
    */
   features(x: tf.Tensor4D, names: readonly string[]): Map<string, tf.Tensor4D> {
-    const taps = TAPS[this.id].layers;
-    const wanted = new Map<string, string>();
-    for (const n of names) {
-      const conv = taps[n];
-      if (!conv) throw new Error(`loss network ${this.id} has no layer ${n} (has ${this.layerNames.join(', ')})`);
-      wanted.set(conv, n);
-    }
+    const wanted = this.convsFor(names);
     const out = new Map<string, tf.Tensor4D>();
     let y = x;
     for (const l of this.layers) {
@@ -209,13 +203,7 @@ export class LossNetwork {
    * @returns layer name → `[C, C]` Gram. Caller owns; dispose.
    */
   gramsAt(x: tf.Tensor4D, names: readonly string[]): Map<string, tf.Tensor2D> {
-    const taps = TAPS[this.id].layers;
-    const wanted = new Map<string, string>();
-    for (const n of names) {
-      const conv = taps[n];
-      if (!conv) throw new Error(`loss network ${this.id} has no layer ${n} (has ${this.layerNames.join(', ')})`);
-      wanted.set(conv, n);
-    }
+    const wanted = this.convsFor(names);
     const out = new Map<string, tf.Tensor2D>();
     let y: tf.Tensor4D = x;
     try {
@@ -235,6 +223,18 @@ export class LossNetwork {
       if (y !== x) y.dispose();
     }
     return out;
+  }
+
+  /** Conv layer name → requested layer name, refusing a name this network cannot be tapped at. */
+  private convsFor(names: readonly string[]): Map<string, string> {
+    const taps = TAPS[this.id].layers;
+    const wanted = new Map<string, string>();
+    for (const n of names) {
+      const conv = taps[n];
+      if (!conv) throw new Error(`loss network ${this.id} has no layer ${n} (has ${this.layerNames.join(', ')})`);
+      wanted.set(conv, n);
+    }
+    return wanted;
   }
 
   private convLayer(l: Extract<LayerSpec, { op: 'conv' }>, y: tf.Tensor4D): tf.Tensor4D {
