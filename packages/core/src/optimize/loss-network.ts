@@ -195,7 +195,7 @@ export class LossNetwork {
   }
 
   /**
-   * The Gram matrices (as losses.ts `gramMatrix`: F^T F / positions) of `x` at the named layers, in one pass that frees each
+   * The Gram matrices (as losses.ts `gramMatrix`, to the bit: F^T F / positions) of `x` at the named layers, in one pass that frees each
    * activation as soon as the next is made. Not differentiable. For large style images: {@link features}
    * inside one `tf.tidy` keeps every activation to the deepest layer (a 1200x1000 style needed over
    * 2 GB to relu3_1 and overran the WASM heap).
@@ -253,11 +253,15 @@ export class LossNetwork {
   }
 }
 
-/** F^T F / positions of `[1, H, W, C]` features, without gradient or a transposed copy. Caller owns. */
+/**
+ * F^T F / positions of `[1, H, W, C]` features, without gradient. The same ops in the same order as
+ * losses.ts `gramMatrix` (an explicit transpose, not matMul's transposeA), so a style measured against
+ * itself scores exactly 0. Caller owns.
+ */
 function gram(f: tf.Tensor4D): tf.Tensor2D {
   const [, h, w, c] = f.shape;
   return tf.tidy(() => {
     const flat = tf.reshape<tf.Rank.R2>(f, [h * w, c]);
-    return tf.div<tf.Tensor2D>(tf.matMul(flat, flat, true, false), h * w);
+    return tf.div<tf.Tensor2D>(tf.matMul(tf.transpose(flat), flat), h * w);
   });
 }
