@@ -4,9 +4,10 @@
  */
 import { QUALITY_PRESETS, isQualityPreset, type QualityPreset } from '../packages/elements/src/components/types.js';
 
-/** What `subject=` accepts today; `background` and `person` need the segmentation, which is not built yet. */
-export const SUBJECTS = ['all'] as const;
-const PLANNED_SUBJECTS = ['background', 'person'];
+/** What `subject=` accepts (the elements' `subject`). */
+export const SUBJECTS = ['all', 'background', 'person'] as const;
+type CameraSubject = (typeof SUBJECTS)[number];
+const isSubject = (v: string | null): v is CameraSubject => (SUBJECTS as readonly (string | null)[]).includes(v);
 /** Bounds of `size=` and `style-size=` (longer side, px). */
 export const SIZE_RANGE_PX = { min: 32, max: 2048 } as const;
 
@@ -14,7 +15,7 @@ export interface CameraParams {
   /** A built-in style's name (catalog `name`), or null when the catalog is empty. */
   readonly style: string | null;
   readonly preset: QualityPreset;
-  readonly subject: (typeof SUBJECTS)[number];
+  readonly subject: CameraSubject;
   /** Processing size (longer side, px); 0 = the preset's. */
   readonly size: number;
   /** Style image size (longer side, px); 0 = the element's default. */
@@ -51,17 +52,15 @@ export function parseCameraParams(search: string, styleNames: readonly string[])
   if (isQualityPreset(askedPreset)) preset = askedPreset;
   else if (askedPreset !== null) notices.push(`Unknown preset "${askedPreset}": use ${QUALITY_PRESETS.join(', ')} (using ${preset}).`);
 
+  let subject: CameraSubject = 'all';
   const askedSubject = query.get('subject');
-  if (askedSubject !== null && askedSubject !== 'all')
-    notices.push(
-      PLANNED_SUBJECTS.includes(askedSubject)
-        ? `subject=${askedSubject} is not available yet: the whole picture is stylised (subject=all).`
-        : `Unknown subject "${askedSubject}": only subject=all is available yet (the whole picture is stylised).`,
-    );
+  if (isSubject(askedSubject)) subject = askedSubject;
+  else if (askedSubject !== null)
+    notices.push(`Unknown subject "${askedSubject}": use ${SUBJECTS.join(', ')} (the whole picture is stylised).`);
 
   const size = sidePx('size', query.get('size'), notices);
   const styleSize = sidePx('style-size', query.get('style-size'), notices);
-  return { style, preset, subject: 'all', size, styleSize, notices };
+  return { style, preset, subject, size, styleSize, notices };
 }
 
 /** The next (`step` 1) or previous (`step` -1) style name, wrapping around. */

@@ -44,6 +44,7 @@ async function main(): Promise<void> {
   // A virtual camera is seen by the others in the call: not mirrored (call apps mirror the self-view themselves).
   camera.mirror = false;
   camera.preset = params.preset;
+  camera.subject = params.subject;
   if (params.size) camera.processingSize = params.size;
   if (params.styleSize) camera.styleSize = params.styleSize;
 

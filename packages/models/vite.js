@@ -14,11 +14,12 @@ const PACKAGE_DIR = path.dirname(fileURLToPath(import.meta.url));
 
 /**
  * @param {{ base?: string, models?: readonly string[] }} [options] `base`: the URL folder (default
- *   'models/'); `models`: which models to serve (default ['cd16x'], the default model).
+ *   'models/'); `models`: which models to serve (default ['cd16x', 'selfie']: the default model, and
+ *   the person-segmentation model of the `subject` option, 250 KB, when this package holds it).
  */
 export function livestyleModels(options = {}) {
   const base = (options.base ?? 'models/').replace(/^\/+/, '').replace(/\/?$/, '/');
-  const models = options.models ?? ['cd16x'];
+  const models = options.models ?? ['cd16x', ...(existsSync(path.join(PACKAGE_DIR, 'selfie', 'manifest.json')) ? ['selfie'] : [])];
   for (const id of models) {
     if (!existsSync(path.join(PACKAGE_DIR, id, 'manifest.json')))
       throw new Error(

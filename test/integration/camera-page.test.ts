@@ -2,17 +2,19 @@
 // Chromium (playwright-core), against the production build (`vite build` + `vite preview`): a fake
 // camera plays a still photo; screenshots of the window are compared with the raw camera frame.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { build, preview, type PreviewServer } from 'vite';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { CHROMIUM_FLAGS, REPO_ROOT, SHARED } from '../helpers.js';
+import type { Browser, Page } from 'playwright-core';
+import { REPO_ROOT, SHARED } from '../helpers.js';
+import { launchWithFakeCamera, requireChromium, stillCameraClip } from '../support/browser.js';
 import { meanAbsDiff, waitFrames, type Pixels } from '../e2e/page.js';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { PersonSegmenter } from '../../packages/core/src/nets/segmenter.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.join(REPO_ROOT, 'test-artifacts', 'camera-page');
 /** The window: 4:3 like the fake camera, so the picture fills it without bars. */
 const VIEWPORT = { width: 640, height: 480 };
@@ -36,10 +38,6 @@ let browser: Browser;
 let page: Page;
 const pageErrors: string[] = [];
 
-function ffmpeg(args: string[]): void {
-  execFileSync('ffmpeg', ['-v', 'error', '-y', ...args], { stdio: 'pipe' });
-}
-
 /** The window as the Browser Source would capture it: a screenshot, saved, scaled to 32x24, RGB in [0, 1]. */
 async function screenshotPixels(name: string, target: Page = page): Promise<Pixels> {
   const png = await target.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
@@ -47,9 +45,9 @@ async function screenshotPixels(name: string, target: Page = page): Promise<Pixe
   return [...raw].map((v) => v / 255);
 }
 
-/** The raw camera frame (not mirrored, as the page shows it), 32x24, RGB in [0, 1]. */
-function rawCameraPixels(): Promise<Pixels> {
-  return page.evaluate(
+/** The raw camera frame (not mirrored, as the page shows it), `w x h` (default 32x24), RGB in [0, 1]. */
+function rawCameraPixels(target: Page = page, width = COMPARE_W, height = COMPARE_H): Promise<Pixels> {
+  return target.evaluate(
     ([w, h]) => {
       const video = document.querySelector('livestyle-camera')?.shadowRoot?.querySelector('video');
       if (!video) throw new Error('no camera video');
@@ -63,7 +61,7 @@ function rawCameraPixels(): Promise<Pixels> {
       for (let i = 0; i < data.length; i += 4) rgb.push(data[i]! / 255, data[i + 1]! / 255, data[i + 2]! / 255);
       return rgb;
     },
-    [COMPARE_W, COMPARE_H] as const,
+    [width, height] as const,
   );
 }
 
@@ -99,22 +97,10 @@ async function openPage(query: string): Promise<Page> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install Debian's chromium (see .ci/run)`);
+  requireChromium();
   mkdirSync(ARTIFACTS, { recursive: true });
   work = mkdtempSync(path.join(os.tmpdir(), 'livestyle-camera-page-'));
-  ffmpeg([
-    '-loop',
-    '1',
-    '-i',
-    path.join(SHARED, 'data', 'content', 'golden_gate.jpg'),
-    '-vf',
-    'scale=160:120',
-    '-frames:v',
-    '4',
-    '-pix_fmt',
-    'yuv420p',
-    path.join(work, 'camera.y4m'),
-  ]);
+  const clip = stillCameraClip(path.join(SHARED, 'data', 'content', 'golden_gate.jpg'), path.join(work, 'camera.y4m'));
   const outDir = path.join(work, 'site');
   await build({ configFile: path.join(REPO_ROOT, 'vite.config.ts'), logLevel: 'error', build: { outDir } });
   expect(existsSync(path.join(outDir, 'camera.html'))).toBe(true);
@@ -127,16 +113,7 @@ beforeAll(async () => {
   const address = server.httpServer.address();
   if (!address || typeof address === 'string') throw new Error('no preview address');
   baseUrl = `http://127.0.0.1:${address.port}/`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      ...CHROMIUM_FLAGS,
-      '--use-fake-device-for-media-stream',
-      '--use-fake-ui-for-media-stream',
-      `--use-file-for-fake-video-capture=${path.join(work, 'camera.y4m')}`,
-    ],
-  });
+  browser = await launchWithFakeCamera(clip);
 }, 300_000);
 
 afterAll(async () => {
@@ -227,8 +204,8 @@ describe('camera.html (production build)', () => {
     expect(fallback).toBe('starry_night');
   });
 
-  it('says subject=background is not available yet (and an unknown preset what is accepted), and goes on with subject=all', async () => {
-    const p = await openPage('style=starry_night&preset=turbo&subject=background');
+  it('says what subject= and preset= accept when given something else, and goes on with the defaults', async () => {
+    const p = await openPage('style=starry_night&preset=turbo&subject=cat');
     await p.locator('#notices .notice').nth(1).waitFor({ timeout: 30_000 });
     const lines = await notices(p);
     await p.screenshot({ path: path.join(ARTIFACTS, '04-subject-and-preset.png') });
@@ -236,7 +213,7 @@ describe('camera.html (production build)', () => {
     await p.close();
     expect(lines.map((l) => l.text)).toEqual([
       'Unknown preset "turbo": use realtime, balanced, best (using realtime).',
-      'subject=background is not available yet: the whole picture is stylised (subject=all).',
+      'Unknown subject "cat": use all, background, person (the whole picture is stylised).',
     ]);
     expect(lines.every((l) => l.visible)).toBe(true);
     expect(preset).toBe('realtime');
@@ -245,4 +222,109 @@ describe('camera.html (production build)', () => {
   it('leaves no page errors', () => {
     expect(pageErrors).toEqual([]);
   });
+});
+
+// subject=background on a person: a second Chromium whose fake camera plays a portrait. The person
+// mask of the raw camera frame is computed here in Node (the same network, on the cpu backend): inside
+// it the output must be the camera's picture, outside it stylised.
+describe('camera.html subject=background (a portrait as the fake camera)', () => {
+  let portraitBrowser: Browser;
+  let segmenter: PersonSegmenter;
+  /** Output (snapshot PNG) and raw camera frame at the output's size, RGB in [0, 1], and the person mask. */
+  async function capture(p: Page): Promise<{ out: Pixels; raw: Pixels; mask: Float32Array; width: number; height: number }> {
+    const png = await p.evaluate(async () => {
+      const blob = await document.querySelector('livestyle-camera')!.snapshot();
+      const bytes = new Uint8Array(await blob.arrayBuffer());
+      let s = '';
+      for (const b of bytes) s += String.fromCharCode(b);
+      return btoa(s);
+    });
+    const { data, info } = await sharp(Buffer.from(png, 'base64')).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    const raw = await rawCameraPixels(p, info.width, info.height);
+    const mask = tf.tidy(() => {
+      const frame = tf.tensor4d(Float32Array.from(raw), [1, info.height, info.width, 3]);
+      return segmenter.segment(frame).dataSync() as Float32Array;
+    });
+    return { out: [...data].map((v) => v / 255), raw, mask, width: info.width, height: info.height };
+  }
+  /** Mean |a - b| over the pixels whose mask value passes `where`. */
+  function regionDiff(a: Pixels, b: Pixels, mask: Float32Array, where: (m: number) => boolean): number {
+    let sum = 0;
+    let n = 0;
+    mask.forEach((m, i) => {
+      if (!where(m)) return;
+      for (let c = 0; c < 3; c++) sum += Math.abs((a[3 * i + c] as number) - (b[3 * i + c] as number));
+      n += 3;
+    });
+    expect(n).toBeGreaterThan(3 * 100);
+    return sum / n;
+  }
+
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+    segmenter = PersonSegmenter.fromTflite(
+      new Uint8Array(readFileSync(path.join(REPO_ROOT, 'node_modules', '@mediapipe', 'selfie_segmentation', 'selfie_segmentation.tflite'))),
+    );
+    // 512x512 portrait -> 160x120 (4:3), head and shoulders.
+    const clip = stillCameraClip(
+      path.join(SHARED, 'data', 'content', 'brad_pitt.jpg'),
+      path.join(work, 'portrait.y4m'),
+      'scale=160:160,crop=160:120:0:16',
+    );
+    portraitBrowser = await launchWithFakeCamera(clip);
+  }, 120_000);
+  afterAll(async () => {
+    segmenter?.dispose();
+    await portraitBrowser?.close();
+  });
+
+  it('keeps the person as the camera sees them and stylises the rest; without the model, one notice and the whole picture', async () => {
+    const query = 'style=starry_night&preset=realtime&size=128&style-size=128';
+    const p = await portraitBrowser.newPage({ viewport: VIEWPORT });
+    p.on('pageerror', (e) => pageErrors.push(e.message));
+    await p.goto(`${baseUrl}camera.html?${query}&subject=background`);
+    await stylesReady(p, 'starry_night');
+    await waitFrames(p, 'livestyle-camera', 3, 240_000);
+    const kept = await capture(p);
+    await p.screenshot({ path: path.join(ARTIFACTS, '05-subject-background.png') });
+    const subject = await p.evaluate(() => document.querySelector('livestyle-camera')!.subject);
+    await p.close();
+
+    // The segmentation model cannot be fetched: the element says so once and stylises everything.
+    const q = await portraitBrowser.newPage({ viewport: VIEWPORT });
+    q.on('pageerror', (e) => pageErrors.push(e.message));
+    await q.route('**/models/selfie/**', (route) => route.abort());
+    await q.goto(`${baseUrl}camera.html?${query}&subject=background`);
+    await stylesReady(q, 'starry_night');
+    await waitFrames(q, 'livestyle-camera', 3, 240_000);
+    const whole = await capture(q);
+    const notice = await q.evaluate(() => {
+      const n = document.querySelector('livestyle-camera')!.shadowRoot!.querySelectorAll<HTMLElement>('[part="notice"]');
+      return [...n].map((e) => ({ text: e.textContent ?? '', visible: e.checkVisibility() }));
+    });
+    await q.screenshot({ path: path.join(ARTIFACTS, '06-subject-fallback.png') });
+    await q.close();
+
+    const isPerson = (m: number): boolean => m > 0.95;
+    const isBackdrop = (m: number): boolean => m < 0.05;
+    const figures = {
+      size: `${kept.width}x${kept.height}`,
+      personKept: regionDiff(kept.out, kept.raw, kept.mask, isPerson),
+      backdropStylised: regionDiff(kept.out, kept.raw, kept.mask, isBackdrop),
+      fallbackPerson: regionDiff(whole.out, whole.raw, whole.mask, isPerson),
+      fallbackBackdrop: regionDiff(whole.out, whole.raw, whole.mask, isBackdrop),
+    };
+    console.log(`camera.html subject=background: ${JSON.stringify(figures)}; notice without the model: ${JSON.stringify(notice)}`);
+    expect(subject).toBe('background');
+    expect(figures.personKept).toBeLessThan(0.04);
+    expect(figures.backdropStylised).toBeGreaterThan(0.1);
+    expect(notice).toHaveLength(1);
+    expect(notice[0]!.visible).toBe(true);
+    expect(notice[0]!.text).toMatch(
+      /^subject "background" needs the person-segmentation model: .*The whole picture is stylised instead\.$/,
+    );
+    expect(figures.fallbackPerson).toBeGreaterThan(0.08);
+    expect(figures.fallbackBackdrop).toBeGreaterThan(0.1);
+    expect(pageErrors).toEqual([]);
+  }, 600_000);
 });

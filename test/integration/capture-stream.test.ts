@@ -4,16 +4,16 @@
 // removing an element ends its streams, and the video element's stream carries the clip's audio.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createServer, type ViteDevServer } from 'vite';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { CHROMIUM_FLAGS, REPO_ROOT, SHARED } from '../helpers.js';
+import type { Browser, Page } from 'playwright-core';
+import { REPO_ROOT, SHARED } from '../helpers.js';
+import { launchWithFakeCamera, requireChromium, stillCameraClip } from '../support/browser.js';
 import { meanAbsDiff, waitFrames } from '../e2e/page.js';
 import type { StreamInfo } from '../browser/capture-stream.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Side of the comparison picture: small, so codec detail and sub-pixel scaling barely count. */
 const COMPARE_W = 32;
 const COMPARE_H = 24;
@@ -38,20 +38,10 @@ function ffmpeg(args: string[]): void {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install Debian's chromium (see .ci/run)`);
+  requireChromium();
   work = mkdtempSync(path.join(os.tmpdir(), 'livestyle-capture-'));
   // The fake camera: a still photo, so the stylised output settles and is comparable across the link.
-  ffmpeg(
-    ['-loop', '1', '-i', path.join(SHARED, 'data', 'content', 'golden_gate.jpg')].concat([
-      '-vf',
-      'scale=160:120',
-      '-frames:v',
-      '4',
-      '-pix_fmt',
-      'yuv420p',
-      path.join(work, 'camera.y4m'),
-    ]),
-  );
+  const clip = stillCameraClip(path.join(SHARED, 'data', 'content', 'golden_gate.jpg'), path.join(work, 'camera.y4m'));
   // A clip with sound (a 440 Hz tone) for the video element.
   ffmpeg(
     ['-f', 'lavfi', '-i', 'testsrc=size=96x64:rate=10:duration=3', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=3'].concat([
@@ -75,17 +65,7 @@ beforeAll(async () => {
   await server.listen();
   const address = server.httpServer?.address();
   if (!address || typeof address === 'string') throw new Error('no server address');
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      ...CHROMIUM_FLAGS,
-      '--use-fake-device-for-media-stream',
-      '--use-fake-ui-for-media-stream',
-      `--use-file-for-fake-video-capture=${path.join(work, 'camera.y4m')}`,
-      '--autoplay-policy=no-user-gesture-required',
-    ],
-  });
+  browser = await launchWithFakeCamera(clip, ['--autoplay-policy=no-user-gesture-required']);
   page = await browser.newPage();
   page.on('pageerror', (e) => pageErrors.push(e.message));
   await page.route('**/clip.webm', (route) =>

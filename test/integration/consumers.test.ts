@@ -16,13 +16,13 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import sharp from 'sharp';
-import { CHROMIUM_FLAGS, REPO_ROOT, SHARED } from '../helpers.js';
+import { REPO_ROOT, SHARED } from '../helpers.js';
+import { launchWithFakeCamera, requireChromium, stillCameraClip } from '../support/browser.js';
 import { meanAbsDiff, readOutput, readRawCameraFrame } from '../e2e/page.js';
 
 const run = promisify(execFile);
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CONTENT = path.join(SHARED, 'data', 'content', 'golden_gate.jpg');
 const STYLE = path.join(SHARED, 'data', 'style', 'starry_night.jpg');
 const PACKAGES = ['core', 'models', 'elements', 'cli', 'service'] as const;
@@ -138,7 +138,15 @@ describe('the packages, each packed and installed from its tarball', () => {
       expect(files).toContain('package/README.md');
     }
     const models = await list('models');
-    expect(models).toEqual(expect.arrayContaining(['package/cd16x/manifest.json', 'package/vgg19/manifest.json', 'package/LICENSES.md']));
+    expect(models).toEqual(
+      expect.arrayContaining([
+        'package/cd16x/manifest.json',
+        'package/vgg19/manifest.json',
+        'package/selfie/manifest.json',
+        'package/selfie/selfie_segmentation.tflite',
+        'package/LICENSES.md',
+      ]),
+    );
     expect(await list('elements')).toContain('package/custom-elements.json');
   });
 
@@ -296,35 +304,10 @@ async function serve(root: string): Promise<{ server: Server; url: string }> {
 describe("browser apps on today's bundlers: <livestyle-camera> draws stylised frames from a fake camera", () => {
   let browser: Browser;
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install Debian's chromium (see .ci/run)`);
+    requireChromium();
     await sharp(STYLE).resize(256).jpeg().toFile(path.join(dir, 'style.jpg'));
     // The fake camera: a still photo as a y4m clip.
-    await run('ffmpeg', [
-      '-v',
-      'error',
-      '-y',
-      '-loop',
-      '1',
-      '-i',
-      CONTENT,
-      '-vf',
-      'scale=160:120',
-      '-frames:v',
-      '4',
-      '-pix_fmt',
-      'yuv420p',
-      path.join(dir, 'camera.y4m'),
-    ]);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        ...CHROMIUM_FLAGS,
-        '--use-fake-device-for-media-stream',
-        '--use-fake-ui-for-media-stream',
-        `--use-file-for-fake-video-capture=${path.join(dir, 'camera.y4m')}`,
-      ],
-    });
+    browser = await launchWithFakeCamera(stillCameraClip(CONTENT, path.join(dir, 'camera.y4m')));
   }, 300_000);
   afterAll(async () => {
     await browser?.close();

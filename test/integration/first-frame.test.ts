@@ -6,16 +6,15 @@
 // Counted (the element's `styleStatsSources`, the page's requests), not timed: scripts/first-frame.js
 // measures the times (docs/first-frame.md).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { build, preview, type PreviewServer } from 'vite';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { CHROMIUM_FLAGS, REPO_ROOT, SHARED } from '../helpers.js';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { REPO_ROOT, SHARED } from '../helpers.js';
+import { launchWithFakeCamera, requireChromium, stillCameraClip } from '../support/browser.js';
 import { waitFrames } from '../e2e/page.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Small processing size: Chromium's WebGL is a software renderer here. */
 const SMALL = 'preset=realtime&size=64';
 /** A style size the build has no statistics for (they are of the served 512 px JPEGs): computed in the page. */
@@ -109,12 +108,9 @@ async function damageRecords(context: BrowserContext): Promise<number> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install Debian's chromium (see .ci/run)`);
+  requireChromium();
   work = mkdtempSync(path.join(os.tmpdir(), 'livestyle-first-frame-'));
-  execFileSync('ffmpeg', [
-    ...['-v', 'error', '-y', '-loop', '1', '-i', path.join(SHARED, 'data', 'content', 'golden_gate.jpg')],
-    ...['-vf', 'scale=160:120', '-frames:v', '4', '-pix_fmt', 'yuv420p', path.join(work, 'camera.y4m')],
-  ]);
+  const clip = stillCameraClip(path.join(SHARED, 'data', 'content', 'golden_gate.jpg'), path.join(work, 'camera.y4m'));
   siteDir = path.join(work, 'site');
   await build({ configFile: path.join(REPO_ROOT, 'vite.config.ts'), logLevel: 'error', build: { outDir: siteDir } });
   server = await preview({
@@ -126,16 +122,7 @@ beforeAll(async () => {
   const address = server.httpServer.address();
   if (!address || typeof address === 'string') throw new Error('no preview address');
   baseUrl = `http://127.0.0.1:${address.port}/`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      ...CHROMIUM_FLAGS,
-      '--use-fake-device-for-media-stream',
-      '--use-fake-ui-for-media-stream',
-      `--use-file-for-fake-video-capture=${path.join(work, 'camera.y4m')}`,
-    ],
-  });
+  browser = await launchWithFakeCamera(clip);
 }, 600_000);
 
 afterAll(async () => {

@@ -32,13 +32,13 @@ describe('parseCameraParams', () => {
     ]);
   });
 
-  it('says subject=background/person is not available yet and falls back to all', () => {
-    for (const subject of ['background', 'person', 'cat']) {
-      const p = parseCameraParams(`?subject=${subject}`, NAMES);
-      expect(p.subject).toBe('all');
-      expect(p.notices).toHaveLength(1);
-      expect(p.notices[0]).toMatch(subject === 'cat' ? /only subject=all is available yet/ : /not available yet/);
+  it('takes subject=all/background/person; anything else gets one notice and the whole picture', () => {
+    for (const subject of ['all', 'background', 'person'] as const) {
+      expect(parseCameraParams(`?subject=${subject}`, NAMES)).toMatchObject({ subject, notices: [] });
     }
+    const p = parseCameraParams('?subject=cat', NAMES);
+    expect(p.subject).toBe('all');
+    expect(p.notices).toEqual(['Unknown subject "cat": use all, background, person (the whole picture is stylised).']);
   });
 
   it('refuses sizes that are not whole pixels in range', () => {

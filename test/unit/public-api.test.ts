@@ -76,6 +76,7 @@ describe('public API', () => {
       'ModelFormatError',
       'OptionsError',
       'PRESETS',
+      'SegmentationUnavailableError',
       'Stylizer',
     ];
     expect(names('packages/core/src/index.ts')).toEqual([...neutral, 'CanvasPresenter', 'setWasmPaths'].sort());

@@ -2,7 +2,7 @@
 import { InvalidArgumentError } from 'commander';
 import { existsSync } from 'node:fs';
 import type { Preset } from '@livestyle/core/internal/pipeline/presets.js';
-import type { NetworkPrecision, StylizerOptions, TransformMethod } from '@livestyle/core/internal/pipeline/options.js';
+import type { NetworkPrecision, StylizerOptions, Subject, TransformMethod } from '@livestyle/core/internal/pipeline/options.js';
 import type { ModelId } from '@livestyle/core/internal/weights/architectures.js';
 import { resolveVideoSettings, stylizerOptionsFor, type VideoSettings } from '@livestyle/core/internal/pipeline/settings.js';
 import type { CliBackend } from './backend.js';
@@ -81,6 +81,8 @@ export interface StylisationFlags {
   readonly backend: CliBackend;
   /** `--precision`: the encoder/decoder precision (float16 acts on webgpu only). */
   readonly precision?: NetworkPrecision;
+  /** `--subject`: what is stylised (all, background, person). */
+  readonly subject?: Subject;
   /** `video` only: temporal smoothing, its strength and the flow's size cap. */
   readonly temporal?: boolean;
   readonly strength?: number;
@@ -103,6 +105,7 @@ export function stylisationSettings(flags: StylisationFlags, surface: 'cli-styli
     temporal: flags.temporal,
     strength: flags.strength,
     flowSize: flags.flowSize,
+    subject: flags.subject,
   });
 }
 

@@ -14,6 +14,9 @@ import { Stylizer } from '@livestyle/core/internal/pipeline/stylizer.js';
 import { readImageFile, writePngFile } from '@livestyle/core/internal/io/node-image.js';
 import { convertModel } from '@livestyle/core/internal/weights/convert.js';
 import { modelsDir, PACKAGE_ROOT } from '@livestyle/core/internal/io/model-files.js';
+import { installSegmentationModel } from '@livestyle/core/internal/io/segmentation-files.js';
+import { SELFIE_SEGMENTATION } from '@livestyle/core/internal/weights/segmentation-model.js';
+import { createRequire } from 'node:module';
 import { MODEL_IDS, MODEL_FAMILIES, isModelId, type ModelId } from '@livestyle/core/internal/weights/architectures.js';
 import {
   DEFAULT_OPTIMIZER_OPTIONS,
@@ -21,7 +24,7 @@ import {
   OPTIMIZE_MAX_SIDE_PX,
   OPTIMIZE_MIN_SIDE_PX,
 } from '@livestyle/core/internal/optimize/options.js';
-import { effectiveLevels, resolveOptions } from '@livestyle/core/internal/pipeline/options.js';
+import { SUBJECTS, effectiveLevels, resolveOptions } from '@livestyle/core/internal/pipeline/options.js';
 import { PRESETS } from '@livestyle/core/internal/pipeline/presets.js';
 import { SURFACE_DEFAULTS } from '@livestyle/core/internal/pipeline/settings.js';
 import { releaseNodeWebGpu } from '@livestyle/core/internal/backend/node-webgpu.js';
@@ -139,14 +142,18 @@ function rawFolderFor(id: ModelId, dir: string): string | null {
   return has(dir) ? dir : null;
 }
 
-async function modelsCommand(flags: {
+/** `livestyle models`'s flags (`segmentation`: a file, or false for `--no-segmentation`). */
+interface ModelsFlags {
   from?: string;
   src?: string;
   out?: string;
   model?: string;
   float16: boolean;
   quiet: boolean;
-}): Promise<void> {
+  segmentation?: string | boolean;
+}
+
+async function modelsCommand(flags: ModelsFlags): Promise<void> {
   if (flags.from !== undefined && flags.src !== undefined) throw new UsageError('give --from or --src, not both (--src is the old name)');
   const given = flags.from ?? flags.src;
   const src = given ?? process.env.LIVESTYLE_MODELS_SRC ?? path.resolve(PACKAGE_ROOT, '..', '..', '..', 'shared', 'models', 'raw');
@@ -181,6 +188,31 @@ async function modelsCommand(flags: {
       );
   }
   if (missing.length > 0 && !flags.quiet) process.stderr.write(`not found in ${src}, skipped: ${missing.join(', ')}\n`);
+  if (flags.segmentation !== false) await segmentationModelStep(flags.segmentation, outDir, flags.quiet);
+}
+
+/** The published `.tflite` of `@mediapipe/selfie_segmentation`, where that package is installed; else null. */
+function publishedSegmentationModel(): string | null {
+  try {
+    return createRequire(import.meta.url).resolve(`@mediapipe/selfie_segmentation/${SELFIE_SEGMENTATION.file}`);
+  } catch {
+    return null;
+  }
+}
+
+/** `livestyle models` also installs the person-segmentation model (the `subject` option). */
+async function segmentationModelStep(given: string | true | undefined, outDir: string, quiet: boolean): Promise<void> {
+  const file = typeof given === 'string' ? given : publishedSegmentationModel();
+  if (file === null || !existsSync(file)) {
+    if (typeof given === 'string') throw new UsageError(`--segmentation ${given}: no such file`);
+    if (!quiet)
+      process.stderr.write(
+        'segmentation model not installed: `npm install @mediapipe/selfie_segmentation` (or give --segmentation <file>) for subject background/person\n',
+      );
+    return;
+  }
+  const dir = await installSegmentationModel(file, outDir);
+  if (!quiet) process.stderr.write(`installed the selfie segmentation model (sha256 verified) -> ${dir}\n`);
 }
 
 function collect<T>(parse: (v: string) => T) {
@@ -248,6 +280,11 @@ function withStylisationOptions(command: Command, sizeDescription: string): Comm
         new Option('--precision <p>', 'encoder/decoder precision; float16 halves GPU memory traffic (webgpu backend only)')
           .choices(['float32', 'float16'])
           .default(CLI_DEFAULTS.precision),
+      )
+      .addOption(
+        new Option('--subject <what>', 'what is stylised: all, background (people kept as they are) or person (people only)')
+          .choices([...SUBJECTS])
+          .default(CLI_DEFAULTS.subject),
       )
       .option(
         '--no-style-cache',
@@ -438,10 +475,13 @@ function addModelsCommand(program: Command): void {
     .option('--out <dir>', 'output folder (default: $LIVESTYLE_MODELS_DIR, else the installed @livestyle/models package)')
     .option('--model <id>', `only this model (${MODEL_IDS.join(', ')})`)
     .option('--float16', 'store weights as float16', false)
+    .option(
+      '--segmentation <file>',
+      `the person-segmentation model to install (default: ${SELFIE_SEGMENTATION.file} of @mediapipe/selfie_segmentation, where installed)`,
+    )
+    .option('--no-segmentation', 'do not install the person-segmentation model')
     .option('-q, --quiet', 'no output', false)
-    .action(async (flags: { from?: string; src?: string; out?: string; model?: string; float16: boolean; quiet: boolean }) =>
-      modelsCommand(flags),
-    );
+    .action(async (flags: ModelsFlags) => modelsCommand(flags));
 }
 
 /** The `livestyle` program: one function per command. */

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MODELS_PACKAGE, type ByteSource } from '../weights/model-loader.js';
-import type { ModelId } from '../weights/architectures.js';
+import type { ModelFolder } from '../weights/segmentation-model.js';
 
 /** The @livestyle/core package root, from this file's location in `src/io/` or `dist/io/`. */
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -39,7 +39,7 @@ export function modelsDir(): string {
  * A `modelSource` reading model files from `<dir>/<model>/` (default: {@link modelsDir}, found on the
  * first read). A missing or unreadable file rejects with an error naming it.
  */
-export function fileModelSource(model: ModelId, dir?: string): ByteSource {
+export function fileModelSource(model: ModelFolder, dir?: string): ByteSource {
   return async (rel) => {
     const file = path.join(dir ?? modelsDir(), model, rel);
     try {

@@ -10,6 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { LoadedModel, type ByteSource } from '../weights/model-loader.js';
+import type { ModelFolder } from '../weights/segmentation-model.js';
 import { DEFAULT_OPTIONS, OptionsError, normaliseWeights, type BackendName } from '../pipeline/options.js';
 import { InputError, toImageBatch, type StylizerInput } from '../pipeline/input.js';
 import { Stylizer, getDefaultEnvironment, type StyleSpec, type StylizerEnvironment } from '../pipeline/stylizer.js';
@@ -247,7 +248,12 @@ export class StyleOptimizer {
     // init 'wct': the feed-forward cascade (cd16x, all levels), then refined: the hybrid.
     if (!this.wctStylizer) {
       this.wctStylizer = await Stylizer.create(
-        { backend: this.backend as BackendName, modelBaseUrl: o.modelBaseUrl, modelSource: o.modelSource },
+        // Its subject stays 'all', so it never asks modelSource for the segmentation model's folder.
+        {
+          backend: this.backend as BackendName,
+          modelBaseUrl: o.modelBaseUrl,
+          modelSource: o.modelSource as ((model: ModelFolder) => ByteSource) | null,
+        },
         this.env,
       );
     }

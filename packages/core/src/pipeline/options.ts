@@ -3,6 +3,7 @@
  * the bad value and what is allowed.
  */
 import { MODEL_FAMILIES, isModelId, type ModelId } from '../weights/architectures.js';
+import type { ModelFolder } from '../weights/segmentation-model.js';
 import type { ByteSource } from '../weights/model-loader.js';
 import type { StatisticsPrecision } from '../transforms/moments.js';
 import type { StyleStatsCache } from './style-stats-cache.js';
@@ -91,8 +92,12 @@ export interface StylizerOptions {
   readonly backend: BackendName | 'auto';
   /** Where converted models live: `<modelBaseUrl>/<model>/manifest.json`. Default `'./models/'` (browser). */
   readonly modelBaseUrl: string;
-  /** Overrides how model files are read (Node uses the file system). Default: derived from modelBaseUrl. */
-  readonly modelSource: ((model: ModelId) => ByteSource) | null;
+  /**
+   * Overrides how model files are read (Node uses the file system). Default: derived from modelBaseUrl.
+   * Called with a model's folder name: the model's id, or `'selfie'` for the segmentation model
+   * (`subject` other than `'all'`).
+   */
+  readonly modelSource: ((model: ModelFolder) => ByteSource) | null;
   /**
    * A model file (manifest or weights) that has not arrived within this many ms fails the load with
    * a ModelFormatError naming it, instead of waiting forever on a stalled network or a custom
@@ -131,7 +136,19 @@ export interface StylizerOptions {
    * `FileStyleStatsCache` (a folder); the CLI uses one unless `--no-style-cache`. Default null (none).
    */
   readonly styleStatsCache: StyleStatsCache | null;
+  /**
+   * What is stylised: `'all'` (the whole frame), `'background'` (everything but the people, who stay
+   * as the camera sees them) or `'person'` (only the people). The person mask comes from MediaPipe's
+   * selfie segmentation model (`<modelBaseUrl>/selfie/`), run in tf.js beside the stylizer; it is
+   * feathered, and in video mode smoothed over time with the smoother's optical flow. Changing it to
+   * `'background'` or `'person'` loads that model (250 KB) and rejects if it cannot. Default `'all'`.
+   */
+  readonly subject: Subject;
 }
+
+/** What a stylizer stylises: the whole frame, the background only, or the people only. */
+export type Subject = 'all' | 'background' | 'person';
+export const SUBJECTS: readonly Subject[] = ['all', 'background', 'person'];
 
 /** The defaults of every {@link StylizerOptions} field (the README's option table). */
 export const DEFAULT_OPTIONS: StylizerOptions = {
@@ -157,6 +174,7 @@ export const DEFAULT_OPTIONS: StylizerOptions = {
   videoResetGapMs: 1000,
   targetFps: 0,
   styleStatsCache: null,
+  subject: 'all',
 };
 
 /** An option out of range or of the wrong type; the message names the option and the value given. */
@@ -259,6 +277,8 @@ export function resolveOptions(partial: Partial<StylizerOptions> = {}, base: Sty
     (typeof o.styleStatsCache !== 'object' || typeof o.styleStatsCache.get !== 'function' || typeof o.styleStatsCache.put !== 'function')
   )
     throw new OptionsError('styleStatsCache must be null or an object with get(key) and put(key, stats) methods');
+  if (!SUBJECTS.includes(o.subject))
+    throw new OptionsError(`subject must be one of ${SUBJECTS.map((v) => `"${v}"`).join(', ')} (got ${JSON.stringify(o.subject)})`);
   chosenFields.set(o, chosen);
   return o;
 }

@@ -8,8 +8,10 @@ import {
   DEFAULT_OPTIONS,
   OptionsError,
   resolveOptions,
+  SUBJECTS,
   type NetworkPrecision,
   type StylizerOptions,
+  type Subject,
   type TransformMethod,
 } from './options.js';
 import { PRESETS, isPreset, liveProcessingSizePx, type Preset } from './presets.js';
@@ -38,6 +40,8 @@ export interface VideoSettings {
   readonly flowSize: number | null;
   /** Encoder/decoder precision (float16 acts on WebGPU only). */
   readonly precision: NetworkPrecision;
+  /** What is stylised: the whole frame, the background only (people kept), or the people only. */
+  readonly subject: Subject;
 }
 
 /** Every setting's name, in documentation order. */
@@ -54,6 +58,7 @@ export const VIDEO_SETTING_KEYS = [
   'styleSize',
   'flowSize',
   'precision',
+  'subject',
 ] as const satisfies ReadonlyArray<keyof VideoSettings>;
 
 /** Where settings come from; each has its defaults ({@link SURFACE_DEFAULTS}). */
@@ -73,6 +78,7 @@ const LIBRARY: VideoSettings = {
   styleSize: DEFAULT_OPTIONS.styleMaxSizePx,
   flowSize: null,
   precision: DEFAULT_OPTIONS.precision,
+  subject: DEFAULT_OPTIONS.subject,
 };
 
 /**
@@ -126,6 +132,7 @@ export const VIDEO_SETTING_CHECKS: Readonly<Record<keyof VideoSettings, Check>> 
   styleSize: sidePx(8192),
   flowSize: nullable(sidePx(4096)),
   precision: oneOf(['float32', 'float16']),
+  subject: oneOf(SUBJECTS),
 });
 
 /**
@@ -179,5 +186,6 @@ export function stylizerOptionsFor(settings: VideoSettings): Partial<StylizerOpt
     styleMaxSizePx: settings.styleSize,
     ...(settings.flowSize !== null ? { flowMaxSidePx: settings.flowSize } : {}),
     precision: settings.precision,
+    subject: settings.subject,
   };
 }

@@ -12,7 +12,7 @@
  * the model or levels change; all are freed on replacement and on dispose.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ModelId } from '../weights/architectures.js';
+import { SEGMENTATION_MODEL_DIR, type ModelFolder } from '../weights/segmentation-model.js';
 import { LoadedModel, timedByteSource, type ByteSource, type LevelNets } from '../weights/model-loader.js';
 import { cachedFetchByteSource } from '../weights/model-cache.js';
 import { largestTensorBytes, runNetwork } from '../nets/network.js';
@@ -34,6 +34,7 @@ import { maxTensorBytes } from '../backend/precision.js';
 import { acquireConstants } from '../backend/constants.js';
 import { sha256Hex } from '../weights/model-format.js';
 import type { StyleLevelStatistics, StyleStatsKey } from './style-stats-cache.js';
+import { SegmentationUnavailableError, SubjectMasker, composeSubject } from './subject.js';
 
 /** One style image and its blend weight, for `setStyles`. */
 export interface StyleSpec {
@@ -81,7 +82,7 @@ export interface StageTimings {
 /** How the entry point (browser or Node) initialises a backend and reads models. */
 export interface StylizerEnvironment {
   initBackend(preference: BackendName | 'auto'): Promise<string>;
-  defaultModelSource(model: ModelId, options: StylizerOptions): ByteSource;
+  defaultModelSource(model: ModelFolder, options: StylizerOptions): ByteSource;
 }
 
 const AUTO_BACKEND_ORDER: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
@@ -241,6 +242,9 @@ export class Stylizer {
   private styleGeneration = 0;
   private lastTimestampMs: number | null = null;
   private readonly smoother: VideoSmoother;
+  /** The person mask's network, loaded when `subject` first leaves 'all' (kept after: 250 KB). */
+  private masker: SubjectMasker | null = null;
+  private maskerLoad: Promise<SubjectMasker> | null = null;
   /** Adaptive resolution of video mode (null while `targetFps` is 0). */
   private adaptive: AdaptiveResolution | null = null;
   /** Video frames run one after another (each depends on the previous output). */
@@ -281,6 +285,7 @@ export class Stylizer {
     const s = new Stylizer(resolved, backend, env);
     try {
       await s.loadModel(resolved);
+      await s.ensureMasker(resolved);
     } catch (e) {
       s.dispose(); // releases its hold on the GPU constant cache too
       throw e;
@@ -314,6 +319,7 @@ export class Stylizer {
     if (modelChanged) {
       await this.loadModel(next);
     }
+    await this.ensureMasker(next);
     if (next.targetFps !== this.options.targetFps) {
       this.adaptive = next.targetFps > 0 ? new AdaptiveResolution({ targetFps: next.targetFps }) : null;
     }
@@ -380,7 +386,7 @@ export class Stylizer {
    */
   stylize(image: StylizerInput): Promise<tf.Tensor3D> {
     this.assertLive();
-    const p = this.run(image, null, true);
+    const p = this.runWhole(image, null, true);
     this.inFlight.add(p);
     const done = (): void => void this.inFlight.delete(p);
     p.then(done, done);
@@ -458,6 +464,8 @@ export class Stylizer {
       this.model = null;
       this.styles = null;
       this.smoother.dispose();
+      this.masker?.dispose();
+      this.masker = null;
       model?.dispose();
       if (styles) disposeStyleSet(styles);
       this.releaseConstants();
@@ -480,6 +488,68 @@ export class Stylizer {
 
   private assertLive(): void {
     if (this.disposed) throw new OptionsError('Stylizer is disposed');
+  }
+
+  /**
+   * Loads the segmentation network when `options.subject` needs it (once; concurrent calls share
+   * the load). Rejects with a {@link SegmentationUnavailableError} when the model cannot be read or is
+   * not the one its manifest names.
+   */
+  private async ensureMasker(options: StylizerOptions): Promise<void> {
+    if (options.subject === 'all' || this.masker) return;
+    if (!this.maskerLoad) {
+      const folder = SEGMENTATION_MODEL_DIR;
+      const source = timedByteSource(
+        options.modelSource ? options.modelSource(folder) : this.env.defaultModelSource(folder, options),
+        options.modelLoadTimeoutMs,
+      );
+      const load = SubjectMasker.load(source).catch((e: unknown) => {
+        throw new SegmentationUnavailableError(
+          `subject "${options.subject}" needs the person-segmentation model: ${e instanceof Error ? e.message : String(e)}`,
+        );
+      });
+      this.maskerLoad = load;
+      load.then(
+        (m) => {
+          if (this.disposed) m.dispose();
+          else this.masker = m;
+        },
+        () => undefined,
+      );
+      void load
+        .finally(() => {
+          if (this.maskerLoad === load) this.maskerLoad = null;
+        })
+        .catch(() => undefined);
+    }
+    await this.maskerLoad;
+  }
+
+  /**
+   * The `subject` option applied to a finished output (disposed; the result replaces it): the
+   * stylisation where the subject is, `content` elsewhere. `smooth`: steady the mask with the
+   * smoother's flow (video mode; between its prepare and blend).
+   */
+  private personMask(content: tf.Tensor4D, smooth: boolean): tf.Tensor4D | null {
+    if (this.options.subject === 'all' || !this.masker) {
+      this.smoother.clearMask();
+      return null;
+    }
+    const fresh = this.masker.personMask(content);
+    if (!smooth) return fresh;
+    const steady = this.smoother.smoothMask(fresh);
+    fresh.dispose();
+    return steady;
+  }
+
+  private withSubject(output: tf.Tensor3D, content: tf.Tensor4D, mask: tf.Tensor4D | null): tf.Tensor3D {
+    const subject = this.options.subject;
+    if (!mask || subject === 'all') return output;
+    try {
+      return composeSubject(output, content, mask, subject);
+    } finally {
+      output.dispose();
+    }
   }
 
   private async loadModel(options: StylizerOptions): Promise<void> {
@@ -585,10 +655,11 @@ export class Stylizer {
       // Off: each frame as stylize() gives it; drop any state so turning smoothing back on
       // cannot blend with a stale frame.
       this.smoother.reset();
-      return this.run(frame, scale);
+      return this.runWhole(frame, scale);
     }
     markStage('input');
     const content = toImageBatch(frame, 'frame');
+    let mask: tf.Tensor4D | null = null;
     try {
       const f = 2 ** (Math.max(...effectiveLevels(this.options)) - 1);
       const [, h, w] = content.shape;
@@ -607,6 +678,7 @@ export class Stylizer {
             const internalSidePx = this.internalLongSidePx(h, w, scale);
             const cap = this.options.flowMaxSidePx;
             this.smoother.prepare(cropped, cap > 0 ? Math.min(cap, internalSidePx) : internalSidePx);
+            mask = this.personMask(cropped, true);
           } finally {
             if (cropped !== content) cropped.dispose();
           }
@@ -623,9 +695,32 @@ export class Stylizer {
       batch.dispose();
       const result = tf.squeeze<tf.Tensor3D>(blended, [0]);
       blended.dispose();
-      return result;
+      // The smoother keeps the whole stylisation: a person who moves away uncovers a smoothed background.
+      return this.withSubject(result, content, mask);
     } finally {
+      mask?.dispose();
       content.dispose();
+    }
+  }
+
+  /** {@link run}, then the `subject` option with an unsmoothed mask (image mode; video with smoothing off). */
+  private async runWhole(input: StylizerInput, scale: number | null, tileImages = false): Promise<tf.Tensor3D> {
+    const output = await this.run(input, scale, tileImages);
+    if (this.options.subject === 'all' || !this.masker) return output;
+    let content: tf.Tensor4D | null = null;
+    let mask: tf.Tensor4D | null = null;
+    try {
+      const [h, w] = output.shape;
+      const whole = toImageBatch(input, 'content');
+      content = whole.shape[1] === h && whole.shape[2] === w ? whole : tf.slice(whole, [0, 0, 0, 0], [1, h, w, 3]);
+      if (content !== whole) whole.dispose();
+      mask = this.personMask(content, false);
+      return this.withSubject(output, content, mask);
+    } catch (e) {
+      output.dispose();
+      throw e;
+    } finally {
+      tf.dispose([content, mask].filter((t): t is tf.Tensor4D => t !== null));
     }
   }
 

@@ -109,7 +109,16 @@ interface Pending {
   readonly confidence: tf.Tensor4D;
   /** `[1,H,W,1]`, 1 where the pixel moved less than STATIC_FLOW_PX. */
   readonly isStatic: tf.Tensor4D;
+  /** Flow from the current frame back to the previous one at the output size, `[1,H,W,2]`. */
+  readonly flow: tf.Tensor4D;
 }
+
+/**
+ * Weight of the warped previous person mask where tracking is confident ({@link VideoSmoother.smoothMask}).
+ * The segmentation runs on a 256 px copy of each frame, so its edge jitters by a pixel or two from
+ * frame to frame; carried along the flow, history steadies the edge without trailing a moving person.
+ */
+export const MASK_HISTORY_WEIGHT = 0.7;
 
 export class VideoSmoother {
   /** The previous input frame at the flow's size (colour), for the photometric check. */
@@ -119,6 +128,8 @@ export class VideoSmoother {
   private frame: tf.Tensor4D | null = null;
   private pyramid: tf.Tensor4D[] = [];
   private pending: Pending | null = null;
+  /** The last smoothed person mask (`[1,H,W,1]`), for {@link smoothMask}. */
+  private prevMask: tf.Tensor4D | null = null;
   /** Mean confidence of the last prepared frame (a scalar; null when it had nothing to track). */
   private tracked: tf.Scalar | null = null;
   /** Whether the last prepared frame had no previous frame of its size to track (null: none prepared). */
@@ -186,7 +197,7 @@ export class VideoSmoother {
         const backFull = resizeFlow(back, h, w);
         const speed = tf.sqrt(tf.sum(tf.square(backFull), 3, true));
         const isStatic = tf.cast(tf.less(speed, constant(STATIC_FLOW_PX)), 'float32') as tf.Tensor4D;
-        return { warpedOutput: warpImage(prevOut, backFull, this.tuning().warp), confidence, isStatic };
+        return { warpedOutput: warpImage(prevOut, backFull, this.tuning().warp), confidence, isStatic, flow: backFull };
       });
     } finally {
       tf.dispose([back, fwd]);
@@ -205,6 +216,37 @@ export class VideoSmoother {
     if (this.lastUntracked || !this.tracked) return { sceneCut: true, trackedFraction: 0 };
     const trackedFraction = (await this.tracked.data())[0] ?? 0;
     return { sceneCut: trackedFraction < 1 - SCENE_CUT_UNTRACKED_FRACTION, trackedFraction };
+  }
+
+  /**
+   * Steadies a person mask over time (`[1,H,W,1]` in [0, 1] at the output size; not disposed): the
+   * previous smoothed mask, warped by this frame's flow, weighs {@link MASK_HISTORY_WEIGHT} x the
+   * tracking confidence; untracked pixels, a new shot or a new size take the fresh mask. Call after
+   * {@link prepare} and before {@link blend}. Caller owns the result.
+   */
+  smoothMask(mask: tf.Tensor4D): tf.Tensor4D {
+    const pending = this.pending;
+    const prev = this.prevMask;
+    const tracked = this.tracked;
+    const sameSize = prev !== null && prev.shape[1] === mask.shape[1] && prev.shape[2] === mask.shape[2];
+    const out =
+      pending && prev && sameSize && tracked && pending.flow.shape[1] === mask.shape[1] && pending.flow.shape[2] === mask.shape[2]
+        ? tf.tidy(() => {
+            const sameShot = tf.cast(tf.greaterEqual(tracked, constant(1 - SCENE_CUT_UNTRACKED_FRACTION)), 'float32');
+            const a = tf.mul(tf.mul(pending.confidence, sameShot), constant(MASK_HISTORY_WEIGHT));
+            const warped = warpBilinear(prev, pending.flow);
+            return tf.add<tf.Tensor4D>(tf.mul(warped, a), tf.mul(mask, tf.sub(constant(1), a)));
+          })
+        : tf.clone(mask);
+    prev?.dispose();
+    this.prevMask = tf.clone(out);
+    return out;
+  }
+
+  /** Forgets the person mask (frames stylised whole in between would make it stale). */
+  clearMask(): void {
+    this.prevMask?.dispose();
+    this.prevMask = null;
   }
 
   /**
@@ -258,11 +300,11 @@ export class VideoSmoother {
   reset(): void {
     this.clearPending();
     tf.dispose(
-      [this.prevFrame, this.prevOutput, this.frame, this.tracked, ...this.prevPyramid, ...this.pyramid].filter(
+      [this.prevFrame, this.prevOutput, this.prevMask, this.frame, this.tracked, ...this.prevPyramid, ...this.pyramid].filter(
         (t): t is NonNullable<typeof t> => t !== null,
       ),
     );
-    this.prevFrame = this.prevOutput = this.frame = this.tracked = null;
+    this.prevFrame = this.prevOutput = this.prevMask = this.frame = this.tracked = null;
     this.lastUntracked = null;
     this.prevPyramid = [];
     this.pyramid = [];
@@ -273,7 +315,7 @@ export class VideoSmoother {
   }
 
   private clearPending(): void {
-    if (this.pending) tf.dispose([this.pending.warpedOutput, this.pending.confidence, this.pending.isStatic]);
+    if (this.pending) tf.dispose([this.pending.warpedOutput, this.pending.confidence, this.pending.isStatic, this.pending.flow]);
     this.pending = null;
   }
 }

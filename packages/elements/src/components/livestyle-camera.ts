@@ -214,7 +214,7 @@ export class LivestyleCamera extends StylizedView {
       <div class="stage" part="stage">
         ${this.outputCanvas}
         <video muted playsinline aria-hidden="true"></video>
-        ${this.renderStats()}
+        ${this.renderStats()} ${this.renderNotice()}
         ${message ? html`<div class="message" part="message" role=${kind === 'error' ? 'alert' : 'status'} data-kind=${kind} data-state=${state}>${message}</div>` : nothing}
       </div>
       <div class="controls" part="controls">

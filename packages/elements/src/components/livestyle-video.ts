@@ -392,7 +392,7 @@ export class LivestyleVideo extends StylizedView {
             @ended=${() => (this.playing = false)}
             @seeked=${this.onSeeked}
           ></video>
-          ${this.renderStats()}
+          ${this.renderStats()} ${this.renderNotice()}
           ${
             message
               ? html`<div

@@ -4,7 +4,7 @@
  */
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
-import type { ModelId, StylizerOptions, TransformMethod } from '@livestyle/core';
+import type { ModelId, StylizerOptions, Subject, TransformMethod } from '@livestyle/core';
 import { StylizerController, elementStyleStatsCache, type DrawnFrame } from './stylizer-controller.js';
 import './livestyle-stats.js';
 import { processingSize } from '@livestyle/core/internal/pipeline/stylizer.js';
@@ -120,6 +120,12 @@ export abstract class StylizedView extends LitElement {
   @property({ type: Number, attribute: 'processing-size' }) processingSize = SURFACE_DEFAULTS.camera.processingSize;
   /** Longer side (px) style images are scaled to before their statistics are computed. */
   @property({ type: Number, attribute: 'style-size' }) styleSize = SURFACE_DEFAULTS.camera.styleSize;
+  /**
+   * What is stylised: `all` (default), `background` (people kept as the camera sees them) or `person`
+   * (only the people). Needs the segmentation model (`<model-base-url>/selfie/`); where it cannot load,
+   * the whole picture is stylised and a notice says why.
+   */
+  @property({ reflect: true }) subject: Subject = SURFACE_DEFAULTS.camera.subject;
   /** Space-separated style image URLs (equal weights); the `styles` property takes precedence. */
   @property({ attribute: 'style-src' }) styleSrc = '';
   /** The style blend; set by a style mixer or directly. */
@@ -185,6 +191,7 @@ export abstract class StylizedView extends LitElement {
       preserveColor: this.preserveColor,
       temporal: this.temporal,
       styleSize: this.styleSize,
+      subject: this.subject,
     });
   }
 
@@ -220,6 +227,7 @@ export abstract class StylizedView extends LitElement {
       'styleSize',
       'styleCache',
       'styleStatsUrl',
+      'subject',
     ] as const;
     if (optionKeys.some((k) => changed.has(k))) {
       // A bad attribute is reported and leaves the stylizer as it was; the styles below still apply.
@@ -259,6 +267,12 @@ export abstract class StylizedView extends LitElement {
       backend=${f.backend}
       size=${`${f.width}x${f.height}`}
     ></livestyle-stats>`;
+  }
+
+  /** Why the element stylises the whole picture although `subject` asks for part of it (nothing when it does not). */
+  protected renderNotice(): unknown {
+    const notice = this.stylizer.subjectNotice;
+    return notice ? html`<div class="notice" part="notice" role="status">${notice}</div>` : nothing;
   }
 
   /**

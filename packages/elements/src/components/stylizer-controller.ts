@@ -5,7 +5,15 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import { AbortError, Stylizer, type ModelId, type StageTimings, type StyleStatsCache, type StylizerOptions } from '@livestyle/core';
+import {
+  AbortError,
+  SegmentationUnavailableError,
+  Stylizer,
+  type ModelFolder,
+  type StageTimings,
+  type StyleStatsCache,
+  type StylizerOptions,
+} from '@livestyle/core';
 import type { StyleSource } from './types.js';
 import { CanvasPresenter, type PresentPath } from '@livestyle/core/internal/io/canvas-presenter.js';
 import { workDone } from '@livestyle/core/internal/backend/work-done.js';
@@ -118,6 +126,11 @@ export interface DrawnFrame {
 export class StylizerController implements ReactiveController {
   status: StylizerStatus = 'idle';
   errorMessage = '';
+  /**
+   * Why `subject` fell back to 'all' (the segmentation model could not load), for the element to show;
+   * '' when the subject asked for is in force.
+   */
+  subjectNotice = '';
   /** The styles now in use (after their load finished). */
   activeStyles: readonly StyleSource[] = [];
   private stylizer: Stylizer | null = null;
@@ -138,7 +151,7 @@ export class StylizerController implements ReactiveController {
    * How this controller's stylizer reads models: from `modelBaseUrl`, kept in the Cache API, with
    * progress. One function for the controller's life: a new one would count as a new model source.
    */
-  private readonly modelSource = (model: ModelId): ByteSource => {
+  private readonly modelSource = (model: ModelFolder): ByteSource => {
     const base = (this.options.modelBaseUrl ?? './models/').replace(/\/?$/, '/');
     return cachedFetchByteSource(`${base}${model}/`, { onProgress: (p) => this.modelProgress(p) });
   };
@@ -176,6 +189,7 @@ export class StylizerController implements ReactiveController {
     this.creating = null;
     this.activeStyles = [];
     this.status = 'idle';
+    this.subjectNotice = '';
     this.modelFiles.clear();
   }
 
@@ -213,7 +227,24 @@ export class StylizerController implements ReactiveController {
   async configure(options: Partial<StylizerOptions>): Promise<void> {
     this.options = { ...this.options, ...options, modelSource: this.modelSource };
     const s = this.stylizer;
-    if (s) await s.setOptions(options);
+    if (s) await this.setOptionsOrWholeFrame(s, options);
+  }
+
+  /**
+   * `setOptions`, except that a subject the segmentation model cannot serve falls back to the whole
+   * frame (the other options still apply) with {@link subjectNotice} saying why.
+   */
+  private async setOptionsOrWholeFrame(s: Stylizer, options: Partial<StylizerOptions>): Promise<void> {
+    try {
+      await s.setOptions(options);
+      if (options.subject !== undefined) this.subjectNotice = '';
+    } catch (e) {
+      if (!(e instanceof SegmentationUnavailableError)) throw e;
+      this.subjectNotice = `${e.message}. The whole picture is stylised instead.`;
+      await s.setOptions({ ...options, subject: 'all' });
+    } finally {
+      this.host.requestUpdate();
+    }
   }
 
   private async ensureStylizer(): Promise<Stylizer> {
@@ -221,9 +252,10 @@ export class StylizerController implements ReactiveController {
     if (!this.creating) {
       const generation = this.generation;
       this.setStatus('loading-model');
-      const creating = Stylizer.create({ ...this.options, modelSource: this.modelSource }).then(async (s) => {
+      // The subject is applied after: a segmentation model that cannot load must not stop the stylizer.
+      const creating = Stylizer.create({ ...this.options, subject: 'all', modelSource: this.modelSource }).then(async (s) => {
         try {
-          await s.setOptions(this.options); // options set while the model loaded
+          await this.setOptionsOrWholeFrame(s, this.options); // options set while the model loaded
           if (generation !== this.generation) throw new AbortError('element disconnected while the model loaded');
         } catch (e) {
           s.dispose();

@@ -90,6 +90,16 @@ export const themeStyles = css`
   .message[data-kind='error'] {
     color: var(--_danger);
   }
+  .notice {
+    position: absolute;
+    left: 8px;
+    right: 8px;
+    bottom: 8px;
+    padding: 6px 10px;
+    font-size: 0.85em;
+    border-radius: 6px;
+    background: color-mix(in srgb, var(--_bg) 85%, transparent);
+  }
   .visually-hidden {
     position: absolute;
     width: 1px;
