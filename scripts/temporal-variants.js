@@ -60,6 +60,9 @@ const VARIANTS = {
   cubic_b3_5_9_17: { warp: 'cubic', bandWindowsPx: [3, 5, 9, 17] },
   cubic_b3_7_15_share1: { warp: 'cubic', bandWindowsPx: [3, 7, 15], movingPixelShare: 1 },
   cubic_b3_7_15_gain5: { warp: 'cubic', bandWindowsPx: [3, 7, 15], maxDetailGain: 5 },
+  // The forward flow (the consistency check's) solved one pyramid level coarser: issue 30's cost target.
+  fwd2: { forwardFlowFinestLevel: 2 },
+  fwd2_b3_7: { forwardFlowFinestLevel: 2, bandWindowsPx: [3, 7] },
 };
 const variantNames = values.variants ? values.variants.split(',') : Object.keys(VARIANTS);
 const log = (/** @type {string} */ m) => process.stderr.write(`${m}\n`);

@@ -235,6 +235,74 @@ describe('Stylizer subject', () => {
     }
   });
 
+  it('with an internal resolution, the kept pixels line up with what the stylised output shows', async () => {
+    // 200x200 stylised at 120 px: the encoders crop 120 to 112 (a multiple of 16), and that crop is scaled to
+    // the 192 px output, so the output shows 112 / 120 * 200 = 186.7 px of the input, not its top-left 192.
+    const photo = await readImageFile(path.join(CONTENT, 'brad_pitt.jpg'), 200);
+    const input = tf.tidy(() => tf.squeeze<tf.Tensor3D>(toImageBatch(photo), [0]));
+    const s = await Stylizer.create({ backend: 'wasm', levels: [5], processingMaxSidePx: 120, subject: 'background' });
+    try {
+      await s.setStyles([{ image: style }]);
+      const out = await s.stylize(input);
+      expect(out.shape).toEqual([192, 192, 3]);
+      const shown = tf.tidy(() => tf.image.resizeBilinear(tf.slice(input, [0, 0, 0], [187, 187, 3]), [192, 192], false, true));
+      const naive = tf.slice(input, [0, 0, 0], [192, 192, 3]);
+      const masker = (s as unknown as { masker: SubjectMasker }).masker;
+      const mask = tf.tidy(() => masker.personMask(tf.expandDims<tf.Tensor4D>(shown, 0)).dataSync() as Float32Array);
+      const isPerson = (m: number): boolean => m > 0.95;
+      const aligned = meanDiffWhere(out, shown, mask, isPerson);
+      const topLeft = meanDiffWhere(out, naive, mask, isPerson);
+      console.log(
+        `internal resolution: person region vs the depicted input ${aligned.toFixed(4)}, vs the top-left crop ${topLeft.toFixed(4)}`,
+      );
+      expect(aligned).toBeLessThan(0.01);
+      expect(topLeft).toBeGreaterThan(3 * aligned);
+      tf.dispose([out, shown, naive]);
+    } finally {
+      s.dispose();
+      input.dispose();
+    }
+  });
+
+  it('setOptions: latest call wins field by field while the segmentation model loads; a failed subject changes nothing, the model included', async () => {
+    const real = fileModelSource(SEGMENTATION_MODEL_DIR);
+    const slow: ByteSource = async (rel, signal) => {
+      await new Promise((r) => setTimeout(r, 300));
+      return real(rel, signal);
+    };
+    const make = (source: ByteSource): Promise<Stylizer> =>
+      Stylizer.create({
+        backend: 'wasm',
+        preset: 'realtime',
+        modelSource: (f) => (f === SEGMENTATION_MODEL_DIR ? source : fileModelSource(f)),
+      });
+    const s = await make(slow);
+    try {
+      // A slow subject change, then a quick alpha change: both apply.
+      await Promise.all([s.setOptions({ subject: 'person' }), s.setOptions({ alpha: 0.3 })]);
+      expect([s.getOptions().subject, s.getOptions().alpha]).toEqual(['person', 0.3]);
+    } finally {
+      s.dispose();
+    }
+    const t = await make(slow);
+    try {
+      // A slow 'background', then 'all': the later call's subject stays.
+      await Promise.all([t.setOptions({ subject: 'background' }), t.setOptions({ subject: 'all' })]);
+      expect(t.getOptions().subject).toBe('all');
+    } finally {
+      t.dispose();
+    }
+    const u = await make(() => Promise.reject(new Error('selfie/manifest.json: cannot read (ENOENT)')));
+    try {
+      const error = await u.setOptions({ model: 'vgg19', subject: 'person' }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(SegmentationUnavailableError);
+      expect(u.getOptions().model).toBe('cd16x');
+      expect((u as unknown as { model: { id: string } }).model.id).toBe('cd16x');
+    } finally {
+      u.dispose();
+    }
+  });
+
   it('a missing or damaged segmentation model: one clear error, options as they were, stylising goes on', async () => {
     const input = tf.tidy(() => tf.fill<tf.Rank.R3>([64, 64, 3], 0.5));
     const real = fileModelSource(SEGMENTATION_MODEL_DIR);

@@ -16,6 +16,7 @@ import { convertModel } from '@livestyle/core/internal/weights/convert.js';
 import { modelsDir, PACKAGE_ROOT } from '@livestyle/core/internal/io/model-files.js';
 import { installSegmentationModel } from '@livestyle/core/internal/io/segmentation-files.js';
 import { SELFIE_SEGMENTATION } from '@livestyle/core/internal/weights/segmentation-model.js';
+import { SegmentationUnavailableError } from '@livestyle/core/internal/pipeline/subject.js';
 import { createRequire } from 'node:module';
 import { MODEL_IDS, MODEL_FAMILIES, isModelId, type ModelId } from '@livestyle/core/internal/weights/architectures.js';
 import {
@@ -506,7 +507,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     const err = e as Error;
     // Some failures (an aborted GPU call: DOMException AbortError) carry no message: name them.
-    process.stderr.write(`livestyle: error: ${err.message || err.name || String(e)}\n`);
+    // The segmentation model is installed by `livestyle models` from an npm package: say how.
+    const hint =
+      err instanceof SegmentationUnavailableError
+        ? ' (install it: `npm install @mediapipe/selfie_segmentation`, then `npx livestyle models`)'
+        : '';
+    process.stderr.write(`livestyle: error: ${err.message || err.name || String(e)}${hint}\n`);
     if (process.env.LIVESTYLE_DEBUG) process.stderr.write(`${String(err.stack)}\n`);
     return err instanceof UsageError ? 2 : 1;
   } finally {

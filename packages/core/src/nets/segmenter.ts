@@ -38,6 +38,9 @@ function fused(x: tf.Tensor4D, activation: number | undefined): tf.Tensor4D {
 /** A person-segmentation network. `segment` returns the person probability at the image's size. */
 export class PersonSegmenter {
   private readonly constants = new Map<number, tf.Tensor>();
+  /** Each convolution's filter in tf.js's layout, and each resize's size, prepared once. */
+  private readonly filters = new Map<TfliteOperator, tf.Tensor4D>();
+  private readonly resizeTo = new Map<TfliteOperator, [number, number]>();
   private disposed = false;
   /** The network's input size (height, width) in pixels. */
   readonly inputSizePx: readonly [number, number];
@@ -45,16 +48,56 @@ export class PersonSegmenter {
   private constructor(private readonly graph: TfliteGraph) {
     const input = graph.tensors[graph.inputs[0] ?? -1];
     const [, h, w, c] = input?.shape ?? [];
-    if (graph.inputs.length !== 1 || graph.outputs.length !== 1 || !h || !w || c !== 3)
-      throw new TfliteFormatError('segmentation model: expected one [1, H, W, 3] input and one output');
+    if (graph.inputs.length !== 1 || graph.outputs.length !== 1 || !h || !w || h > 1024 || w > 1024 || c !== 3)
+      throw new TfliteFormatError('segmentation model: expected one [1, H, W, 3] input (H, W at most 1024) and one output');
     this.inputSizePx = [h, w];
     for (const op of graph.operators) {
       if (!RUNNABLE.has(op.op)) throw new TfliteFormatError(`segmentation model: operator ${op.op} is not supported`);
     }
-    graph.tensors.forEach((t, i) => {
-      if (t.data)
-        this.constants.set(i, tf.tensor(t.data, t.shape.length ? [...t.shape] : [t.data.length], t.type === 'int32' ? 'int32' : 'float32'));
-    });
+    try {
+      graph.tensors.forEach((t, i) => {
+        if (t.data)
+          this.constants.set(
+            i,
+            tf.tensor(t.data, t.shape.length ? [...t.shape] : [t.data.length], t.type === 'int32' ? 'int32' : 'float32'),
+          );
+      });
+      this.prepareOperators();
+    } catch (e) {
+      this.dispose();
+      throw e;
+    }
+  }
+
+  /** Filters in tf.js's layouts and resize sizes, read once from the constants (through DEQUANTIZE). */
+  private prepareOperators(): void {
+    const dequantized = new Map<number, number>();
+    for (const op of this.graph.operators) if (op.op === 'DEQUANTIZE') dequantized.set(op.outputs[0] as number, op.inputs[0] as number);
+    const constant = (op: TfliteOperator, k: number): tf.Tensor => {
+      const i = op.inputs[k] ?? -1;
+      const t = this.constants.get(i) ?? this.constants.get(dequantized.get(i) ?? -1);
+      if (!t) throw new TfliteFormatError(`segmentation model: ${op.op}'s input ${k} is not a constant`);
+      return t;
+    };
+    for (const op of this.graph.operators) {
+      if (op.op === 'CONV_2D') {
+        // tflite filters are [out, kh, kw, in]; tf.js takes [kh, kw, in, out].
+        this.filters.set(op, tf.transpose<tf.Tensor4D>(constant(op, 1) as tf.Tensor4D, [1, 2, 3, 0]));
+      } else if (op.op === 'DEPTHWISE_CONV_2D') {
+        // [1, kh, kw, in * multiplier] -> [kh, kw, in, multiplier].
+        const weights = constant(op, 1);
+        const [, kh = 0, kw = 0, c = 0] = weights.shape;
+        const multiplier = op.options.depthMultiplier || 1;
+        this.filters.set(op, tf.reshape<tf.Rank.R4>(weights, [kh, kw, c / multiplier, multiplier]));
+      } else if (op.op === CUSTOM_TRANSPOSE_CONV) {
+        // [out, kh, kw, in] -> tf.js conv2dTranspose's [kh, kw, out, in].
+        this.filters.set(op, tf.transpose<tf.Tensor4D>(constant(op, 1) as tf.Tensor4D, [1, 2, 0, 3]));
+      } else if (op.op === 'RESIZE_BILINEAR') {
+        const size = this.graph.tensors[op.inputs[1] ?? -1]?.data;
+        if (!size || size.length !== 2) throw new TfliteFormatError('segmentation model: RESIZE_BILINEAR without a constant size');
+        this.resizeTo.set(op, [size[0] as number, size[1] as number]);
+      }
+    }
   }
 
   /** Reads a `.tflite` file; throws TfliteFormatError (one line) when it is not a model this runs. */
@@ -80,8 +123,9 @@ export class PersonSegmenter {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const t of this.constants.values()) t.dispose();
+    for (const t of [...this.constants.values(), ...this.filters.values()]) t.dispose();
     this.constants.clear();
+    this.filters.clear();
   }
 
   /** Runs the operator list in file order (it is topologically sorted); call inside tf.tidy. */
@@ -106,8 +150,7 @@ export class PersonSegmenter {
       case 'DEQUANTIZE':
         return at(0);
       case 'CONV_2D': {
-        // tflite filters are [out, kh, kw, in]; tf.js takes [kh, kw, in, out].
-        const filter = tf.transpose(at(1), [1, 2, 3, 0]) as tf.Tensor4D;
+        const filter = this.filters.get(op) as tf.Tensor4D;
         const y = tf.conv2d(x(), filter, [o.strideH ?? 1, o.strideW ?? 1], builtinPad(o.padding), 'NHWC', [
           o.dilationH ?? 1,
           o.dilationW ?? 1,
@@ -115,10 +158,7 @@ export class PersonSegmenter {
         return fused(tf.add(y, at(2)), o.activation);
       }
       case 'DEPTHWISE_CONV_2D': {
-        // [1, kh, kw, in * multiplier] -> [kh, kw, in, multiplier].
-        const [, kh, kw, c] = at(1).shape as [number, number, number, number];
-        const multiplier = o.depthMultiplier || 1;
-        const filter = tf.reshape<tf.Rank.R4>(at(1), [kh, kw, c / multiplier, multiplier]);
+        const filter = this.filters.get(op) as tf.Tensor4D;
         const y = tf.depthwiseConv2d(x(), filter, [o.strideH ?? 1, o.strideW ?? 1], builtinPad(o.padding), 'NHWC', [
           o.dilationH ?? 1,
           o.dilationW ?? 1,
@@ -143,29 +183,27 @@ export class PersonSegmenter {
       case 'HARD_SWISH':
         // x * relu6(x + 3) / 6
         return tf.mul(at(0), tf.div(tf.relu6(tf.add(at(0), 3)), 6));
-      case 'RESIZE_BILINEAR': {
-        const size = at(1).dataSync();
-        return tf.image.resizeBilinear(x(), [size[0] as number, size[1] as number], o.alignCorners === 1, o.halfPixelCenters === 1);
-      }
+      case 'RESIZE_BILINEAR':
+        return tf.image.resizeBilinear(x(), this.resizeTo.get(op) as [number, number], o.alignCorners === 1, o.halfPixelCenters === 1);
       default:
-        return this.transposeConv(op, x(), at(1), at(2));
+        return this.transposeConv(op, x(), this.filters.get(op) as tf.Tensor4D, at(2));
     }
   }
 
-  /** MediaPipe's Convolution2DTransposeBias: options are TfLiteTransposeConvParams {padding, strideW, strideH}. */
-  private transposeConv(op: TfliteOperator, x: tf.Tensor4D, weights: tf.Tensor, bias: tf.Tensor): tf.Tensor {
+  /**
+   * MediaPipe's Convolution2DTransposeBias (`filter` already in tf.js's [kh, kw, out, in]): options
+   * are TfLiteTransposeConvParams {padding (TfLitePadding: SAME 1, VALID 2), strideW, strideH}.
+   */
+  private transposeConv(op: TfliteOperator, x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor): tf.Tensor {
     const raw = op.customOptions;
     if (!raw || raw.byteLength < 12) throw new TfliteFormatError(`segmentation model: ${op.op} has no options`);
     const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     const [padding, strideW, strideH] = [view.getInt32(0, true), view.getInt32(4, true), view.getInt32(8, true)];
-    const [outC, kh, kw, inC] = weights.shape as [number, number, number, number];
+    const [kh, kw, outC] = filter.shape;
     const [n, h, w] = x.shape;
     const pad = padding === 2 ? 'valid' : 'same';
     const outH = pad === 'same' ? h * strideH : (h - 1) * strideH + kh;
     const outW = pad === 'same' ? w * strideW : (w - 1) * strideW + kw;
-    // [out, kh, kw, in] -> tf.js conv2dTranspose's [kh, kw, out, in].
-    const filter = tf.transpose(weights, [1, 2, 0, 3]) as tf.Tensor4D;
-    void inC;
     return tf.add(tf.conv2dTranspose(x, filter, [n, outH, outW, outC], [strideH, strideW], pad), bias);
   }
 }

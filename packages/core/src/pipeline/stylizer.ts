@@ -85,6 +85,9 @@ export interface StylizerEnvironment {
   defaultModelSource(model: ModelFolder, options: StylizerOptions): ByteSource;
 }
 
+/** The options a model load depends on: changing one of them loads the model again. */
+const MODEL_FIELDS: readonly (keyof StylizerOptions)[] = ['model', 'decoderCheckpoints', 'modelBaseUrl', 'modelSource'];
+
 const AUTO_BACKEND_ORDER: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
 
 /** Sets the first backend of `order` that initialises; returns its name. */
@@ -237,7 +240,10 @@ function uploadedWctStats(set: StyleSet, key: string, perStyle: readonly StyleLe
 export class Stylizer {
   private options: StylizerOptions;
   private model: LoadedModel | null = null;
-  private modelLoad: { id: number; controller: AbortController } | null = null;
+  private modelLoad: { id: number; controller: AbortController; options: StylizerOptions } | null = null;
+  /** setOptions calls so far, and per option field the call whose value it holds (latest call wins, field by field). */
+  private optionsCalls = 0;
+  private readonly fieldSetBy = new Map<string, number>();
   private styles: StyleSet | null = null;
   private styleGeneration = 0;
   private lastTimestampMs: number | null = null;
@@ -303,29 +309,46 @@ export class Stylizer {
   }
 
   /**
-   * Changes options. Model, decoder or level changes load what is missing (latest call wins: a
-   * superseded load is aborted and its tensors freed); alpha, method and colour changes apply to
-   * the next frame without any loading.
+   * Changes options. Model, decoder or level changes load what is missing; alpha, method and colour
+   * changes apply to the next frame without any loading. Latest call wins, field by field: a call
+   * that settles after a newer one keeps that newer call's values of the fields both set (and a
+   * superseded model load is aborted and its tensors freed). A `subject` whose segmentation model
+   * cannot load rejects before anything else is loaded or changed.
    */
   async setOptions(partial: Partial<StylizerOptions>): Promise<void> {
     this.assertLive();
-    const next = resolveOptions(partial, this.options);
+    const call = ++this.optionsCalls;
+    const base = this.options;
+    const next = resolveOptions(partial, base);
     if (next.backend !== this.options.backend) throw new OptionsError('backend cannot change after create(); create a new Stylizer');
+    // Compared with the model being loaded, if one is: an unrelated change must not restart its load.
+    const target = this.modelLoad?.options ?? this.options;
     const modelChanged =
-      next.model !== this.options.model ||
-      next.decoderCheckpoints !== this.options.decoderCheckpoints ||
-      next.modelBaseUrl !== this.options.modelBaseUrl ||
-      next.modelSource !== this.options.modelSource;
-    if (modelChanged) {
-      await this.loadModel(next);
-    }
+      MODEL_FIELDS.some((k) => k in partial) &&
+      (next.model !== target.model ||
+        next.decoderCheckpoints !== target.decoderCheckpoints ||
+        next.modelBaseUrl !== target.modelBaseUrl ||
+        next.modelSource !== target.modelSource);
+    // The segmentation model first: when it cannot load, nothing has changed yet.
     await this.ensureMasker(next);
+    if (modelChanged) await this.loadModel(next);
+    // Only the fields no newer call has set since this one began.
+    const own = Object.fromEntries(Object.entries(partial).filter(([k]) => (this.fieldSetBy.get(k) ?? 0) < call));
+    for (const k of Object.keys(own)) this.fieldSetBy.set(k, call);
+    // Over the options as they are now: a call that settled meanwhile keeps its other fields.
+    const committed =
+      this.options === base && Object.keys(own).length === Object.keys(partial).length ? next : resolveOptions(own, this.options);
+    this.commitOptions(committed);
+    if (this.styles && this.model) await this.ensureStyleStats(this.styles, this.model, effectiveLevels(committed), this.styleGeneration);
+  }
+
+  /** Makes `next` the options in force (adaptive resolution and smoother follow). */
+  private commitOptions(next: StylizerOptions): void {
     if (next.targetFps !== this.options.targetFps) {
       this.adaptive = next.targetFps > 0 ? new AdaptiveResolution({ targetFps: next.targetFps }) : null;
     }
     this.options = next;
     this.smoother.setSettings(smootherSettings(next));
-    if (this.styles && this.model) await this.ensureStyleStats(this.styles, this.model, effectiveLevels(next), this.styleGeneration);
   }
 
   /**
@@ -526,9 +549,8 @@ export class Stylizer {
   }
 
   /**
-   * The `subject` option applied to a finished output (disposed; the result replaces it): the
-   * stylisation where the subject is, `content` elsewhere. `smooth`: steady the mask with the
-   * smoother's flow (video mode; between its prepare and blend).
+   * The person mask of `content` (`[1, H, W, 1]`, caller owns), or null when `subject` is 'all'.
+   * `smooth`: steadied with the smoother's flow (video mode; between its prepare and blend).
    */
   private personMask(content: tf.Tensor4D, smooth: boolean): tf.Tensor4D | null {
     if (this.options.subject === 'all' || !this.masker) {
@@ -542,6 +564,10 @@ export class Stylizer {
     return steady;
   }
 
+  /**
+   * The `subject` option applied to a finished output (disposed; the result replaces it): the
+   * stylisation where the subject is, `content` (the content as the output shows it) elsewhere.
+   */
   private withSubject(output: tf.Tensor3D, content: tf.Tensor4D, mask: tf.Tensor4D | null): tf.Tensor3D {
     const subject = this.options.subject;
     if (!mask || subject === 'all') return output;
@@ -556,7 +582,7 @@ export class Stylizer {
     this.modelLoad?.controller.abort();
     const id = ++this.loadCounter;
     const controller = new AbortController();
-    this.modelLoad = { id, controller };
+    this.modelLoad = { id, controller, options };
     const source = timedByteSource(
       options.modelSource ? options.modelSource(options.model) : this.env.defaultModelSource(options.model, options),
       options.modelLoadTimeoutMs,
@@ -659,6 +685,7 @@ export class Stylizer {
     }
     markStage('input');
     const content = toImageBatch(frame, 'frame');
+    let shown: tf.Tensor4D | null = null;
     let mask: tf.Tensor4D | null = null;
     try {
       const f = 2 ** (Math.max(...effectiveLevels(this.options)) - 1);
@@ -678,7 +705,10 @@ export class Stylizer {
             const internalSidePx = this.internalLongSidePx(h, w, scale);
             const cap = this.options.flowMaxSidePx;
             this.smoother.prepare(cropped, cap > 0 ? Math.min(cap, internalSidePx) : internalSidePx);
-            mask = this.personMask(cropped, true);
+            if (this.options.subject !== 'all' && this.masker) {
+              shown = this.contentAsOutput(content, oh, ow, scale);
+              mask = this.personMask(shown, true);
+            } else this.smoother.clearMask();
           } finally {
             if (cropped !== content) cropped.dispose();
           }
@@ -696,31 +726,34 @@ export class Stylizer {
       const result = tf.squeeze<tf.Tensor3D>(blended, [0]);
       blended.dispose();
       // The smoother keeps the whole stylisation: a person who moves away uncovers a smoothed background.
-      return this.withSubject(result, content, mask);
+      return shown ? this.withSubject(result, shown, mask) : result;
     } finally {
-      mask?.dispose();
-      content.dispose();
+      tf.dispose([content, shown, mask].filter((t): t is tf.Tensor4D => t !== null));
     }
   }
 
   /** {@link run}, then the `subject` option with an unsmoothed mask (image mode; video with smoothing off). */
   private async runWhole(input: StylizerInput, scale: number | null, tileImages = false): Promise<tf.Tensor3D> {
-    const output = await this.run(input, scale, tileImages);
-    if (this.options.subject === 'all' || !this.masker) return output;
-    let content: tf.Tensor4D | null = null;
+    if (this.options.subject === 'all' || !this.masker) return this.run(input, scale, tileImages);
+    // One read of the input serves the stylisation and the kept pixels (a playing <video> moves on).
+    const content = toImageBatch(input, 'content');
+    let output: tf.Tensor3D | null = null;
+    let shown: tf.Tensor4D | null = null;
     let mask: tf.Tensor4D | null = null;
     try {
-      const [h, w] = output.shape;
-      const whole = toImageBatch(input, 'content');
-      content = whole.shape[1] === h && whole.shape[2] === w ? whole : tf.slice(whole, [0, 0, 0, 0], [1, h, w, 3]);
-      if (content !== whole) whole.dispose();
-      mask = this.personMask(content, false);
-      return this.withSubject(output, content, mask);
-    } catch (e) {
-      output.dispose();
-      throw e;
+      const frame = tf.squeeze<tf.Tensor3D>(content, [0]);
+      try {
+        output = await this.run(frame, scale, tileImages);
+      } finally {
+        frame.dispose();
+      }
+      shown = this.contentAsOutput(content, output.shape[0], output.shape[1], scale);
+      mask = this.personMask(shown, false);
+      const stylised = output;
+      output = null; // withSubject owns it now
+      return this.withSubject(stylised, shown, mask);
     } finally {
-      tf.dispose([content, mask].filter((t): t is tf.Tensor4D => t !== null));
+      tf.dispose(([content, output, shown, mask] as Array<tf.Tensor | null>).filter((t): t is tf.Tensor => t !== null));
     }
   }
 
@@ -806,9 +839,7 @@ export class Stylizer {
     const original = toImageBatch(input, 'content');
     const [, h, w] = original.shape;
     const minSide = 2 ** deepest;
-    const maxSide =
-      scale !== null && scale < 1 ? Math.max(minSide, this.internalLongSidePx(h, w, scale)) : this.options.processingMaxSidePx;
-    const processing = processingSize(h, w, maxSide, minSide);
+    const { processing } = this.geometry(h, w, scale, deepest);
     if (processing.h < minSide || processing.w < minSide) {
       original.dispose();
       throw new InputError(`content is ${w}x${h}: level ${deepest} needs at least ${minSide}x${minSide} pixels`);
@@ -826,6 +857,42 @@ export class Stylizer {
       sourceSize: { h, w },
       outputSize: [Math.floor(h / factor) * factor, Math.floor(w / factor) * factor],
     };
+  }
+
+  /**
+   * Where an `h x w` input is stylised (`processing`), and how much of the input its output shows
+   * (`depictedPx`, height and width in input pixels, fractional): the encoders' floor pooling crops
+   * the processing image to the pooling grid, and that crop is scaled to the output size, so with an
+   * internal resolution the output shows slightly less than its own size of the input.
+   */
+  private geometry(
+    h: number,
+    w: number,
+    scale: number | null,
+    deepest: number,
+  ): { processing: { h: number; w: number }; depictedPx: [number, number] } {
+    const minSide = 2 ** deepest;
+    const maxSide =
+      scale !== null && scale < 1 ? Math.max(minSide, this.internalLongSidePx(h, w, scale)) : this.options.processingMaxSidePx;
+    const processing = processingSize(h, w, maxSide, minSide);
+    const f = 2 ** (deepest - 1);
+    const depicted = (side: number, internal: number): number => (Math.floor(internal / f) * f * side) / internal;
+    return { processing, depictedPx: [depicted(h, processing.h), depicted(w, processing.w)] };
+  }
+
+  /**
+   * The content as the output shows it (`[1, oh, ow, 3]`, caller owns): the part of `content` the
+   * output depicts, at the output's size, so the person mask and the kept pixels line up with the
+   * stylisation (see {@link geometry}). `content` is not disposed.
+   */
+  private contentAsOutput(content: tf.Tensor4D, oh: number, ow: number, scale: number | null): tf.Tensor4D {
+    const [, h, w] = content.shape;
+    const [dh, dw] = this.geometry(h, w, scale, Math.max(...effectiveLevels(this.options))).depictedPx;
+    return tf.tidy(() => {
+      const region = [Math.min(h, Math.max(1, Math.round(dh))), Math.min(w, Math.max(1, Math.round(dw)))] as const;
+      const crop = region[0] === h && region[1] === w ? content : tf.slice(content, [0, 0, 0, 0], [1, region[0], region[1], 3]);
+      return region[0] === oh && region[1] === ow ? tf.clone(crop) : tf.image.resizeBilinear<tf.Tensor4D>(crop, [oh, ow], false, true);
+    });
   }
 }
 

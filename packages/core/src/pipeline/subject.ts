@@ -32,10 +32,23 @@ export class SegmentationUnavailableError extends Error {
 export class SubjectMasker {
   private constructor(private readonly segmenter: PersonSegmenter) {}
 
-  /** Loads and verifies the model from `source` (the models' `selfie/` folder). */
+  /**
+   * Loads and verifies the model from `source` (the models' `selfie/` folder), and runs it once on a
+   * small blank frame: a graph that cannot run fails here, not on the first video frame, and on a GPU
+   * its shaders are compiled before the first frame needs them.
+   */
   static async load(source: ByteSource, signal?: AbortSignal): Promise<SubjectMasker> {
     const bytes = await loadSegmentationModelBytes(source, signal);
-    return new SubjectMasker(PersonSegmenter.fromTflite(bytes));
+    const segmenter = PersonSegmenter.fromTflite(bytes);
+    try {
+      const probe = tf.tidy(() => segmenter.segment(tf.zeros<tf.Rank.R4>([1, 8, 8, 3])));
+      await probe.data();
+      probe.dispose();
+    } catch (e) {
+      segmenter.dispose();
+      throw e;
+    }
+    return new SubjectMasker(segmenter);
   }
 
   /**

@@ -51,6 +51,11 @@ export interface SmootherTuning {
   readonly movingPixelShare: number;
   /** Resampling of the previous output. */
   readonly warp: 'bilinear' | 'cubic';
+  /**
+   * Finest pyramid level the forward flow (used only by the consistency check) is solved at; null =
+   * the same as the backward flow's (the flow options' `finestLevel`).
+   */
+  readonly forwardFlowFinestLevel: number | null;
 }
 
 /**
@@ -92,6 +97,7 @@ const DEFAULT_TUNING: SmootherTuning = {
   // Bilinear resampling of the previous output every frame softens its finest texture; Catmull-Rom
   // keeps it (1.38x -> 1.31x above). ref: Keys 1981 (cubic convolution).
   warp: 'cubic',
+  forwardFlowFinestLevel: null,
 };
 
 /** How the last video frame was smoothed (`stylizer.videoFrameInfo()`). */
@@ -185,7 +191,12 @@ export class VideoSmoother {
     // flow size): solving the full size as well doubled the temporal stage's cost (README, Video).
     const flowOptions: Partial<FlowOptions> = { ...this.settings.flow };
     const back = flowFromPyramids(this.pyramid, this.prevPyramid, flowOptions);
-    const fwd = flowFromPyramids(this.prevPyramid, this.pyramid, flowOptions);
+    const fwdLevel = this.tuning().forwardFlowFinestLevel;
+    const fwd = flowFromPyramids(
+      this.prevPyramid,
+      this.pyramid,
+      fwdLevel === null ? flowOptions : { ...flowOptions, finestLevel: fwdLevel },
+    );
     let pending: Pending;
     try {
       pending = tf.tidy(() => {

@@ -73,6 +73,7 @@ const clampIndex = (i: number, n: number): number => (i < 0 ? 0 : i > n - 1 ? n 
 export function warpCubicInto(image: Float32Array, flow: Float32Array, h: number, w: number, c: number, out: Float32Array): void {
   const wts = new Float64Array(8); // x weights 0..3, y weights 4..7
   const taps = new Int32Array(16); // offsets (in values) of the 16 taps, row-major
+  const rowValues = w * c;
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       const p = y * w + x;
@@ -85,14 +86,33 @@ export function warpCubicInto(image: Float32Array, flow: Float32Array, h: number
       const y0 = Math.floor(sy);
       catmullRom(sx - x0, wts, 0);
       catmullRom(sy - y0, wts, 4);
-      for (let j = 0; j < 4; j++) {
-        const row = clampIndex(y0 + j - 1, h) * w;
-        for (let i = 0; i < 4; i++) taps[4 * j + i] = (row + clampIndex(x0 + i - 1, w)) * c;
-      }
       const wx0 = wts[0] as number;
       const wx1 = wts[1] as number;
       const wx2 = wts[2] as number;
       const wx3 = wts[3] as number;
+      if (x0 >= 1 && x0 <= w - 3 && y0 >= 1 && y0 <= h - 3) {
+        // Inside the image (nearly every pixel): the 4x4 taps are one block, no clamping; the same sums
+        // in the same order as the general path below, so both give the same values.
+        const base = ((y0 - 1) * w + (x0 - 1)) * c;
+        for (let k = 0; k < c; k++) {
+          let v = 0;
+          for (let j = 0; j < 4; j++) {
+            const t = base + j * rowValues + k;
+            v +=
+              ((image[t] as number) * wx0 +
+                (image[t + c] as number) * wx1 +
+                (image[t + 2 * c] as number) * wx2 +
+                (image[t + 3 * c] as number) * wx3) *
+              (wts[4 + j] as number);
+          }
+          out[p * c + k] = v;
+        }
+        continue;
+      }
+      for (let j = 0; j < 4; j++) {
+        const row = clampIndex(y0 + j - 1, h) * w;
+        for (let i = 0; i < 4; i++) taps[4 * j + i] = (row + clampIndex(x0 + i - 1, w)) * c;
+      }
       for (let k = 0; k < c; k++) {
         let v = 0;
         for (let j = 0; j < 4; j++) {
@@ -143,9 +163,10 @@ function registerMainMemoryKernel<B extends CpuMemoryBackend>(
         if (!image || !flow) throw new Error(`${kernelName}: needs inputs image and flow`);
         const [info, values] = output(b, image.shape);
         const [, h = 0, w = 0, c = 0] = image.shape;
-        // Copies, taken after the output is allocated: allocating can grow (and move) the wasm heap.
-        const pixels = Float32Array.from(b.readSync(image.dataId) as Float32Array);
-        const offsets = Float32Array.from(b.readSync(flow.dataId) as Float32Array);
+        // Read after the output is allocated: allocating can grow (and move) the wasm heap. Both
+        // backends' readSync already hand back arrays the loop may read (wasm: a copy of the heap's bytes).
+        const pixels = b.readSync(image.dataId) as Float32Array;
+        const offsets = b.readSync(flow.dataId) as Float32Array;
         warpInto(pixels, offsets, h, w, c, values);
         return info;
       },

@@ -44,8 +44,8 @@ export function segmentationManifest(byteLength: number, sha256: string): Segmen
 
 /**
  * Reads and verifies the segmentation model from `source` (the `selfie/` folder). Rejects with a
- * {@link ModelFormatError} naming the file when the manifest is missing or malformed, or the
- * model's bytes do not match it.
+ * {@link ModelFormatError} naming the file when the manifest is missing or malformed, the model's
+ * bytes do not match it, or they are not {@link SELFIE_SEGMENTATION}.
  */
 export async function loadSegmentationModelBytes(source: ByteSource, signal?: AbortSignal): Promise<Uint8Array> {
   const where = `${SEGMENTATION_MODEL_DIR}/manifest.json`;
@@ -73,5 +73,10 @@ export async function loadSegmentationModelBytes(source: ByteSource, signal?: Ab
   const digest = await sha256Hex(bytes);
   if (digest !== group.sha256)
     throw new ModelFormatError(`${SEGMENTATION_MODEL_DIR}/${file}: sha256 ${digest} does not match the manifest (${group.sha256})`);
+  // Only the published file this version runs and was measured with, whatever a manifest says.
+  if (digest !== SELFIE_SEGMENTATION.sha256)
+    throw new ModelFormatError(
+      `${SEGMENTATION_MODEL_DIR}/${file}: not the selfie segmentation model this version of livestyle runs (sha256 ${digest}, expected ${SELFIE_SEGMENTATION.sha256}); run \`livestyle models\``,
+    );
   return bytes;
 }

@@ -112,6 +112,7 @@ class Flat {
     const vtable = table - this.i32(table);
     this.check(vtable, 4);
     const vtableBytes = this.view.getUint16(vtable, true);
+    this.check(vtable, vtableBytes);
     if (4 + 2 * slot >= vtableBytes) return null;
     const offset = this.view.getUint16(vtable + 4 + 2 * slot, true);
     return offset === 0 ? null : table + offset;
@@ -134,11 +135,13 @@ class Flat {
   tables(table: number, slot: number): number[] {
     const v = this.vector(table, slot);
     if (!v) return [];
+    this.check(v.start, 4 * v.length); // before allocating: a hostile length must not cost memory
     return Array.from({ length: v.length }, (_, i) => this.deref(v.start + 4 * i));
   }
   ints(table: number, slot: number): number[] {
     const v = this.vector(table, slot);
     if (!v) return [];
+    this.check(v.start, 4 * v.length);
     return Array.from({ length: v.length }, (_, i) => this.i32(v.start + 4 * i));
   }
   bytesOf(table: number, slot: number): Uint8Array | null {
@@ -180,6 +183,8 @@ function readTensor(f: Flat, t: number, buffers: readonly number[]): TfliteTenso
   const typeCode = f.scalar(t, 1, 1, 0);
   const type = TENSOR_TYPES[typeCode];
   if (!type) throw new TfliteFormatError(`tflite: tensor '${name}' has type ${typeCode}; this reader takes float32, float16 and int32`);
+  if (!shape.every((d) => Number.isInteger(d) && d >= 0 && d <= 1 << 20))
+    throw new TfliteFormatError(`tflite: tensor '${name}' has an impossible shape [${shape.join(', ')}]`);
   const bufferIndex = f.scalar(t, 2, 4, 0);
   const buffer = buffers[bufferIndex];
   const raw = buffer === undefined ? null : f.bytesOf(buffer, 0);

@@ -131,6 +131,9 @@ export class StylizerController implements ReactiveController {
    * '' when the subject asked for is in force.
    */
   subjectNotice = '';
+  /** The subject (and models base URL) whose segmentation model failed to load, not asked for again. */
+  private subjectFailure: { subject: string; baseUrl: string } | null = null;
+  private configureCalls = 0;
   /** The styles now in use (after their load finished). */
   activeStyles: readonly StyleSource[] = [];
   private stylizer: Stylizer | null = null;
@@ -190,6 +193,7 @@ export class StylizerController implements ReactiveController {
     this.activeStyles = [];
     this.status = 'idle';
     this.subjectNotice = '';
+    this.subjectFailure = null;
     this.modelFiles.clear();
   }
 
@@ -232,14 +236,25 @@ export class StylizerController implements ReactiveController {
 
   /**
    * `setOptions`, except that a subject the segmentation model cannot serve falls back to the whole
-   * frame (the other options still apply) with {@link subjectNotice} saying why.
+   * frame (the other options still apply) with {@link subjectNotice} saying why. That subject is then
+   * not asked for again (nor its model fetched again on every other change) until the subject or the
+   * model base URL changes; only the latest call sets the notice.
    */
   private async setOptionsOrWholeFrame(s: Stylizer, options: Partial<StylizerOptions>): Promise<void> {
+    const call = ++this.configureCalls;
+    const subject = options.subject ?? this.options.subject ?? 'all';
+    const baseUrl = this.options.modelBaseUrl ?? './models/';
+    const failed = this.subjectFailure;
+    if (subject === 'all') this.subjectFailure = null;
+    const known = subject !== 'all' && failed !== null && failed.subject === subject && failed.baseUrl === baseUrl;
     try {
-      await s.setOptions(options);
-      if (options.subject !== undefined) this.subjectNotice = '';
+      await s.setOptions(known ? { ...options, subject: 'all' } : options);
+      if (call === this.configureCalls && !known) this.subjectNotice = '';
     } catch (e) {
       if (!(e instanceof SegmentationUnavailableError)) throw e;
+      // A newer call carries the element's whole option set: it decides, not this stale one.
+      if (call !== this.configureCalls) return;
+      this.subjectFailure = { subject, baseUrl };
       this.subjectNotice = `${e.message}. The whole picture is stylised instead.`;
       await s.setOptions({ ...options, subject: 'all' });
     } finally {
