@@ -6,6 +6,7 @@
 // The stylisation of a video frame does not depend on the smoother, so this measures exactly what
 // `livestyle video` would output with each variant, at a fraction of the cost.
 // Usage: node scripts/temporal-variants.js [--frames 12] [--cells clip@size@style,...] [--variants name,...] [--strength 0.9]
+//   [--preset realtime] [--flow-side 512,384] [--flow-check 0,1] [--no-blur]
 import '@livestyle/core';
 import path from 'node:path';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -34,6 +35,8 @@ const { values } = parseArgs({
     variants: { type: 'string', default: '' },
     strength: { type: 'string', default: String(DEFAULT_OPTIONS.temporalStrength) },
     'flow-side': { type: 'string', default: '0' },
+    // Comma-separated `flowCheckLevels` (the occlusion check's forward flow, this many levels coarser).
+    'flow-check': { type: 'string', default: '0' },
     // The stylizer's preset for the per-frame stylisation (default: none, the still-image defaults = best).
     preset: { type: 'string', default: '' },
     // Comma-separated flow caps (long side px; 0 = the output size), each run with every variant.
@@ -44,6 +47,7 @@ const { values } = parseArgs({
 const n = Number(values.frames);
 const strength = Number(values.strength);
 const flowSides = values['flow-side'].split(',').map(Number);
+const flowChecks = values['flow-check'].split(',').map(Number);
 const styleSizePx = DEFAULT_OPTIONS.styleMaxSizePx;
 
 /** @type {Record<string, Partial<import('@livestyle/core/internal/temporal/video-smoother.js').SmootherTuning>>} */
@@ -60,9 +64,6 @@ const VARIANTS = {
   cubic_b3_5_9_17: { warp: 'cubic', bandWindowsPx: [3, 5, 9, 17] },
   cubic_b3_7_15_share1: { warp: 'cubic', bandWindowsPx: [3, 7, 15], movingPixelShare: 1 },
   cubic_b3_7_15_gain5: { warp: 'cubic', bandWindowsPx: [3, 7, 15], maxDetailGain: 5 },
-  // The forward flow (the consistency check's) solved one pyramid level coarser: issue 30's cost target.
-  fwd2: { forwardFlowFinestLevel: 2 },
-  fwd2_b3_7: { forwardFlowFinestLevel: 2, bandWindowsPx: [3, 7] },
 };
 const variantNames = values.variants ? values.variants.split(',') : Object.keys(VARIANTS);
 const log = (/** @type {string} */ m) => process.stderr.write(`${m}\n`);
@@ -136,10 +137,10 @@ for (const spec of values.cells.split(',')) {
     `${clip} ${w}x${h} ${styleFile}: stylise ${(stylizeMs / (frames.length - 1)).toFixed(0)} ms/frame; per-frame warp ${off.warp.toFixed(4)} style ${off.style.toExponential(3)}`,
   );
   for (const flowSidePx of flowSides)
-    for (const name of variantNames) {
+    for (const [flowCheckLevels, name] of flowChecks.flatMap((c) => variantNames.map((n) => /** @type {const} */ ([c, n])))) {
       const tuning = VARIANTS[name];
       if (!tuning) throw new Error(`unknown variant ${name}`);
-      const smoother = new VideoSmoother({ strength, flowMaxSidePx: flowSidePx, tuning });
+      const smoother = new VideoSmoother({ strength, flowMaxSidePx: flowSidePx, flowCheckLevels, tuning });
       /** @type {tf.Tensor4D[]} */ const outs = [];
       let ms = 0;
       for (const [i, f] of inputs.entries()) {
@@ -159,6 +160,7 @@ for (const spec of values.cells.split(',')) {
         cell: `${clip.split('/')[0]} ${w}x${h} ${styleFile}`,
         variant: name,
         flowSidePx,
+        flowCheckLevels,
         warpRatio: on.warp / off.warp,
         styleRatio: on.style / off.style,
         blurSigmaPx: blur.sigmaPx,
@@ -166,7 +168,7 @@ for (const spec of values.cells.split(',')) {
       };
       results.push(row);
       log(
-        `  ${name.padEnd(22)} warp ${row.warpRatio.toFixed(3)}  style ${row.styleRatio.toFixed(3)}  σ ${blur.sigmaPx.toFixed(2)}  ${ms.toFixed(0)} ms/frame`,
+        `  ${`${name}${flowCheckLevels ? ` check+${flowCheckLevels}` : ''}`.padEnd(22)} warp ${row.warpRatio.toFixed(3)}  style ${row.styleRatio.toFixed(3)}  σ ${blur.sigmaPx.toFixed(2)}  ${ms.toFixed(0)} ms/frame`,
       );
     }
   blurMeter.dispose();

@@ -188,6 +188,22 @@ describe("the video flow's cap is a preset field (issue 30)", () => {
   });
 });
 
+describe("the occlusion check's coarser forward flow is a preset field (issue 30)", () => {
+  it('realtime solves it one level coarser, balanced and best not; an explicit value wins; out of range is refused', () => {
+    expect(resolveOptions({ preset: 'realtime' }).flowCheckLevels).toBe(1);
+    expect(resolveOptions({ preset: 'balanced' }).flowCheckLevels).toBe(0);
+    expect(resolveOptions({ preset: 'best' }).flowCheckLevels).toBe(0);
+    expect(resolveOptions({}).flowCheckLevels).toBe(0);
+    const full = resolveOptions({ preset: 'realtime', flowCheckLevels: 0 });
+    expect(full.flowCheckLevels).toBe(0);
+    expect(resolveOptions({ preset: 'balanced' }, full).flowCheckLevels).toBe(0);
+    expect(resolveOptions({ flowCheckLevels: undefined }, full).flowCheckLevels).toBe(1);
+    expect(resolveOptions(stylizerOptionsFor(SURFACE_DEFAULTS.camera)).flowCheckLevels).toBe(1);
+    for (const bad of [-1, 4, 0.5])
+      expect(() => resolveOptions({ flowCheckLevels: bad })).toThrow(/^flowCheckLevels must be an integer in \[0, 3\]/);
+  });
+});
+
 describe('settings the engine alone can check', () => {
   it('are refused with the settings, not at run time: levels the model lacks, a level listed twice', () => {
     expect(() => resolveVideoSettings('service', { model: 'vgg19', levels: [4] }, 'options.')).toThrow(

@@ -121,6 +121,13 @@ export interface StylizerOptions {
    * `processingMaxSidePx`) when that is smaller. A cap trades accuracy for speed.
    */
   readonly flowMaxSidePx: number;
+  /**
+   * Video mode: the forward flow, which only the occlusion check uses (the backward flow warps the
+   * previous output), is solved this many pyramid levels coarser (0 = as fine as the backward flow).
+   * Default 0, and the preset's where one is set: 1 for `realtime` (a cheaper check: measured a quarter less
+   * temporal-stage time, warping ratio 0.38x -> 0.44x of per-frame; docs/temporal.md). In [0, 3].
+   */
+  readonly flowCheckLevels: number;
   /** Video mode: a timestamp gap longer than this (a pause or seek) starts afresh. Default 1000 ms. */
   readonly videoResetGapMs: number;
   /**
@@ -171,6 +178,7 @@ export const DEFAULT_OPTIONS: StylizerOptions = {
   decoderCheckpoints: [],
   temporalStrength: 0.9,
   flowMaxSidePx: 0,
+  flowCheckLevels: 0,
   videoResetGapMs: 1000,
   targetFps: 0,
   styleStatsCache: null,
@@ -265,6 +273,8 @@ export function resolveOptions(partial: Partial<StylizerOptions> = {}, base: Sty
     throw new OptionsError(`temporalStrength must be a number in [0, 1] (got ${String(o.temporalStrength)})`);
   if (!Number.isInteger(o.flowMaxSidePx) || (o.flowMaxSidePx !== 0 && (o.flowMaxSidePx < 32 || o.flowMaxSidePx > 4096)))
     throw new OptionsError(`flowMaxSidePx must be 0 or an integer in [32, 4096] (got ${String(o.flowMaxSidePx)})`);
+  if (!Number.isInteger(o.flowCheckLevels) || o.flowCheckLevels < 0 || o.flowCheckLevels > 3)
+    throw new OptionsError(`flowCheckLevels must be an integer in [0, 3] (got ${String(o.flowCheckLevels)})`);
   if (typeof o.videoResetGapMs !== 'number' || !(o.videoResetGapMs > 0))
     throw new OptionsError(`videoResetGapMs must be a number > 0 (got ${String(o.videoResetGapMs)})`);
   if (typeof o.targetFps !== 'number' || !(o.targetFps >= 0 && o.targetFps <= 240))

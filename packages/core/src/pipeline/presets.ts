@@ -28,9 +28,19 @@ export interface PresetFields {
   readonly processingMaxSidePx: number;
   /** Video mode: the optical flow's long-side cap (0 = the output size); see FLOW_CAP_PX. */
   readonly flowMaxSidePx: number;
+  /** Video mode: how much coarser the occlusion check's forward flow is solved; see FLOW_CHECK_LEVELS. */
+  readonly flowCheckLevels: number;
 }
 /** The names of {@link PresetFields}. */
-export const PRESET_FIELDS = ['method', 'levels', 'wctWhitening', 'statisticsPrecision', 'processingMaxSidePx', 'flowMaxSidePx'] as const;
+export const PRESET_FIELDS = [
+  'method',
+  'levels',
+  'wctWhitening',
+  'statisticsPrecision',
+  'processingMaxSidePx',
+  'flowMaxSidePx',
+  'flowCheckLevels',
+] as const;
 export type PresetField = (typeof PRESET_FIELDS)[number];
 
 /** A named quality/speed trade-off: sets method, levels, whitening and internal resolution together. */
@@ -56,9 +66,17 @@ export function presetOptions(preset: Preset, model: ModelId): PresetFields {
         statisticsPrecision: 'float64',
         processingMaxSidePx: 0,
         flowMaxSidePx: FLOW_CAP_PX.best,
+        flowCheckLevels: FLOW_CHECK_LEVELS.best,
       };
     case 'balanced':
-      return { method: 'wct', levels: cascade, wctWhitening: 'newton-schulz', processingMaxSidePx: 0, flowMaxSidePx: FLOW_CAP_PX.balanced };
+      return {
+        method: 'wct',
+        levels: cascade,
+        wctWhitening: 'newton-schulz',
+        processingMaxSidePx: 0,
+        flowMaxSidePx: FLOW_CAP_PX.balanced,
+        flowCheckLevels: FLOW_CHECK_LEVELS.balanced,
+      };
     case 'realtime':
       return {
         method: 'wct',
@@ -66,6 +84,7 @@ export function presetOptions(preset: Preset, model: ModelId): PresetFields {
         wctWhitening: 'newton-schulz',
         processingMaxSidePx: 0,
         flowMaxSidePx: FLOW_CAP_PX.realtime,
+        flowCheckLevels: FLOW_CHECK_LEVELS.realtime,
       };
   }
 }
@@ -75,9 +94,19 @@ export function presetOptions(preset: Preset, model: ModelId): PresetFields {
  * (docs/temporal.md, "What the flow costs"; sintel_raft_demo at 1200x512, realtime, 10 frames, 2-thread
  * WASM): the flow at the output size keeps 0.23x of the per-frame warping error but costs ~4x the
  * realtime stylisation; capped at 512 px it keeps 0.38x (384 px: 0.47x, 256 px: 0.64x, over the 0.5x
- * target) and the temporal stage is 45% of the frame. `best` keeps the output size: quality first.
+ * target; the temporal stage was then 45% of the frame, see FLOW_CHECK_LEVELS). `best` keeps the output size.
  */
 const FLOW_CAP_PX: Readonly<Record<Preset, number>> = Object.freeze({ realtime: 512, balanced: 512, best: 0 });
+
+/**
+ * Each preset's `flowCheckLevels`: the forward flow, used only by the forward-backward occlusion check,
+ * solved this many pyramid levels coarser than the backward flow that warps the previous output.
+ * Measured (docs/temporal.md, "What the flow costs"; sintel_raft_demo at 1200x512, realtime, flow capped
+ * at 512 px, 10 frames, 2-thread WASM, nothing else running): one level coarser takes the temporal stage
+ * from 431–760 to 355–498 ms a frame (four interleaved runs each; at most 37% of the frame, target 40%)
+ * and the warping ratio from 0.38x to 0.44x (target 0.5x); the style ratio stays 0.93. Only `realtime` takes it: the others keep the full check.
+ */
+const FLOW_CHECK_LEVELS: Readonly<Record<Preset, number>> = Object.freeze({ realtime: 1, balanced: 0, best: 0 });
 
 /**
  * The processing size (longer side, px) live surfaces (the camera and video elements) scale frames to

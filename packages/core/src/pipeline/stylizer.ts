@@ -1023,5 +1023,5 @@ const now = (): number => (typeof performance !== 'undefined' ? performance.now(
 type Stamp = () => Promise<number>;
 
 function smootherSettings(o: StylizerOptions): SmootherSettings {
-  return { strength: o.temporalStrength, flowMaxSidePx: o.flowMaxSidePx };
+  return { strength: o.temporalStrength, flowMaxSidePx: o.flowMaxSidePx, flowCheckLevels: o.flowCheckLevels };
 }

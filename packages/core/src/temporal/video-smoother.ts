@@ -26,7 +26,16 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { constant } from '../backend/constants.js';
-import { consistencyMask, flowFromPyramids, greyPyramid, pyramidLevels, resizeFlow, toGrey255, type FlowOptions } from './flow.js';
+import {
+  DEFAULT_FLOW_OPTIONS,
+  consistencyMask,
+  flowFromPyramids,
+  greyPyramid,
+  pyramidLevels,
+  resizeFlow,
+  toGrey255,
+  type FlowOptions,
+} from './flow.js';
 import { warpBilinear, warpImage } from './warp.js';
 import { boxMean } from './box-filter.js';
 
@@ -37,6 +46,8 @@ export interface SmootherSettings {
   readonly flowMaxSidePx: number;
   /** Flow solver settings. */
   readonly flow?: Partial<FlowOptions>;
+  /** The occlusion check's forward flow is solved this many pyramid levels coarser than the backward flow (default 0). */
+  readonly flowCheckLevels?: number;
   /** Internal: the blend's tuning (measurement scripts only; defaults are the measured choice). */
   readonly tuning?: Partial<SmootherTuning>;
 }
@@ -51,11 +62,6 @@ export interface SmootherTuning {
   readonly movingPixelShare: number;
   /** Resampling of the previous output. */
   readonly warp: 'bilinear' | 'cubic';
-  /**
-   * Finest pyramid level the forward flow (used only by the consistency check) is solved at; null =
-   * the same as the backward flow's (the flow options' `finestLevel`).
-   */
-  readonly forwardFlowFinestLevel: number | null;
 }
 
 /**
@@ -97,7 +103,6 @@ const DEFAULT_TUNING: SmootherTuning = {
   // Bilinear resampling of the previous output every frame softens its finest texture; Catmull-Rom
   // keeps it (1.38x -> 1.31x above). ref: Keys 1981 (cubic convolution).
   warp: 'cubic',
-  forwardFlowFinestLevel: null,
 };
 
 /** How the last video frame was smoothed (`stylizer.videoFrameInfo()`). */
@@ -191,12 +196,9 @@ export class VideoSmoother {
     // flow size): solving the full size as well doubled the temporal stage's cost (README, Video).
     const flowOptions: Partial<FlowOptions> = { ...this.settings.flow };
     const back = flowFromPyramids(this.pyramid, this.prevPyramid, flowOptions);
-    const fwdLevel = this.tuning().forwardFlowFinestLevel;
-    const fwd = flowFromPyramids(
-      this.prevPyramid,
-      this.pyramid,
-      fwdLevel === null ? flowOptions : { ...flowOptions, finestLevel: fwdLevel },
-    );
+    // The forward flow only checks the backward one: it may be solved coarser (flowCheckLevels).
+    const finest = (flowOptions.finestLevel ?? DEFAULT_FLOW_OPTIONS.finestLevel) + (this.settings.flowCheckLevels ?? 0);
+    const fwd = flowFromPyramids(this.prevPyramid, this.pyramid, { ...flowOptions, finestLevel: finest });
     let pending: Pending;
     try {
       pending = tf.tidy(() => {
