@@ -11,6 +11,12 @@ export const DENSE_WARP_KERNEL = 'LivestyleDenseWarp';
 export const DENSE_WARP_CUBIC_KERNEL = 'LivestyleDenseWarpCubic';
 
 /**
+ * A source coordinate clamped to [0, n - 1]. NaN (a broken flow) lands on 0, the clamp's low side,
+ * rather than poisoning the output.
+ */
+const clampCoord = (v: number, n: number): number => (v > 0 ? (v < n - 1 ? v : n - 1) : 0);
+
+/**
  * `out(y, x, :) = image(y + fy, x + fx, :)`, bilinear, sample coordinates clamped to the image.
  * `image` is `h*w*c` row-major HWC, `flow` `h*w*2` (x, y); `out` gets `h*w*c` values.
  */
@@ -18,11 +24,8 @@ export function warpBilinearInto(image: Float32Array, flow: Float32Array, h: num
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       const p = y * w + x;
-      let sx = x + (flow[2 * p] as number);
-      let sy = y + (flow[2 * p + 1] as number);
-      // NaN flow samples the pixel itself rather than poisoning the output.
-      sx = sx > 0 ? (sx < w - 1 ? sx : w - 1) : 0;
-      sy = sy > 0 ? (sy < h - 1 ? sy : h - 1) : 0;
+      const sx = clampCoord(x + (flow[2 * p] as number), w);
+      const sy = clampCoord(y + (flow[2 * p + 1] as number), h);
       const x0 = Math.floor(sx);
       const y0 = Math.floor(sy);
       const ax = sx - x0;
@@ -77,11 +80,8 @@ export function warpCubicInto(image: Float32Array, flow: Float32Array, h: number
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       const p = y * w + x;
-      let sx = x + (flow[2 * p] as number);
-      let sy = y + (flow[2 * p + 1] as number);
-      // NaN flow samples the image's first row/column (the clamp's low side) rather than poisoning the output.
-      sx = sx > 0 ? (sx < w - 1 ? sx : w - 1) : 0;
-      sy = sy > 0 ? (sy < h - 1 ? sy : h - 1) : 0;
+      const sx = clampCoord(x + (flow[2 * p] as number), w);
+      const sy = clampCoord(y + (flow[2 * p + 1] as number), h);
       const x0 = Math.floor(sx);
       const y0 = Math.floor(sy);
       catmullRom(sx - x0, wts, 0);

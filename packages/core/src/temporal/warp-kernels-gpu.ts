@@ -19,6 +19,33 @@ function imageAndFlow(inputs: tf.NamedTensorInfoMap): [tf.TensorInfo, tf.TensorI
   return [image, flow];
 }
 
+/**
+ * Both GLSL programs' start: the output element (b, y, x, c) and its source point (sx, sy), clamped to the
+ * `h x w` image (NaN flow lands on the low side), with its top-left pixel (x0, y0).
+ */
+const glslSourcePoint = (h: number, w: number): string => `ivec4 coords = getOutputCoords();
+        int b = coords[0];
+        int y = coords[1];
+        int x = coords[2];
+        int c = coords[3];
+        float sx = clamp(float(x) + getFlow(b, y, x, 0), 0.0, ${w - 1}.0);
+        float sy = clamp(float(y) + getFlow(b, y, x, 1), 0.0, ${h - 1}.0);
+        int x0 = int(floor(sx));
+        int y0 = int(floor(sy));`;
+
+/** The same for both WGSL programs (the image's size from the uniforms, as h and w). */
+const WGSL_SOURCE_POINT = `let coords = getCoordsFromIndex(index);
+          let b = coords[0];
+          let y = coords[1];
+          let x = coords[2];
+          let c = coords[3];
+          let h = uniforms.imageShape[1];
+          let w = uniforms.imageShape[2];
+          let sx = clamp(f32(x) + getFlow(b, y, x, 0), 0.0, f32(w - 1));
+          let sy = clamp(f32(y) + getFlow(b, y, x, 1), 0.0, f32(h - 1));
+          let x0 = i32(floor(sx));
+          let y0 = i32(floor(sy));`;
+
 class WarpProgramWebGL implements GPGPUProgram {
   variableNames = ['Image', 'Flow'];
   outputShape: number[];
@@ -30,15 +57,7 @@ class WarpProgramWebGL implements GPGPUProgram {
     const w = shape[2] as number;
     this.userCode = `
       void main() {
-        ivec4 coords = getOutputCoords();
-        int b = coords[0];
-        int y = coords[1];
-        int x = coords[2];
-        int c = coords[3];
-        float sx = clamp(float(x) + getFlow(b, y, x, 0), 0.0, ${w - 1}.0);
-        float sy = clamp(float(y) + getFlow(b, y, x, 1), 0.0, ${h - 1}.0);
-        int x0 = int(floor(sx));
-        int y0 = int(floor(sy));
+        ${glslSourcePoint(h, w)}
         int x1 = min(x0 + 1, ${w - 1});
         int y1 = min(y0 + 1, ${h - 1});
         float ax = sx - float(x0);
@@ -59,17 +78,7 @@ class WarpProgramWebGPU extends FlatWebGPUProgram {
     return `
       fn main(index : i32) {
         if (index < uniforms.size) {
-          let coords = getCoordsFromIndex(index);
-          let b = coords[0];
-          let y = coords[1];
-          let x = coords[2];
-          let c = coords[3];
-          let h = uniforms.imageShape[1];
-          let w = uniforms.imageShape[2];
-          let sx = clamp(f32(x) + getFlow(b, y, x, 0), 0.0, f32(w - 1));
-          let sy = clamp(f32(y) + getFlow(b, y, x, 1), 0.0, f32(h - 1));
-          let x0 = i32(floor(sx));
-          let y0 = i32(floor(sy));
+          ${WGSL_SOURCE_POINT}
           let x1 = min(x0 + 1, w - 1);
           let y1 = min(y0 + 1, h - 1);
           let ax = sx - f32(x0);
@@ -112,15 +121,7 @@ class WarpCubicProgramWebGL implements GPGPUProgram {
     const w = shape[2] as number;
     this.userCode = `
       void main() {
-        ivec4 coords = getOutputCoords();
-        int b = coords[0];
-        int y = coords[1];
-        int x = coords[2];
-        int c = coords[3];
-        float sx = clamp(float(x) + getFlow(b, y, x, 0), 0.0, ${w - 1}.0);
-        float sy = clamp(float(y) + getFlow(b, y, x, 1), 0.0, ${h - 1}.0);
-        int x0 = int(floor(sx));
-        int y0 = int(floor(sy));
+        ${glslSourcePoint(h, w)}
         float tx = sx - float(x0);
         float ty = sy - float(y0);
         vec4 wx = vec4(${CATMULL_ROM('tx')});
@@ -142,17 +143,7 @@ class WarpCubicProgramWebGPU extends FlatWebGPUProgram {
     return `
       fn main(index : i32) {
         if (index < uniforms.size) {
-          let coords = getCoordsFromIndex(index);
-          let b = coords[0];
-          let y = coords[1];
-          let x = coords[2];
-          let c = coords[3];
-          let h = uniforms.imageShape[1];
-          let w = uniforms.imageShape[2];
-          let sx = clamp(f32(x) + getFlow(b, y, x, 0), 0.0, f32(w - 1));
-          let sy = clamp(f32(y) + getFlow(b, y, x, 1), 0.0, f32(h - 1));
-          let x0 = i32(floor(sx));
-          let y0 = i32(floor(sy));
+          ${WGSL_SOURCE_POINT}
           let tx = sx - f32(x0);
           let ty = sy - f32(y0);
           var wx = vec4<f32>(${CATMULL_ROM('tx')});
