@@ -264,7 +264,7 @@ describe('Stylizer subject', () => {
     }
   });
 
-  it('setOptions: latest call wins field by field while the segmentation model loads; a failed subject changes nothing, the model included', async () => {
+  it('setOptions: the latest call wins while the segmentation model loads; a failed subject changes nothing, the model included', async () => {
     const real = fileModelSource(SEGMENTATION_MODEL_DIR);
     const slow: ByteSource = async (rel, signal) => {
       await new Promise((r) => setTimeout(r, 300));
@@ -300,6 +300,50 @@ describe('Stylizer subject', () => {
       expect((u as unknown as { model: { id: string } }).model.id).toBe('cd16x');
     } finally {
       u.dispose();
+    }
+  });
+
+  it('setOptions calls take effect in call order: the options always name the model that is loaded', async () => {
+    const loaded = (s: Stylizer): string => (s as unknown as { model: { id: string } }).model.id;
+    let failVgg = true;
+    const flaky = (folder: Parameters<typeof fileModelSource>[0]): ByteSource => {
+      const real = fileModelSource(folder);
+      return async (rel, signal) => {
+        if (folder === 'vgg19' && failVgg) {
+          failVgg = false;
+          throw new Error('vgg19/manifest.json: network down');
+        }
+        await new Promise((r) => setTimeout(r, 100));
+        return real(rel, signal);
+      };
+    };
+    const s = await Stylizer.create({ backend: 'wasm', modelSource: flaky });
+    try {
+      // A failed load, then the same request again: it loads (the failure is not taken for a load in flight).
+      await expect(s.setOptions({ model: 'vgg19' })).rejects.toThrow(/network down/);
+      expect([s.getOptions().model, loaded(s)]).toEqual(['cd16x', 'cd16x']);
+      await s.setOptions({ model: 'vgg19' });
+      expect([s.getOptions().model, loaded(s)]).toEqual(['vgg19', 'vgg19']);
+      // In call order, each judged against what the calls before it leave: level 5 is valid once cd16x is
+      // back, vgg19 is then refused (it has no level 5), and the options keep naming the loaded model.
+      const calls = [
+        s.setOptions({ model: 'cd16x' }),
+        s.setOptions({ levels: [5] }),
+        s.setOptions({ model: 'vgg19' }),
+        s.setOptions({ alpha: 0.4 }),
+      ];
+      const results = await Promise.allSettled(calls);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+      expect(String((results[2] as PromiseRejectedResult).reason)).toMatch(/level 5 is not available in vgg19/);
+      expect([s.getOptions().model, loaded(s), s.getOptions().levels, s.getOptions().alpha]).toEqual(['cd16x', 'cd16x', [5], 0.4]);
+      // A different model while one loads: the stale load is dropped; the options name what is loaded.
+      const stale = s.setOptions({ model: 'vgg19', levels: undefined });
+      await new Promise((r) => setTimeout(r, 20));
+      await s.setOptions({ model: 'cd16x' });
+      await stale.catch(() => undefined);
+      expect(s.getOptions().model).toBe(loaded(s));
+    } finally {
+      s.dispose();
     }
   });
 

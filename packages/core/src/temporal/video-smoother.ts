@@ -197,12 +197,15 @@ export class VideoSmoother {
     const flowOptions: Partial<FlowOptions> = { ...this.settings.flow };
     const back = flowFromPyramids(this.pyramid, this.prevPyramid, flowOptions);
     // The forward flow only checks the backward one: it may be solved coarser (flowCheckLevels).
-    const finest = (flowOptions.finestLevel ?? DEFAULT_FLOW_OPTIONS.finestLevel) + (this.settings.flowCheckLevels ?? 0);
-    const fwd = flowFromPyramids(this.prevPyramid, this.pyramid, { ...flowOptions, finestLevel: finest });
+    // (At most level 4, the flow options' limit; past the pyramid's depth the solver stops at its top.)
+    const finest = Math.min(4, (flowOptions.finestLevel ?? DEFAULT_FLOW_OPTIONS.finestLevel) + (this.settings.flowCheckLevels ?? 0));
+    let fwd: tf.Tensor4D | null = null;
     let pending: Pending;
     try {
+      fwd = flowFromPyramids(this.prevPyramid, this.pyramid, { ...flowOptions, finestLevel: finest });
+      const forward = fwd;
       pending = tf.tidy(() => {
-        const geometric = tf.image.resizeBilinear(consistencyMask(back, fwd), [fh, fw], false, true);
+        const geometric = tf.image.resizeBilinear(consistencyMask(back, forward), [fh, fw], false, true);
         const warpedPrevFrame = warpBilinear(prev, resizeFlow(back, fh, fw));
         const photometric = tf.exp(tf.div(tf.neg(tf.mean(tf.squaredDifference(warpedPrevFrame, small), 3, true)), constant(PHOTO_SCALE)));
         const atFlowSize = tf.mul<tf.Tensor4D>(geometric, photometric);
@@ -213,7 +216,7 @@ export class VideoSmoother {
         return { warpedOutput: warpImage(prevOut, backFull, this.tuning().warp), confidence, isStatic, flow: backFull };
       });
     } finally {
-      tf.dispose([back, fwd]);
+      tf.dispose([back, fwd].filter((t): t is tf.Tensor4D => t !== null));
     }
     this.pending = pending;
     this.tracked = tf.mean<tf.Scalar>(pending.confidence);
