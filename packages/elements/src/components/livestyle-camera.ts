@@ -37,6 +37,7 @@ const STATE_KIND: Partial<Record<CameraState, 'error' | 'info'>> = {
  * @csspart stage - the picture area
  * @csspart canvas - the stylised picture
  * @csspart message - the state message over the picture
+ * @csspart notice - why the whole picture is stylised although `subject` asks for part of it
  * @csspart controls - the control bar
  * @csspart button - every button
  * @csspart select - the camera and resolution menus

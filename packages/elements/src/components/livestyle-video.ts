@@ -42,6 +42,7 @@ export function formatSeconds(seconds: number): string {
  * @csspart stage - the picture area
  * @csspart canvas - the stylised picture
  * @csspart message - the message over the picture
+ * @csspart notice - why the whole picture is stylised although `subject` asks for part of it
  * @csspart controls - the control bar
  * @csspart button - every button
  * @csspart seek - the position slider
