@@ -549,28 +549,12 @@ export class Stylizer {
   }
 
   /**
-   * The person mask of `content` (`[1, H, W, 1]`, caller owns), or null when `subject` is 'all'.
-   * `smooth`: steadied with the smoother's flow (video mode; between its prepare and blend).
-   */
-  private personMask(content: tf.Tensor4D, smooth: boolean): tf.Tensor4D | null {
-    if (this.options.subject === 'all' || !this.masker) {
-      this.smoother.clearMask();
-      return null;
-    }
-    const fresh = this.masker.personMask(content);
-    if (!smooth) return fresh;
-    const steady = this.smoother.smoothMask(fresh);
-    fresh.dispose();
-    return steady;
-  }
-
-  /**
    * The `subject` option applied to a finished output (disposed; the result replaces it): the
    * stylisation where the subject is, `content` (the content as the output shows it) elsewhere.
    */
-  private withSubject(output: tf.Tensor3D, content: tf.Tensor4D, mask: tf.Tensor4D | null): tf.Tensor3D {
+  private withSubject(output: tf.Tensor3D, content: tf.Tensor4D, mask: tf.Tensor4D): tf.Tensor3D {
     const subject = this.options.subject;
-    if (!mask || subject === 'all') return output;
+    if (subject === 'all') return output;
     try {
       return composeSubject(output, content, mask, subject);
     } finally {
@@ -718,8 +702,11 @@ export class Stylizer {
             this.smoother.prepare(cropped, cap > 0 ? Math.min(cap, internalSidePx) : internalSidePx);
             if (this.options.subject !== 'all' && this.masker) {
               shown = this.contentAsOutput(content, oh, ow, this.depictedPx(content, scale));
-              mask = this.personMask(shown, true);
-            } else this.smoother.clearMask();
+              // Steadied along this frame's flow (between the smoother's prepare and blend).
+              const fresh = this.masker.personMask(shown);
+              mask = this.smoother.smoothMask(fresh);
+              fresh.dispose();
+            } else this.smoother.clearMask(); // frames stylised whole in between would make it stale
           } finally {
             if (cropped !== content) cropped.dispose();
           }
@@ -737,7 +724,7 @@ export class Stylizer {
       const result = tf.squeeze<tf.Tensor3D>(blended, [0]);
       blended.dispose();
       // The smoother keeps the whole stylisation: a person who moves away uncovers a smoothed background.
-      return shown ? this.withSubject(result, shown, mask) : result;
+      return shown && mask ? this.withSubject(result, shown, mask) : result;
     } finally {
       tf.dispose([content, shown, mask].filter((t): t is tf.Tensor4D => t !== null));
     }
@@ -745,7 +732,8 @@ export class Stylizer {
 
   /** {@link run}, then the `subject` option with an unsmoothed mask (image mode; video with smoothing off). */
   private async runWhole(input: StylizerInput, scale: number | null, tileImages = false): Promise<tf.Tensor3D> {
-    if (this.options.subject === 'all' || !this.masker) return this.run(input, scale, tileImages);
+    const masker = this.masker;
+    if (this.options.subject === 'all' || !masker) return this.run(input, scale, tileImages);
     // One read of the input serves the stylisation and the kept pixels (a playing <video> moves on).
     const content = toImageBatch(input, 'content');
     // Read before the run: a setOptions call during it must not move the kept pixels against the output.
@@ -761,7 +749,7 @@ export class Stylizer {
         frame.dispose();
       }
       shown = this.contentAsOutput(content, output.shape[0], output.shape[1], depicted);
-      mask = this.personMask(shown, false);
+      mask = masker.personMask(shown);
       const stylised = output;
       output = null; // withSubject owns it now
       return this.withSubject(stylised, shown, mask);
