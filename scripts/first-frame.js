@@ -11,7 +11,10 @@
 // Before and cold also time a built-in style change (the next style's `styles-ready`). Then the
 // statistics the `before` visit computed in the page (IndexedDB) are compared with the build's
 // precomputed (wasm) ones for the same style. Software GL here: compare the figures with each other only.
-// Usage: node scripts/first-frame.js [--site dist-site] [--backend webgpu|webgl] [--size 64] [--runs 1] [--json out.json]
+// --throttle <kbit/s> emulates a network (Chromium DevTools' network conditions, 40 ms latency) on every
+// visit: the localhost server otherwise makes downloads free, which hides what the caches save.
+// --tfjs-flags passes tf.js flags through the page URL (`tfjsflags=NAME:value,...`), for experiments.
+// Usage: node scripts/first-frame.js [--site dist-site] [--backend webgpu|webgl] [--size 64] [--runs 1] [--throttle kbit/s] [--tfjs-flags F:v] [--json out.json]
 import path from 'node:path';
 import os from 'node:os';
 import { execFileSync } from 'node:child_process';
@@ -30,6 +33,8 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '1' },
     json: { type: 'string' },
     backend: { type: 'string', default: 'webgpu' },
+    throttle: { type: 'string' },
+    'tfjs-flags': { type: 'string' },
   },
 });
 const site = path.resolve(values.site);
@@ -37,7 +42,11 @@ if (!existsSync(path.join(site, 'camera.html'))) throw new Error(`no site build 
 if (!existsSync(path.join(site, 'styles', 'stats', 'index.json'))) throw new Error(`${site} has no precomputed style statistics`);
 if (!['webgpu', 'webgl'].includes(values.backend)) throw new Error(`--backend must be webgpu or webgl (got ${values.backend})`);
 if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM} (set CHROMIUM_PATH)`);
-const QUERY = `style=starry_night&preset=realtime&size=${Number(values.size)}`;
+const QUERY =
+  `style=starry_night&preset=realtime&size=${Number(values.size)}` +
+  (values['tfjs-flags'] ? `&tfjsflags=${encodeURIComponent(values['tfjs-flags'])}` : '');
+const throttleKbps = values.throttle === undefined ? null : Number(values.throttle);
+if (throttleKbps !== null && !(throttleKbps > 0)) throw new Error(`--throttle must be a positive kbit/s (got ${values.throttle})`);
 
 /** Records, from the page's start, the first `styles-ready` and the first `frame` (ms since navigation). */
 function recordTimes() {
@@ -65,6 +74,17 @@ async function visit(context, baseUrl, change) {
   let weightRequests = 0;
   page.on('request', (r) => void (/\/models\/[^?]+\.bin$/.test(r.url()) && weightRequests++));
   await page.addInitScript(recordTimes);
+  if (throttleKbps !== null) {
+    const cdp = await context.newCDPSession(page);
+    const bytesPerS = (throttleKbps * 1000) / 8;
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: 40,
+      downloadThroughput: bytesPerS,
+      uploadThroughput: bytesPerS,
+    });
+  }
   await page.goto(`${baseUrl}camera.html?${QUERY}`);
   await page.waitForFunction(() => /** @type {any} */ (window).firstFrameTimes.firstFrame !== null, undefined, {
     timeout: 600_000,
@@ -251,7 +271,8 @@ try {
         `styles-ready cold/before ${(cold.stylesReadyMs / before.stylesReadyMs).toFixed(3)}; style change cold/before ${(cold.changeMs / before.changeMs).toFixed(3)}`,
     );
   }
-  if (values.json) writeFileSync(values.json, JSON.stringify({ query: QUERY, backend: values.backend, runs, parity }, null, 2));
+  if (values.json)
+    writeFileSync(values.json, JSON.stringify({ query: QUERY, backend: values.backend, throttleKbps, runs, parity }, null, 2));
 } finally {
   await new Promise((resolve) => server.httpServer.close(() => resolve(undefined)));
   rmSync(work, { recursive: true, force: true });

@@ -14,7 +14,7 @@
 // is skipped (the native column covers it).
 // Writes bench-out/temporal/matrix.json and prints the Markdown table.
 // Cells run smallest size first (the native column costs most) and are saved as they finish.
-// Usage: node scripts/temporal-table.js [--frames N] [--sizes 256,512,0] [--clips a,b] [--styles x.jpg,y.png] [--style-size px] [--resume] [--report]
+// Usage: node scripts/temporal-table.js [--frames N] [--sizes 256,512,0] [--clips a,b] [--styles x.jpg,y.png] [--style-size px] [--resume] [--report] [--file matrix.json]
 // The Node entry, for its defaults: Node backends, models from @livestyle/models.
 import '@livestyle/core';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -29,6 +29,7 @@ import { DEFAULT_OPTIONS } from '@livestyle/core/internal/pipeline/options.js';
 import { openFrameSource } from '@livestyle/cli/internal/io/video.js';
 import { readStyleFile } from '@livestyle/cli/internal/io/style-file.js';
 import { toImageBatch } from '@livestyle/core/internal/pipeline/input.js';
+import { estimateFlowBothWays } from '@livestyle/core/internal/temporal/flow.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const shared = process.env.LIVESTYLE_SHARED_DIR ?? path.resolve(root, '..', 'shared');
@@ -49,6 +50,8 @@ const { values } = parseArgs({
     resume: { type: 'boolean', default: false },
     // Print the table of bench-out/temporal/matrix.json without running anything.
     report: { type: 'boolean', default: false },
+    // Where the cells are kept (default bench-out/temporal/matrix.json).
+    file: { type: 'string' },
   },
 });
 const n = Number(values.frames);
@@ -143,18 +146,24 @@ async function blurEquivalent(perFrame, style, perFrameLoss, targetLoss) {
 
 /**
  * Stylises the frames in video mode at `strength` and measures them; `kept`, when given, receives
- * the output frames (`[1,H,W,3]`, the caller disposes them).
+ * the output frames (`[1,H,W,3]`, the caller disposes them). `flows` holds the meter's input-frame
+ * flows of this clip, `[forward, backward]` at index i for the pair (i-1, i): the same for every
+ * run on the clip, so each pair is estimated once (missing pairs are estimated and stored; the
+ * caller disposes them).
  * @param {PixelsLike[]} frames
  * @param {PixelsLike} style
  * @param {number} strength
+ * @param {Array<[tf.Tensor4D, tf.Tensor4D]>} flows
  * @param {tf.Tensor4D[]} [kept]
  * @returns {Promise<StyledMeasure>}
  */
-async function measure(frames, style, strength, kept) {
+async function measure(frames, style, strength, flows, kept) {
   const stylizer = runningStylizer();
   await stylizer.setOptions({ temporalStrength: strength });
   stylizer.reset();
   const meter = await createMeter(style);
+  /** @type {tf.Tensor4D | null} */
+  let previous = null;
   try {
     for (const [i, px] of frames.entries()) {
       const o = await stylizer.stylizeVideoFrame(px, i * 40);
@@ -164,9 +173,13 @@ async function measure(frames, style, strength, kept) {
       const [, h, w] = output.shape;
       const full = tf.tidy(() => tf.slice(toImageBatch(px, 'frame'), [0, 0, 0, 0], [1, h, w, 3]));
       try {
-        await meter.add(full, output);
+        if (i > 0 && !flows[i]) flows[i] = estimateFlowBothWays(/** @type {tf.Tensor4D} */ (previous), full);
+        const pair = flows[i];
+        await meter.add(full, output, pair?.[0], pair?.[1]);
       } finally {
-        tf.dispose(kept ? full : [full, output]);
+        tf.dispose(kept ? [] : [output]);
+        previous?.dispose();
+        previous = full;
       }
       kept?.push(output);
     }
@@ -175,11 +188,12 @@ async function measure(frames, style, strength, kept) {
     if (result.styleLoss === undefined) throw new Error('the temporal meter measured no style loss');
     return { ...result, styleLoss: result.styleLoss };
   } finally {
+    previous?.dispose();
     meter.dispose();
   }
 }
 
-const matrixFile = path.join(out, 'matrix.json');
+const matrixFile = values.file ? path.resolve(values.file) : path.join(out, 'matrix.json');
 const earlier = (values.resume || values.report) && existsSync(matrixFile) ? JSON.parse(readFileSync(matrixFile, 'utf8')) : null;
 if (values.report && !earlier) throw new Error(`--report: no ${matrixFile}; run the matrix first`);
 /** @type {Cell[]} */
@@ -202,6 +216,8 @@ for (const size of values.report ? [] : [...sizes].sort((a, b) => (a === 0 ? 1 :
     const [frame0] = frames;
     if (!frame0) throw new Error(`${clip}: no frames`);
     const sizeLabel = `${frame0.width}x${frame0.height}`;
+    /** @type {Array<[tf.Tensor4D, tf.Tensor4D]>} */
+    const flows = [];
     for (const [styleFile, style] of styleImages) {
       if (cells.some((c) => c.clip === clip.split('/')[0] && c.style === styleFile && c.size === sizeLabel)) continue;
       await runningStylizer().setStyles([{ image: style }]);
@@ -210,8 +226,8 @@ for (const size of values.report ? [] : [...sizes].sort((a, b) => (a === 0 ? 1 :
       const perFrame = [];
       let off, on, blur;
       try {
-        off = await measure(frames, style, 0, perFrame);
-        on = await measure(frames, style, DEFAULT_OPTIONS.temporalStrength);
+        off = await measure(frames, style, 0, flows, perFrame);
+        on = await measure(frames, style, DEFAULT_OPTIONS.temporalStrength, flows);
         blur = await blurEquivalent(perFrame, style, off.styleLoss, on.styleLoss);
       } finally {
         tf.dispose(perFrame);
@@ -235,7 +251,7 @@ for (const size of values.report ? [] : [...sizes].sort((a, b) => (a === 0 ? 1 :
         cell.curve = [];
         for (const s of values.strengths.split(',').map(Number)) {
           // The default strength is the cell's own `on` run: reuse it rather than measure it twice.
-          const m = s === DEFAULT_OPTIONS.temporalStrength ? on : await measure(frames, style, s);
+          const m = s === DEFAULT_OPTIONS.temporalStrength ? on : await measure(frames, style, s, flows);
           cell.curve.push({ strength: s, warpRatio: m.warpingError / off.warpingError, styleRatio: m.styleLoss / off.styleLoss });
         }
       }
@@ -248,6 +264,7 @@ for (const size of values.report ? [] : [...sizes].sort((a, b) => (a === 0 ? 1 :
         `${JSON.stringify({ frames: n, styleSize: styleSizePx, backend: runningStylizer().backend, cells }, null, 2)}\n`,
       );
     }
+    tf.dispose(flows.flat());
   }
 }
 stylizer?.dispose();

@@ -12,6 +12,8 @@ import { readImageFile } from '../../packages/core/src/io/node-image.js';
 import { TemporalMeter } from '../../packages/core/src/metrics/temporal-meter.js';
 import { gaussianBlur } from '../../packages/core/src/metrics/blur-equivalent.js';
 import { DEFAULT_OPTIONS } from '../../packages/core/src/pipeline/options.js';
+import { pairWarpingError } from '../../packages/core/src/metrics/warping-error.js';
+import { estimateFlowBothWays } from '../../packages/core/src/temporal/flow.js';
 import { SHARED } from '../helpers.js';
 
 const STYLE_FILE = path.join(SHARED, 'data', 'style', 'starry_night.jpg'); // 1024x640: within the default styleMaxSizePx
@@ -96,6 +98,31 @@ describe('TemporalMeter style loss', () => {
       expect(tf.memory().numTensors).toBe(before);
     } finally {
       meter.dispose();
+    }
+  });
+});
+
+describe('pairWarpingError with given flows', () => {
+  it('scores the same with both flows given as with none, keeps the given flows, and refuses a backward flow alone', async () => {
+    // The second frame: the content moved 2 px right (a known motion), its output likewise.
+    const shifted = (t: tf.Tensor4D): tf.Tensor4D =>
+      tf.tidy(() => tf.concat([tf.slice(t, [0, 0, 0, 0], [-1, -1, 2, -1]), tf.slice(t, [0, 0, 0, 0], [-1, -1, t.shape[2] - 2, -1])], 2));
+    const [inB, outB] = [shifted(content), shifted(stylised)];
+    const [fwd, bwd] = estimateFlowBothWays(content, inB);
+    try {
+      const estimated = await pairWarpingError(content, inB, stylised, outB);
+      const before = tf.memory().numTensors;
+      const given = await pairWarpingError(content, inB, stylised, outB, fwd, {}, bwd);
+      expect(tf.memory().numTensors).toBe(before);
+      expect(fwd.isDisposed || bwd.isDisposed).toBe(false);
+      expect(given.error).toBeGreaterThan(0);
+      expect(given.error).toBeCloseTo(estimated.error, 12);
+      expect(given.maskedFraction).toBe(estimated.maskedFraction);
+      await expect(pairWarpingError(content, inB, stylised, outB, undefined, {}, bwd)).rejects.toThrow(
+        /backward flow needs its forward flow/,
+      );
+    } finally {
+      tf.dispose([inB, outB, fwd, bwd]);
     }
   });
 });

@@ -115,14 +115,21 @@ export class TemporalMeter {
   /**
    * Adds the next frame: `input` and `output` are `[1,H,W,3]` in [0, 1] of the same size (neither
    * disposed). `forwardFlow` (previous frame to this one, `[1,H,W,2]`, not disposed) replaces the
-   * estimated one, e.g. ground truth. Returns this pair's warping error (null for the first frame).
+   * estimated one, e.g. ground truth; `backwardFlow` (this frame to the previous one), given with it,
+   * skips the last estimate (see pairWarpingError). Returns this pair's warping error (null for the
+   * first frame).
    */
-  async add(input: tf.Tensor4D, output: tf.Tensor4D, forwardFlow?: tf.Tensor4D): Promise<PairWarpingError | null> {
+  async add(
+    input: tf.Tensor4D,
+    output: tf.Tensor4D,
+    forwardFlow?: tf.Tensor4D,
+    backwardFlow?: tf.Tensor4D,
+  ): Promise<PairWarpingError | null> {
     if (input.shape[1] !== output.shape[1] || input.shape[2] !== output.shape[2])
       throw new Error(`temporal meter: output is ${output.shape[2]}x${output.shape[1]}, input ${input.shape[2]}x${input.shape[1]}`);
     let pair: PairWarpingError | null = null;
     if (this.prevInput && this.prevOutput) {
-      pair = await pairWarpingError(this.prevInput, input, this.prevOutput, output, forwardFlow);
+      pair = await pairWarpingError(this.prevInput, input, this.prevOutput, output, forwardFlow, {}, backwardFlow);
       this.warpingSum += pair.error;
       this.pairCount++;
     }

@@ -20,7 +20,9 @@ export interface PairWarpingError {
 /**
  * Warping error between outputs `outA` (time t) and `outB` (t+1) given the input frames `inA`,
  * `inB` (all `[1,H,W,3]` in [0,1], same size; none disposed). `forwardFlow` (t→t+1, `[1,H,W,2]`)
- * may be given (e.g. ground truth); otherwise it is estimated. The backward flow is always estimated.
+ * may be given (e.g. ground truth); otherwise it is estimated. `backwardFlow` (t+1→t), given with
+ * the forward one, skips the last estimate: a caller measuring several outputs of the same input
+ * frames estimates the pair once (none of the flows is disposed).
  */
 export async function pairWarpingError(
   inA: tf.Tensor4D,
@@ -29,7 +31,9 @@ export async function pairWarpingError(
   outB: tf.Tensor4D,
   forwardFlow?: tf.Tensor4D,
   flowOptions: Partial<FlowOptions> = {},
+  backwardFlow?: tf.Tensor4D,
 ): Promise<PairWarpingError> {
+  if (backwardFlow && !forwardFlow) throw new Error('warping error: a backward flow needs its forward flow');
   const shape = inA.shape;
   for (const [name, t] of [
     ['second input', inB],
@@ -40,7 +44,7 @@ export async function pairWarpingError(
       throw new Error(`warping error: ${name} is ${t.shape[2]}x${t.shape[1]}, expected ${shape[2]}x${shape[1]}`);
   }
   const [fwd, bwd] = forwardFlow
-    ? [tf.clone(forwardFlow), estimateFlow(inB, inA, flowOptions)]
+    ? [tf.clone(forwardFlow), backwardFlow ? tf.clone(backwardFlow) : estimateFlow(inB, inA, flowOptions)]
     : estimateFlowBothWays(inA, inB, flowOptions);
   const [sumErr, sumMask] = tf.tidy((): [tf.Scalar, tf.Scalar] => {
     const mask = consistencyMask(fwd, bwd);
