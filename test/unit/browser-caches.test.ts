@@ -2,8 +2,8 @@
 // stood in for: precomputed style statistics (read for any backend, only for file-keyed styles, a
 // damaged entry never used), the layered cache, and model files kept under their manifest SHA-256 (a
 // damaged or stale cached file is fetched again; the manifest of the last visit serves offline).
-// IndexedDB itself is exercised in Chromium (test/integration/first-frame.test.ts); here only its
-// absence is.
+// IndexedDB itself is exercised in Chromium (test/integration/first-frame.test.ts); here its absence
+// is, and (with a small stand-in) what the cache does when another tab closes its connection.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createHash } from 'node:crypto';
 import {
@@ -94,6 +94,37 @@ describe('precomputed (shipped) style statistics', () => {
     expect(warnings).toEqual([expect.stringMatching(/at https:\/\/x\/none\/ not used \(HTTP 404\)/)]);
   });
 
+  it('asks for the index again after a dropped connection or a server error, never after a 404', async () => {
+    const stats = statsOf(8);
+    const files = await shippedFolder(stats);
+    const log: string[] = [];
+    const served = fakeFetch(files, log);
+    let failures = ['network', 503];
+    vi.stubGlobal('fetch', (input: RequestInfo | URL) => {
+      const failure = failures.shift();
+      if (failure === undefined) return served(input);
+      log.push(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
+      return failure === 'network'
+        ? Promise.reject(new TypeError('Failed to fetch'))
+        : Promise.resolve(new Response('busy', { status: 503 }));
+    });
+    const warnings: string[] = [];
+    const shipped = new ShippedStyleStats('https://x/stats/', { onWarning: (m) => warnings.push(m) });
+    expect(await shipped.get(KEY)).toBeNull();
+    expect(await shipped.get(KEY)).toBeNull();
+    const third = await shipped.get(KEY);
+    expect(third?.mean).toEqual(stats.mean);
+    expect(log.filter((u) => u.endsWith('index.json'))).toHaveLength(3);
+    expect(warnings).toEqual([expect.stringMatching(/not used \(Failed to fetch\)$/)]);
+    // A folder that is not there is asked for once, however many styles follow.
+    log.length = 0;
+    failures = [];
+    vi.stubGlobal('fetch', fakeFetch(new Map(), log));
+    const none = new ShippedStyleStats('https://x/none/');
+    for (let i = 0; i < 3; i++) expect(await none.get(KEY)).toBeNull();
+    expect(log).toEqual(['https://x/none/index.json']);
+  });
+
   it('layers: the first hit wins, a failing layer is skipped, puts reach every layer', async () => {
     const puts: string[] = [];
     const layer = (name: string, hit: StyleLevelStatistics | null | 'fail'): StyleStatsCache => ({
@@ -117,6 +148,78 @@ describe('IndexedDbStyleStatsCache without IndexedDB (Node, some private modes)'
     const cache = new IndexedDbStyleStatsCache();
     expect(await cache.get(KEY)).toBeNull();
     await expect(cache.put(KEY, statsOf(4))).resolves.toBeUndefined();
+  });
+});
+
+/**
+ * An IndexedDB stand-in with one database: enough of open, transactions and `versionchange` for the
+ * cache's handle bookkeeping (the real one is exercised in Chromium). A closed connection throws on
+ * `transaction`, as the real one does.
+ */
+function fakeIndexedDb(): { indexedDB: IDBFactory; opens: () => number; newerVersionElsewhere: () => void } {
+  const records = new Map<string, unknown>();
+  const connections: Array<{ closed: boolean; onversionchange: (() => void) | null }> = [];
+  const request = <T>(result: () => T): IDBRequest<T> => {
+    const r = { result: undefined as T | undefined, onsuccess: null as (() => void) | null, onerror: null, error: null };
+    setTimeout(() => {
+      r.result = result();
+      r.onsuccess?.();
+    }, 0);
+    return r as unknown as IDBRequest<T>;
+  };
+  const transaction = () => {
+    const tx = { oncomplete: null as (() => void) | null, onabort: null, onerror: null, error: null };
+    const done = () => setTimeout(() => tx.oncomplete?.(), 0);
+    return Object.assign(tx, {
+      objectStore: () => ({
+        get: (id: string) => request(() => records.get(id)),
+        put: (value: unknown, id: string) => (records.set(id, value), done()),
+        delete: (id: string) => (records.delete(id), done()),
+      }),
+    });
+  };
+  const factory = {
+    open: () =>
+      Object.assign(
+        request(() => {
+          const connection = {
+            closed: false,
+            onversionchange: null as (() => void) | null,
+            onclose: null,
+            objectStoreNames: ['style-stats-v1'],
+            close: () => void (connection.closed = true),
+            transaction: () => {
+              if (connection.closed) throw new DOMException('The database connection is closing.', 'InvalidStateError');
+              return transaction();
+            },
+          };
+          connections.push(connection);
+          return connection;
+        }),
+        { onupgradeneeded: null, onblocked: null },
+      ),
+  };
+  return {
+    indexedDB: factory as unknown as IDBFactory,
+    opens: () => connections.length,
+    newerVersionElsewhere: () => connections.forEach((c) => c.onversionchange?.()),
+  };
+}
+
+describe('IndexedDbStyleStatsCache when another tab upgrades or deletes the database', () => {
+  it('lets go of the closed connection and opens again when next asked, instead of failing every read', async () => {
+    const fake = fakeIndexedDb();
+    vi.stubGlobal('indexedDB', fake.indexedDB);
+    const warnings: string[] = [];
+    const cache = new IndexedDbStyleStatsCache({ onWarning: (m) => warnings.push(m) });
+    const stats = statsOf(4);
+    await cache.put(KEY, stats);
+    expect((await cache.get(KEY))?.std).toEqual(stats.std);
+    expect(fake.opens()).toBe(1);
+    fake.newerVersionElsewhere();
+    expect((await cache.get(KEY))?.std).toEqual(stats.std);
+    expect(fake.opens()).toBe(2);
+    expect(warnings).toEqual([]);
   });
 });
 

@@ -1,15 +1,21 @@
 // Issue 32, item 5: the elements' frame timings are completed work. A stand-in stylizer returns as
 // soon as its work is "issued" (as tf.js on a GPU does) and a stand-in presenter's readback then waits
-// for the "GPU": the frame's total must cover that wait, so it agrees with the fps. Only relations
-// between clock readings are asserted, never a duration.
-import { afterEach, describe, expect, it, vi } from 'vitest';
+// for the "GPU": the frame's total must cover that wait, so it agrees with the fps. The clock is a
+// stand-in too (`performance.now` reads a counter that only the stand-ins' waits advance), so the
+// test neither sleeps nor depends on the machine's speed, and the figures are exact.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type * as tf from '@tensorflow/tfjs-core';
 import { Stylizer, type StageTimings } from '../../packages/core/src/pipeline/stylizer.js';
 import { CanvasPresenter } from '../../packages/core/src/io/canvas-presenter.js';
 import { StylizerController, STAGE_TIMING_INTERVAL_MS } from '../../packages/elements/src/components/stylizer-controller.js';
 import { statsLines } from '../../packages/elements/src/components/livestyle-stats.js';
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** The stand-in clock (ms), advanced only by {@link sleep}. */
+let clockMs = 0;
+const sleep = (ms: number): Promise<void> => {
+  clockMs += ms;
+  return Promise.resolve();
+};
 
 /** What the stand-ins saw of one frame: when the stylizer was called, whether it was asked to sync, when the draw ended. */
 interface Seen {
@@ -71,6 +77,11 @@ function fakeReadback(seen: Seen[], gpuMs: number): void {
   });
 }
 
+beforeEach(() => {
+  clockMs = 1000;
+  vi.spyOn(performance, 'now').mockImplementation(() => clockMs);
+});
+
 afterEach(() => {
   vi.restoreAllMocks();
   vi.unstubAllGlobals();
@@ -100,7 +111,11 @@ describe('frame timings are completed work', () => {
     expect(second.timings!.encodeMs).toBe(t.encodeMs);
     // Frames run one after another: a frame's total fits in the interval the fps is measured over
     // (two frames: the fps is that one interval's).
-    expect(second.fps * second.timings!.totalMs).toBeLessThanOrEqual(1000);
+    expect(second.fps * second.timings!.totalMs).toBeLessThanOrEqual(1000 + 1e-9);
+    // Exactly: the first frame waited for its three 5 ms stages and the 30 ms readback; the second
+    // issued its stages in no time and waited 30 ms for the GPU, which is also its interval.
+    expect([first.timings!.totalMs, second.timings!.totalMs]).toEqual([45, 30]);
+    expect(second.fps).toBeCloseTo(1000 / 30, 9);
     // The overlay says the same, and marks stages that are not this frame's.
     const lines = statsLines(second.fps, 'webgpu', '8x8', second.timings, second.stagesTimedThisFrame);
     expect(lines[1]).toBe(`total ${second.timings!.totalMs.toFixed(1)} ms per frame`);
@@ -118,7 +133,9 @@ describe('frame timings are completed work', () => {
       expect(f.stagesTimedThisFrame).toBe(true);
       expect(f.timings!.totalMs).toBeGreaterThanOrEqual(s.drawnAtMs - s.calledAtMs);
       expect(f.timings!.encodeMs + f.timings!.transformMs + f.timings!.decodeMs).toBeLessThanOrEqual(f.timings!.totalMs);
-      if (i === 1) expect(f.fps * f.timings!.totalMs).toBeLessThanOrEqual(1000);
+      // Three 2 ms stages and a 5 ms readback, frame after frame.
+      expect(f.timings!.totalMs).toBe(11);
+      if (i === 1) expect(f.fps * f.timings!.totalMs).toBeCloseTo(1000, 9);
     }
   });
 });

@@ -44,7 +44,8 @@ function completed(tx: IDBTransaction): Promise<void> {
   });
 }
 
-function openDatabase(name: string): Promise<IDBDatabase> {
+/** Opens the database; `onClosed` is told when this page lets go of it (see below). */
+function openDatabase(name: string, onClosed: () => void): Promise<IDBDatabase> {
   return new Promise((resolve, reject) => {
     const request = indexedDB.open(name, STYLE_STATS_FORMAT_VERSION);
     request.onupgradeneeded = () => {
@@ -54,8 +55,15 @@ function openDatabase(name: string): Promise<IDBDatabase> {
     };
     request.onsuccess = () => {
       const db = request.result;
-      // Another tab opening a newer version: let it upgrade; this page goes on without the cache.
-      db.onversionchange = () => db.close();
+      // Another tab opening a newer version or deleting the database: let it go ahead. The page
+      // forgets this handle (a closed one throws on every transaction) and opens again when next
+      // asked: that works after a deletion, and after an upgrade fails once (warned) and the page
+      // goes on without the cache. The browser closing it (storage cleared) is the same.
+      db.onversionchange = () => {
+        db.close();
+        onClosed();
+      };
+      db.onclose = onClosed;
       resolve(db);
     };
     request.onerror = () => reject(request.error ?? new Error('IndexedDB open failed'));
@@ -79,7 +87,14 @@ export class IndexedDbStyleStatsCache implements StyleStatsCache {
     const db = await this.open();
     if (!db) return null;
     const id = await styleStatsEntryId(key);
-    const value: unknown = await settle(db.transaction(STYLE_STATS_STORE, 'readonly').objectStore(STYLE_STATS_STORE).get(id));
+    let value: unknown;
+    try {
+      value = await settle(db.transaction(STYLE_STATS_STORE, 'readonly').objectStore(STYLE_STATS_STORE).get(id));
+    } catch (e) {
+      // A read that fails (the connection closing under it, a quota or disk error) is a miss.
+      this.warn('read', `style statistics cache: not read (${(e as Error).message}); computing them`);
+      return null;
+    }
     if (value === undefined) return null;
     try {
       if (!(value instanceof ArrayBuffer)) throw new Error('record is not an entry');
@@ -113,16 +128,18 @@ export class IndexedDbStyleStatsCache implements StyleStatsCache {
   }
 
   private open(): Promise<IDBDatabase | null> {
-    this.db ??= (async () => {
+    const opening: Promise<IDBDatabase | null> = (this.db ??= (async () => {
       try {
         if (typeof indexedDB === 'undefined') return null;
-        return await openDatabase(this.dbName);
+        return await openDatabase(this.dbName, () => {
+          if (this.db === opening) this.db = null;
+        });
       } catch (e) {
         this.warn('open', `style statistics cache: IndexedDB unavailable (${(e as Error).message}); styles are computed each visit`);
         return null;
       }
-    })();
-    return this.db;
+    })());
+    return opening;
   }
 
   private warn(kind: string, message: string): void {

@@ -81,10 +81,16 @@ export class ShippedStyleStats implements StyleStatsCache {
   }
 
   private loadIndex(): Promise<{ backend: string; ids: Set<string> } | null> {
-    this.index ??= (async () => {
+    const loading: Promise<{ backend: string; ids: Set<string> } | null> = (this.index ??= (async () => {
+      /** A failure that may pass (the network, a server error): asked again at the next style. */
+      let transient = true;
       try {
         const response = await fetch(`${this.base}index.json`);
-        if (!response.ok) throw new Error(`HTTP ${response.status}`);
+        if (!response.ok) {
+          transient = response.status >= 500 || response.status === 408 || response.status === 429;
+          throw new Error(`HTTP ${response.status}`);
+        }
+        transient = false;
         const raw = (await response.json()) as Partial<ShippedStyleStatsIndex>;
         if (raw.format !== SHIPPED_INDEX_FORMAT || typeof raw.backend !== 'string' || !Array.isArray(raw.entries))
           throw new Error('not an index of precomputed style statistics');
@@ -94,10 +100,17 @@ export class ShippedStyleStats implements StyleStatsCache {
         return { backend: raw.backend, ids: new Set(raw.entries.filter((e): e is string => typeof e === 'string')) };
       } catch (e) {
         this.warn('index', `precomputed style statistics at ${this.base} not used (${(e as Error).message})`);
+        // A folder that is not there or not an index stays so for the page's life; a dropped
+        // connection does not, so it is not remembered.
+        // (A microtask: a fetch that throws at once lands here before `loading` is assigned.)
+        if (transient)
+          queueMicrotask(() => {
+            if (this.index === loading) this.index = null;
+          });
         return null;
       }
-    })();
-    return this.index;
+    })());
+    return loading;
   }
 
   private warn(kind: string, message: string): void {
