@@ -177,7 +177,7 @@ async function measure(frames, style, strength, flows, kept) {
         const pair = flows[i];
         await meter.add(full, output, pair?.[0], pair?.[1]);
       } finally {
-        tf.dispose(kept ? [] : [output]);
+        if (!kept) output.dispose();
         previous?.dispose();
         previous = full;
       }
@@ -194,6 +194,7 @@ async function measure(frames, style, strength, flows, kept) {
 }
 
 const matrixFile = values.file ? path.resolve(values.file) : path.join(out, 'matrix.json');
+mkdirSync(path.dirname(matrixFile), { recursive: true });
 const earlier = (values.resume || values.report) && existsSync(matrixFile) ? JSON.parse(readFileSync(matrixFile, 'utf8')) : null;
 if (values.report && !earlier) throw new Error(`--report: no ${matrixFile}; run the matrix first`);
 /** @type {Cell[]} */
@@ -216,6 +217,8 @@ for (const size of values.report ? [] : [...sizes].sort((a, b) => (a === 0 ? 1 :
     const [frame0] = frames;
     if (!frame0) throw new Error(`${clip}: no frames`);
     const sizeLabel = `${frame0.width}x${frame0.height}`;
+    // The meter's flows of this clip's input frames, kept for all its cells (at native 960x540 and
+    // 12 frames: 11 pairs x 2 x 4 MB). The first cell of a clip pays for them, so its time is longer.
     /** @type {Array<[tf.Tensor4D, tf.Tensor4D]>} */
     const flows = [];
     for (const [styleFile, style] of styleImages) {

@@ -103,12 +103,13 @@ describe('TemporalMeter style loss', () => {
 });
 
 describe('pairWarpingError with given flows', () => {
-  it('scores the same with both flows given as with none, keeps the given flows, and refuses a backward flow alone', async () => {
+  it('scores the same with both flows given as with none and uses the given ones; refuses a backward flow alone or of another size', async () => {
     // The second frame: the content moved 2 px right (a known motion), its output likewise.
     const shifted = (t: tf.Tensor4D): tf.Tensor4D =>
       tf.tidy(() => tf.concat([tf.slice(t, [0, 0, 0, 0], [-1, -1, 2, -1]), tf.slice(t, [0, 0, 0, 0], [-1, -1, t.shape[2] - 2, -1])], 2));
     const [inB, outB] = [shifted(content), shifted(stylised)];
     const [fwd, bwd] = estimateFlowBothWays(content, inB);
+    const small = tf.slice(bwd, [0, 0, 0, 0], [1, 8, 8, 2]);
     try {
       const estimated = await pairWarpingError(content, inB, stylised, outB);
       const before = tf.memory().numTensors;
@@ -122,7 +123,7 @@ describe('pairWarpingError with given flows', () => {
         /backward flow needs its forward flow/,
       );
     } finally {
-      tf.dispose([inB, outB, fwd, bwd]);
+      tf.dispose([inB, outB, fwd, bwd, small]);
     }
   });
 });

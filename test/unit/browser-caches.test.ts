@@ -13,7 +13,12 @@ import {
   type StyleStatsCache,
   type StyleStatsKey,
 } from '../../packages/core/src/pipeline/style-stats-cache.js';
-import { LayeredStyleStatsCache, ShippedStyleStats, shippedStyleStatsIndex } from '../../packages/core/src/io/style-stats-shipped.js';
+import {
+  INDEX_RETRY_MS,
+  LayeredStyleStatsCache,
+  ShippedStyleStats,
+  shippedStyleStatsIndex,
+} from '../../packages/core/src/io/style-stats-shipped.js';
 import { IndexedDbStyleStatsCache } from '../../packages/core/src/io/style-stats-idb.js';
 import { cachedFetchByteSource, type ModelFileProgress } from '../../packages/core/src/weights/model-cache.js';
 
@@ -48,6 +53,7 @@ function fakeFetch(files: Map<string, Uint8Array>, log: string[] = []): typeof f
 
 afterEach(() => {
   vi.unstubAllGlobals();
+  vi.restoreAllMocks();
 });
 
 describe('precomputed (shipped) style statistics', () => {
@@ -94,12 +100,12 @@ describe('precomputed (shipped) style statistics', () => {
     expect(warnings).toEqual([expect.stringMatching(/at https:\/\/x\/none\/ not used \(HTTP 404\)/)]);
   });
 
-  it('asks for the index again after a dropped connection or a server error, never after a 404', async () => {
+  it('asks for the index again after a dropped connection or a server error (at most every 30 s), never after a 404', async () => {
     const stats = statsOf(8);
     const files = await shippedFolder(stats);
     const log: string[] = [];
     const served = fakeFetch(files, log);
-    let failures = ['network', 503];
+    let failures: Array<'network' | 503> = ['network', 503];
     vi.stubGlobal('fetch', (input: RequestInfo | URL) => {
       const failure = failures.shift();
       if (failure === undefined) return served(input);
@@ -108,20 +114,32 @@ describe('precomputed (shipped) style statistics', () => {
         ? Promise.reject(new TypeError('Failed to fetch'))
         : Promise.resolve(new Response('busy', { status: 503 }));
     });
+    let nowMs = 1000;
+    vi.spyOn(performance, 'now').mockImplementation(() => nowMs);
+    const indexFetches = (): number => log.filter((u) => u.endsWith('index.json')).length;
     const warnings: string[] = [];
     const shipped = new ShippedStyleStats('https://x/stats/', { onWarning: (m) => warnings.push(m) });
-    expect(await shipped.get(KEY)).toBeNull();
-    expect(await shipped.get(KEY)).toBeNull();
-    const third = await shipped.get(KEY);
-    expect(third?.mean).toEqual(stats.mean);
-    expect(log.filter((u) => u.endsWith('index.json'))).toHaveLength(3);
+    expect(await shipped.get(KEY)).toBeNull(); // the network drops
+    nowMs += INDEX_RETRY_MS - 1;
+    expect(await shipped.get(KEY)).toBeNull(); // within the cool-down: not asked again
+    expect(indexFetches()).toBe(1);
+    nowMs += 1;
+    expect(await shipped.get(KEY)).toBeNull(); // asked again: 503
+    expect(indexFetches()).toBe(2);
+    nowMs += INDEX_RETRY_MS;
+    expect((await shipped.get(KEY))?.mean).toEqual(stats.mean);
+    expect(await shipped.get(KEY)).not.toBeNull(); // kept once it arrived
+    expect(indexFetches()).toBe(3);
     expect(warnings).toEqual([expect.stringMatching(/not used \(Failed to fetch\)$/)]);
-    // A folder that is not there is asked for once, however many styles follow.
+    // A folder that is not there is asked for once, however many styles and seconds follow.
     log.length = 0;
     failures = [];
     vi.stubGlobal('fetch', fakeFetch(new Map(), log));
     const none = new ShippedStyleStats('https://x/none/');
-    for (let i = 0; i < 3; i++) expect(await none.get(KEY)).toBeNull();
+    for (let i = 0; i < 3; i++) {
+      expect(await none.get(KEY)).toBeNull();
+      nowMs += 2 * INDEX_RETRY_MS;
+    }
     expect(log).toEqual(['https://x/none/index.json']);
   });
 
@@ -156,9 +174,15 @@ describe('IndexedDbStyleStatsCache without IndexedDB (Node, some private modes)'
  * cache's handle bookkeeping (the real one is exercised in Chromium). A closed connection throws on
  * `transaction`, as the real one does.
  */
-function fakeIndexedDb(): { indexedDB: IDBFactory; opens: () => number; newerVersionElsewhere: () => void } {
+interface FakeConnection {
+  closed: boolean;
+  onversionchange: (() => void) | null;
+  onclose: (() => void) | null;
+}
+
+function fakeIndexedDb(): { indexedDB: IDBFactory; connections: FakeConnection[]; newerVersionElsewhere: () => void } {
   const records = new Map<string, unknown>();
-  const connections: Array<{ closed: boolean; onversionchange: (() => void) | null }> = [];
+  const connections: FakeConnection[] = [];
   const request = <T>(result: () => T): IDBRequest<T> => {
     const r = { result: undefined as T | undefined, onsuccess: null as (() => void) | null, onerror: null, error: null };
     setTimeout(() => {
@@ -185,7 +209,7 @@ function fakeIndexedDb(): { indexedDB: IDBFactory; opens: () => number; newerVer
           const connection = {
             closed: false,
             onversionchange: null as (() => void) | null,
-            onclose: null,
+            onclose: null as (() => void) | null,
             objectStoreNames: ['style-stats-v1'],
             close: () => void (connection.closed = true),
             transaction: () => {
@@ -201,7 +225,7 @@ function fakeIndexedDb(): { indexedDB: IDBFactory; opens: () => number; newerVer
   };
   return {
     indexedDB: factory as unknown as IDBFactory,
-    opens: () => connections.length,
+    connections,
     newerVersionElsewhere: () => connections.forEach((c) => c.onversionchange?.()),
   };
 }
@@ -215,11 +239,29 @@ describe('IndexedDbStyleStatsCache when another tab upgrades or deletes the data
     const stats = statsOf(4);
     await cache.put(KEY, stats);
     expect((await cache.get(KEY))?.std).toEqual(stats.std);
-    expect(fake.opens()).toBe(1);
+    expect(fake.connections).toHaveLength(1);
     fake.newerVersionElsewhere();
     expect((await cache.get(KEY))?.std).toEqual(stats.std);
-    expect(fake.opens()).toBe(2);
+    expect(fake.connections).toHaveLength(2);
+    // The old connection's late `close` event does not drop the new one.
+    fake.connections[0]!.onclose?.();
+    expect((await cache.get(KEY))?.std).toEqual(stats.std);
+    expect(fake.connections).toHaveLength(2);
     expect(warnings).toEqual([]);
+  });
+
+  it('a read on a connection closed before its event arrives is a miss, said once', async () => {
+    const fake = fakeIndexedDb();
+    vi.stubGlobal('indexedDB', fake.indexedDB);
+    const warnings: string[] = [];
+    const cache = new IndexedDbStyleStatsCache({ onWarning: (m) => warnings.push(m) });
+    await cache.put(KEY, statsOf(4));
+    fake.connections[0]!.closed = true;
+    expect(await cache.get(KEY)).toBeNull();
+    expect(await cache.get(KEY)).toBeNull();
+    expect(warnings).toEqual([
+      expect.stringMatching(/^style statistics cache: not read \(The database connection is closing\.\); computing them$/),
+    ]);
   });
 });
 

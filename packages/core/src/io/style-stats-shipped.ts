@@ -44,10 +44,15 @@ export interface ShippedStyleStatsOptions {
   readonly onWarning?: (message: string) => void;
 }
 
+/** How long a transient failure to fetch the index is remembered before the index is asked for again. */
+export const INDEX_RETRY_MS = 30_000;
+
 /** Read-only statistics from a folder of precomputed entries (see the module comment). */
 export class ShippedStyleStats implements StyleStatsCache {
   private readonly base: string;
   private index: Promise<{ backend: string; ids: Set<string> } | null> | null = null;
+  /** After a transient failure: when (performance.now(), ms) the index may be asked for again. */
+  private indexRetryAtMs: number | null = null;
   private readonly onWarning: (message: string) => void;
   private readonly warned = new Set<string>();
 
@@ -81,8 +86,12 @@ export class ShippedStyleStats implements StyleStatsCache {
   }
 
   private loadIndex(): Promise<{ backend: string; ids: Set<string> } | null> {
-    const loading: Promise<{ backend: string; ids: Set<string> } | null> = (this.index ??= (async () => {
-      /** A failure that may pass (the network, a server error): asked again at the next style. */
+    if (this.indexRetryAtMs !== null && performance.now() >= this.indexRetryAtMs) {
+      this.indexRetryAtMs = null;
+      this.index = null;
+    }
+    this.index ??= (async () => {
+      /** A failure that may pass (the network, a server error): the index is asked for again later. */
       let transient = true;
       try {
         const response = await fetch(`${this.base}index.json`);
@@ -101,16 +110,13 @@ export class ShippedStyleStats implements StyleStatsCache {
       } catch (e) {
         this.warn('index', `precomputed style statistics at ${this.base} not used (${(e as Error).message})`);
         // A folder that is not there or not an index stays so for the page's life; a dropped
-        // connection does not, so it is not remembered.
-        // (A microtask: a fetch that throws at once lands here before `loading` is assigned.)
-        if (transient)
-          queueMicrotask(() => {
-            if (this.index === loading) this.index = null;
-          });
+        // connection or a server error does not, so the index is asked for again, at most every
+        // INDEX_RETRY_MS (a server slow to fail would otherwise cost its timeout at every lookup).
+        if (transient) this.indexRetryAtMs = performance.now() + INDEX_RETRY_MS;
         return null;
       }
-    })());
-    return loading;
+    })();
+    return this.index;
   }
 
   private warn(kind: string, message: string): void {

@@ -34,6 +34,13 @@ export async function pairWarpingError(
   backwardFlow?: tf.Tensor4D,
 ): Promise<PairWarpingError> {
   if (backwardFlow && !forwardFlow) throw new Error('warping error: a backward flow needs its forward flow');
+  for (const [name, flow] of [
+    ['forward flow', forwardFlow],
+    ['backward flow', backwardFlow],
+  ] as const) {
+    if (flow && (flow.shape[1] !== inA.shape[1] || flow.shape[2] !== inA.shape[2] || flow.shape[3] !== 2))
+      throw new Error(`warping error: the ${name} is ${flow.shape.join('x')}, expected 1x${inA.shape[1]}x${inA.shape[2]}x2`);
+  }
   const shape = inA.shape;
   for (const [name, t] of [
     ['second input', inB],
