@@ -5,9 +5,10 @@
 // test neither sleeps nor depends on the machine's speed, and the figures are exact.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type * as tf from '@tensorflow/tfjs-core';
-import { Stylizer, type StageTimings } from '../../packages/core/src/pipeline/stylizer.js';
+import type { Stylizer, StageTimings } from '../../packages/core/src/pipeline/stylizer.js';
 import { CanvasPresenter } from '../../packages/core/src/io/canvas-presenter.js';
-import { StylizerController, STAGE_TIMING_INTERVAL_MS } from '../../packages/elements/src/components/stylizer-controller.js';
+import { STAGE_TIMING_INTERVAL_MS } from '../../packages/elements/src/components/stylizer-controller.js';
+import { readyController } from '../support/controller.js';
 import { statsLines } from '../../packages/elements/src/components/livestyle-stats.js';
 
 /** The stand-in clock (ms), advanced only by {@link sleep}. */
@@ -55,17 +56,6 @@ function fakeStylizer(seen: Seen[], stageMs: number, synchronous: boolean): Styl
     },
   };
   return fake as unknown as Stylizer;
-}
-
-async function readyController(stylizer: Stylizer): Promise<StylizerController> {
-  vi.spyOn(Stylizer, 'create').mockResolvedValue(stylizer);
-  vi.stubGlobal('createImageBitmap', () => Promise.resolve({ close: () => undefined }));
-  const controller = new StylizerController({ addController: () => undefined, requestUpdate: () => undefined } as never, (m) => {
-    throw new Error(m);
-  });
-  await controller.setStyles([{ src: new Blob([]) }]);
-  expect(controller.ready).toBe(true);
-  return controller;
 }
 
 /** The presenter reads back: its wait for the GPU's work on the frame is `gpuMs`. */

@@ -5,9 +5,10 @@
 // Like the elements (stylized-view.ts), every configure call carries the whole option set.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { StylizerOptions } from '../../packages/core/src/pipeline/options.js';
-import { Stylizer } from '../../packages/core/src/pipeline/stylizer.js';
+import type { Stylizer } from '../../packages/core/src/pipeline/stylizer.js';
 import { SegmentationUnavailableError } from '../../packages/core/src/pipeline/subject.js';
-import { StylizerController } from '../../packages/elements/src/components/stylizer-controller.js';
+import type { StylizerController } from '../../packages/elements/src/components/stylizer-controller.js';
+import { readyController } from '../support/controller.js';
 
 /** A stylizer whose segmentation model is missing while `broken.value` is true; it records every setOptions call. */
 function fakeStylizer(calls: Array<Partial<StylizerOptions>>, broken: { value: boolean }): Stylizer {
@@ -26,15 +27,8 @@ function fakeStylizer(calls: Array<Partial<StylizerOptions>>, broken: { value: b
   return fake as unknown as Stylizer;
 }
 
-async function readyController(calls: Array<Partial<StylizerOptions>>, broken: { value: boolean }): Promise<StylizerController> {
-  vi.spyOn(Stylizer, 'create').mockResolvedValue(fakeStylizer(calls, broken));
-  vi.stubGlobal('createImageBitmap', () => Promise.resolve({ close: () => undefined }));
-  const controller = new StylizerController({ addController: () => undefined, requestUpdate: () => undefined } as never, (m) => {
-    throw new Error(m);
-  });
-  await controller.setStyles([{ src: new Blob([]) }]);
-  expect(controller.ready).toBe(true);
-  return controller;
+function controllerFor(calls: Array<Partial<StylizerOptions>>, broken: { value: boolean }): Promise<StylizerController> {
+  return readyController(fakeStylizer(calls, broken));
 }
 
 afterEach(() => {
@@ -48,7 +42,7 @@ describe("the elements' subject fallback", () => {
   it('stylises the whole picture with one notice, keeps the other options, and asks again only when the subject or model URL changes', async () => {
     const calls: Array<Partial<StylizerOptions>> = [];
     const broken = { value: true };
-    const controller = await readyController(calls, broken);
+    const controller = await controllerFor(calls, broken);
     calls.length = 0;
 
     await controller.configure({ subject: 'background', alpha: 0.6, modelBaseUrl: BASE });
@@ -85,7 +79,7 @@ describe("the elements' subject fallback", () => {
   it('a new model base URL asks for the failed subject again', async () => {
     const calls: Array<Partial<StylizerOptions>> = [];
     const broken = { value: true };
-    const controller = await readyController(calls, broken);
+    const controller = await controllerFor(calls, broken);
     await controller.configure({ subject: 'person', modelBaseUrl: BASE });
     expect(controller.subjectNotice).not.toBe('');
     broken.value = false;
