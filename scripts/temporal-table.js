@@ -63,7 +63,6 @@ if (!(Number.isInteger(styleSizePx) && styleSizePx >= 0)) throw new Error('--sty
 const MAX_WARP_RATIO = 0.5;
 const MAX_STYLE_RATIO = 1.5;
 const out = path.join(root, 'bench-out', 'temporal');
-mkdirSync(out, { recursive: true });
 
 /** @typedef {import('@livestyle/core/internal/pipeline/input.js').PixelsLike} PixelsLike */
 /** @typedef {import('@livestyle/core/internal/metrics/temporal-meter.js').TemporalMeasure & { styleLoss: number }} StyledMeasure */
