@@ -6,7 +6,7 @@
 // The stylisation of a video frame does not depend on the smoother, so this measures exactly what
 // `livestyle video` would output with each variant, at a fraction of the cost.
 // Usage: node scripts/temporal-variants.js [--frames 12] [--cells clip@size@style,...] [--variants name,...] [--strength 0.9]
-//   [--preset realtime] [--flow-side 512,384] [--flow-check 0,1] [--no-blur]
+//   [--preset realtime] [--style-size 2048] [--flow-side 512,384] [--flow-check 0,1] [--no-blur]
 import '@livestyle/core';
 import path from 'node:path';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -39,6 +39,8 @@ const { values } = parseArgs({
     'flow-check': { type: 'string', default: '0' },
     // The stylizer's preset for the per-frame stylisation (default: none, the still-image defaults = best).
     preset: { type: 'string', default: '' },
+    // The style's long side as the stylizer uses it, and the meter with it (the camera element: 512).
+    'style-size': { type: 'string', default: String(DEFAULT_OPTIONS.styleMaxSizePx) },
     // Comma-separated flow caps (long side px; 0 = the output size), each run with every variant.
     // Skip the blur equivalent (a bisection of blurred style losses: most of a cell's time).
     'no-blur': { type: 'boolean', default: false },
@@ -48,7 +50,7 @@ const n = Number(values.frames);
 const strength = Number(values.strength);
 const flowSides = values['flow-side'].split(',').map(Number);
 const flowChecks = values['flow-check'].split(',').map(Number);
-const styleSizePx = DEFAULT_OPTIONS.styleMaxSizePx;
+const styleSizePx = Number(values['style-size']);
 
 /** @type {Record<string, Partial<import('@livestyle/core/internal/temporal/video-smoother.js').SmootherTuning>>} */
 const VARIANTS = {
@@ -102,7 +104,7 @@ const stylizer = await Stylizer.create({
   styleMaxSizePx: styleSizePx,
   ...(values.preset ? { preset: /** @type {import('@livestyle/core/internal/pipeline/presets.js').Preset} */ (values.preset) } : {}),
 });
-log(`backend ${stylizer.backend}; strength ${strength}; ${n} frames`);
+log(`backend ${stylizer.backend}; strength ${strength}; style size ${styleSizePx} px; ${n} frames`);
 const results = [];
 for (const spec of values.cells.split(',')) {
   const [clip = '', size = '256', styleFile = ''] = spec.split('@');
@@ -178,5 +180,5 @@ stylizer.dispose();
 mkdirSync(path.join(root, 'bench-out', 'temporal'), { recursive: true });
 writeFileSync(
   path.join(root, 'bench-out', 'temporal', `variants-${Date.now()}.json`),
-  `${JSON.stringify({ frames: n, strength, preset: values.preset || null, results }, null, 2)}\n`,
+  `${JSON.stringify({ frames: n, strength, preset: values.preset || null, styleSizePx, results }, null, 2)}\n`,
 );

@@ -5,11 +5,11 @@ import { readdirSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { initNodeWasm } from '../../packages/core/src/backend/node-wasm.js';
 import { Stylizer } from '../../packages/core/src/pipeline/stylizer.js';
-import { InputError, toImageBatch } from '../../packages/core/src/pipeline/input.js';
+import { InputError, toImageBatch, type PixelsLike } from '../../packages/core/src/pipeline/input.js';
 import { readImageFile } from '../../packages/core/src/io/node-image.js';
 import { VideoSmoother } from '../../packages/core/src/temporal/video-smoother.js';
-import { TemporalMeter, type TemporalMeasure } from '../../packages/core/src/metrics/temporal-meter.js';
-import { DEFAULT_OPTIONS } from '../../packages/core/src/pipeline/options.js';
+import { TemporalMeter, type TemporalMeasure, type TemporalMeterOptions } from '../../packages/core/src/metrics/temporal-meter.js';
+import { DEFAULT_OPTIONS, type StylizerOptions } from '../../packages/core/src/pipeline/options.js';
 import { SHARED } from '../helpers.js';
 import { boxMean } from '../../packages/core/src/temporal/box-filter.js';
 
@@ -39,6 +39,34 @@ async function stylizeClip(frames: readonly tf.Tensor3D[], temporalStrength: num
     return out;
   } finally {
     s.dispose();
+  }
+}
+
+/**
+ * `frames` through `s` in video mode with `options` (after a reset), measured with a TemporalMeter made
+ * with `meterOptions`: the warping error on the input frames and the style loss of the outputs.
+ */
+async function measureClip(
+  s: Stylizer,
+  frames: readonly PixelsLike[],
+  meterOptions: TemporalMeterOptions,
+  options: Partial<StylizerOptions>,
+): Promise<TemporalMeasure> {
+  await s.setOptions(options);
+  s.reset();
+  const meter = await TemporalMeter.create(meterOptions);
+  try {
+    for (const [i, px] of frames.entries()) {
+      const out = await s.stylizeVideoFrame(px, i * 40);
+      const [h, w] = out.shape;
+      const o = tf.expandDims<tf.Tensor4D>(out, 0);
+      const f = tf.tidy(() => tf.slice(toImageBatch(px), [0, 0, 0, 0], [1, h, w, 3]));
+      await meter.add(f, o);
+      tf.dispose([out, o, f]);
+    }
+    return meter.result();
+  } finally {
+    meter.dispose();
   }
 }
 
@@ -153,29 +181,15 @@ describe('temporal smoothing', () => {
     const s = await Stylizer.create({ backend: 'wasm' });
     try {
       await s.setStyles([{ image: styleImage }]);
-      const measure = async (temporalStrength: number, flowCheckLevels = 0): Promise<TemporalMeasure> => {
-        await s.setOptions({ temporalStrength, flowCheckLevels });
-        s.reset();
-        const meter = await TemporalMeter.create({ style: styleImage, backend: 'wasm' });
-        try {
-          for (const [i, px] of frames.entries()) {
-            const out = await s.stylizeVideoFrame(px, i * 40);
-            const [h, w] = out.shape;
-            const o = tf.expandDims<tf.Tensor4D>(out, 0);
-            const f = tf.tidy(() => tf.slice(toImageBatch(px), [0, 0, 0, 0], [1, h, w, 3]));
-            await meter.add(f, o);
-            tf.dispose([out, o, f]);
-          }
-          return meter.result();
-        } finally {
-          meter.dispose();
-        }
-      };
+      const measure = (temporalStrength: number, flowCheckLevels = 0): Promise<TemporalMeasure> =>
+        measureClip(s, frames, { style: styleImage, backend: 'wasm' }, { temporalStrength, flowCheckLevels });
       const off = await measure(0);
       const on = await measure(DEFAULT_OPTIONS.temporalStrength);
       const warpRatio = on.warpingError / off.warpingError;
       const styleRatio = (on.styleLoss ?? NaN) / (off.styleLoss ?? NaN);
-      // realtime's cheaper occlusion check (the forward flow one level coarser) holds the same bounds.
+      // realtime's cheaper occlusion check (the forward flow one level coarser) is not taken at this
+      // size: its forward flow would be solved at 64 px, which took this cell's warping ratio from 0.15x to
+      // 0.25x and the camera's 256 px cells over 0.5x (CHECK_FLOW_MIN_SIDE_PX). Same frames, same figures.
       const coarse = await measure(DEFAULT_OPTIONS.temporalStrength, 1);
       const coarseWarp = coarse.warpingError / off.warpingError;
       const coarseStyle = (coarse.styleLoss ?? NaN) / (off.styleLoss ?? NaN);
@@ -186,8 +200,41 @@ describe('temporal smoothing', () => {
       expect(off.frames).toBe(files.length);
       expect(warpRatio).toBeLessThanOrEqual(0.5);
       expect(styleRatio).toBeLessThanOrEqual(1.2);
-      expect(coarseWarp).toBeLessThanOrEqual(0.5);
-      expect(coarseStyle).toBeLessThanOrEqual(1.2);
+      expect(coarseWarp).toBe(warpRatio);
+      expect(coarseStyle).toBe(styleRatio);
+    } finally {
+      s.dispose();
+    }
+  }, 300_000);
+
+  // Issue 30: the cell users meet most is the camera element: realtime, styles at 512 px, frames at 256 px.
+  // There realtime's coarser occlusion check (forward flow solved at 64 px) left this cell at 0.58x warping;
+  // with the check held at 128 px or finer it measures 0.34x (docs/temporal.md, "The camera's cells").
+  it("the camera's configuration keeps the warping target: sam2_bedroom at 256 px x mondrian, realtime, style 512 px", async () => {
+    const dir = path.join(SHARED, 'data', 'video', 'sam2_bedroom', 'frames');
+    const files = readdirSync(dir)
+      .filter((f) => f.endsWith('.jpg'))
+      .sort()
+      .slice(0, 12);
+    expect(files.length).toBe(12);
+    const frames = await Promise.all(files.map((f) => readImageFile(path.join(dir, f), { maxSidePx: 256 })));
+    const styleImage = await readImageFile(path.join(SHARED, 'data', 'style', 'mondrian.jpg'));
+    const styleMaxSizePx = 512;
+    const s = await Stylizer.create({ backend: 'wasm', preset: 'realtime', styleMaxSizePx });
+    try {
+      await s.setStyles([{ image: styleImage }]);
+      const measure = (temporalStrength: number): Promise<TemporalMeasure> =>
+        measureClip(s, frames, { style: styleImage, styleMaxSizePx, backend: 'wasm' }, { temporalStrength });
+      const off = await measure(0);
+      const on = await measure(DEFAULT_OPTIONS.temporalStrength);
+      const warpRatio = on.warpingError / off.warpingError;
+      const styleRatio = (on.styleLoss ?? NaN) / (off.styleLoss ?? NaN);
+      console.log(
+        `camera cell sam2_bedroom 256 px x mondrian: warping ${warpRatio.toFixed(3)}x, style ${styleRatio.toFixed(3)}x per-frame`,
+      );
+      expect(off.frames).toBe(12);
+      expect(warpRatio).toBeLessThanOrEqual(0.45);
+      expect(styleRatio).toBeLessThanOrEqual(1.2);
     } finally {
       s.dispose();
     }

@@ -46,7 +46,10 @@ export interface SmootherSettings {
   readonly flowMaxSidePx: number;
   /** Flow solver settings. */
   readonly flow?: Partial<FlowOptions>;
-  /** The occlusion check's forward flow is solved this many pyramid levels coarser than the backward flow (default 0). */
+  /**
+   * The occlusion check's forward flow is solved this many pyramid levels coarser than the backward flow
+   * (default 0), never at a long side under {@link CHECK_FLOW_MIN_SIDE_PX}.
+   */
   readonly flowCheckLevels?: number;
   /** Internal: the blend's tuning (measurement scripts only; defaults are the measured choice). */
   readonly tuning?: Partial<SmootherTuning>;
@@ -78,9 +81,10 @@ const PHOTO_SCALE = 2 * 0.1 * 0.1;
 export const STATIC_FLOW_PX = 0.5;
 /**
  * Moving pixels blend with `strength * MOVING_PIXEL_SHARE` of the warped previous output: less
- * than static ones, because repeated bilinear resampling softens the texture. Measured on the
- * shared clips (README table): 0.7 cut the warping error too little on fast motion (-48% on
- * sintel_ambush_4), 1 raised the Gram style loss by up to 33%; 0.85 meets both targets.
+ * than static ones, because repeated resampling softens the texture. Measured (docs/temporal.md,
+ * "Keeping the texture", honest meter): the full weight takes the style ratio from 1.31x to 1.39x
+ * (sam2_bedroom 512 px) and 1.25x to 1.46x (sintel_raft_demo 512 px); 0.7 cut the warping error too
+ * little on fast motion (-48% on sintel_ambush_4, issue 18).
  */
 export const MOVING_PIXEL_SHARE = 0.85;
 /**
@@ -130,6 +134,33 @@ interface Pending {
  * frame to frame; carried along the flow, history steadies the edge without trailing a moving person.
  */
 export const MASK_HISTORY_WEIGHT = 0.7;
+
+/**
+ * The occlusion check's forward flow is never solved at a long side under this (px), whatever
+ * `flowCheckLevels` asks. Measured (docs/temporal.md, "What the flow costs"; realtime, 12 frames): solved
+ * at 128 px (flow capped at 512 px, sintel_raft_demo 1200x512) the coarser check took the warping ratio
+ * from 0.38x to 0.44x; solved at 64 px (the camera's 256 px frames) it doubled it, 0.25x -> 0.51x on
+ * sam2_bedroom x starry_night and 0.34x -> 0.58x with mondrian, over the 0.5x target.
+ */
+export const CHECK_FLOW_MIN_SIDE_PX = 128;
+
+/**
+ * The pyramid level (0 = the flow's own size) at which the occlusion check's forward flow is solved:
+ * `flowCheckLevels` coarser than the backward flow's `finestLevel`, stopping before the long side
+ * would fall under {@link CHECK_FLOW_MIN_SIDE_PX}, and at most level 4 (the flow options' limit).
+ */
+export function checkFlowLevel(flowLongSidePx: number, finestLevel: number, flowCheckLevels: number): number {
+  let sidePx = flowLongSidePx;
+  for (let l = 0; l < finestLevel; l++) sidePx = Math.ceil(sidePx / 2);
+  let level = finestLevel;
+  for (let extra = 0; extra < flowCheckLevels && level < 4; extra++) {
+    const nextPx = Math.ceil(sidePx / 2);
+    if (nextPx < CHECK_FLOW_MIN_SIDE_PX) break;
+    sidePx = nextPx;
+    level++;
+  }
+  return level;
+}
 
 export class VideoSmoother {
   /** The previous input frame at the flow's size (colour), for the photometric check. */
@@ -196,9 +227,13 @@ export class VideoSmoother {
     // flow size): solving the full size as well doubled the temporal stage's cost (README, Video).
     const flowOptions: Partial<FlowOptions> = { ...this.settings.flow };
     const back = flowFromPyramids(this.pyramid, this.prevPyramid, flowOptions);
-    // The forward flow only checks the backward one: it may be solved coarser (flowCheckLevels).
-    // (At most level 4, the flow options' limit; past the pyramid's depth the solver stops at its top.)
-    const finest = Math.min(4, (flowOptions.finestLevel ?? DEFAULT_FLOW_OPTIONS.finestLevel) + (this.settings.flowCheckLevels ?? 0));
+    // The forward flow only checks the backward one: it may be solved coarser (flowCheckLevels), but
+    // not below CHECK_FLOW_MIN_SIDE_PX. (Past the pyramid's depth the solver stops at its top.)
+    const finest = checkFlowLevel(
+      Math.max(fh, fw),
+      flowOptions.finestLevel ?? DEFAULT_FLOW_OPTIONS.finestLevel,
+      this.settings.flowCheckLevels ?? 0,
+    );
     let fwd: tf.Tensor4D | null = null;
     let pending: Pending;
     try {
