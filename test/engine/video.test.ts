@@ -61,8 +61,11 @@ async function measureClip(
       const [h, w] = out.shape;
       const o = tf.expandDims<tf.Tensor4D>(out, 0);
       const f = tf.tidy(() => tf.slice(toImageBatch(px), [0, 0, 0, 0], [1, h, w, 3]));
-      await meter.add(f, o);
-      tf.dispose([out, o, f]);
+      try {
+        await meter.add(f, o);
+      } finally {
+        tf.dispose([out, o, f]);
+      }
     }
     return meter.result();
   } finally {

@@ -15,6 +15,9 @@ describe('checkFlowLevel (the occlusion check forward flow level)', () => {
     expect(checkFlowLevel(256, 1, 1)).toBe(1);
     expect(checkFlowLevel(384, 1, 1)).toBe(1);
     expect(checkFlowLevel(255, 1, 3)).toBe(1);
+    // The boundary, with the pyramid's ceil halving: 509 -> 255 -> 128 still goes coarser, 508 -> 254 -> 127 not.
+    expect(checkFlowLevel(509, 1, 1)).toBe(2);
+    expect(checkFlowLevel(508, 1, 1)).toBe(1);
   });
 
   it('stops where the next level would fall under 128 px, and at level 4', () => {

@@ -126,7 +126,7 @@ export interface StylizerOptions {
    * previous output), is solved this many pyramid levels coarser (0 = as fine as the backward flow).
    * Default 0, and the preset's where one is set: 1 for `realtime` (a cheaper check: measured a quarter less
    * temporal-stage time, warping ratio 0.38x -> 0.44x of per-frame; docs/temporal.md). Never coarser than
-   * 128 px on the long side, so it changes nothing for flows under 512 px (the camera's 256 px frames). In [0, 3].
+   * 128 px on the long side, so it changes nothing for flows of 508 px or less (the camera's 256 px frames). In [0, 3].
    */
   readonly flowCheckLevels: number;
   /** Video mode: a timestamp gap longer than this (a pause or seek) starts afresh. Default 1000 ms. */

@@ -105,6 +105,7 @@ const FLOW_CAP_PX: Readonly<Record<Preset, number>> = Object.freeze({ realtime: 
  * at 512 px, 10 frames, 2-thread WASM, nothing else running): one level coarser takes the temporal stage
  * from 431–760 to 355–498 ms a frame (four interleaved runs each; at most 37% of the frame, target 40%)
  * and the warping ratio from 0.38x to 0.44x (target 0.5x); the style ratio stays 0.93. Only `realtime` takes it: the others keep the full check.
+ * The smoother never solves the check under 128 px (CHECK_FLOW_MIN_SIDE_PX), so below a 509 px flow it is the full check.
  */
 const FLOW_CHECK_LEVELS: Readonly<Record<Preset, number>> = Object.freeze({ realtime: 1, balanced: 0, best: 0 });
 

@@ -139,8 +139,9 @@ export const MASK_HISTORY_WEIGHT = 0.7;
  * The occlusion check's forward flow is never solved at a long side under this (px), whatever
  * `flowCheckLevels` asks. Measured (docs/temporal.md, "What the flow costs"; realtime, 12 frames): solved
  * at 128 px (flow capped at 512 px, sintel_raft_demo 1200x512) the coarser check took the warping ratio
- * from 0.38x to 0.44x; solved at 64 px (the camera's 256 px frames) it doubled it, 0.25x -> 0.51x on
- * sam2_bedroom x starry_night and 0.34x -> 0.58x with mondrian, over the 0.5x target.
+ * from 0.38x to 0.44x; solved at 64 px (the camera's 256 px frames) it raised it 1.4-2.1x on three of
+ * five clips, 0.25x -> 0.51x on sam2_bedroom x starry_night and 0.34x -> 0.58x with mondrian, over the
+ * 0.5x target (docs/temporal.md, "The camera's cells").
  */
 export const CHECK_FLOW_MIN_SIDE_PX = 128;
 
