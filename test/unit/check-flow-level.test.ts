@@ -3,7 +3,7 @@ import { CHECK_FLOW_MIN_SIDE_PX, checkFlowLevel } from '../../packages/core/src/
 
 // The occlusion check's forward flow may be solved coarser than the backward flow (`flowCheckLevels`,
 // `realtime` sets 1), but not below 128 px on the long side: solved at 64 px (the camera's 256 px frames)
-// it doubled the warping ratio (docs/temporal.md, "What the flow costs").
+// it raised the warping ratio 1.4-2.1x on three of five clips (docs/temporal.md, "The camera's cells").
 describe('checkFlowLevel (the occlusion check forward flow level)', () => {
   it('goes one level coarser for a 512 px flow (realtime at 1200x512: the check solved at 128 px)', () => {
     expect(CHECK_FLOW_MIN_SIDE_PX).toBe(128);
